@@ -1,0 +1,266 @@
+package origin
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
+)
+
+// Kind says what a pattern admits.
+type Kind uint8
+
+const (
+	// Exact admits one scheme and host (on one port, or any port with ":*").
+	Exact Kind = iota + 1
+	// Wildcard admits the strict subdomains of a suffix ("https://*.example.com").
+	Wildcard
+	// Any is "*": every well-formed http or https origin.
+	Any
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Exact:
+		return "exact"
+	case Wildcard:
+		return "wildcard"
+	case Any:
+		return "any"
+	}
+	return "invalid"
+}
+
+// Pattern is one validated, normalised allowlist entry. The zero value is
+// not a valid pattern; get one from ParsePattern.
+type Pattern struct {
+	kind   Kind
+	scheme scheme
+	host   string // the exact host, or the wildcard's suffix without "*."
+	port   int32  // portDefault, portAny, or an explicit port
+	hkind  hostKind
+	norm   string
+}
+
+// String returns the normalised pattern, e.g. "https://*.example.com" or
+// "http://localhost:*".
+func (p Pattern) String() string { return p.norm }
+
+// Kind reports whether the pattern is exact, a wildcard, or "*".
+func (p Pattern) Kind() Kind { return p.kind }
+
+// Scheme returns "http" or "https" ("" for "*").
+func (p Pattern) Scheme() string {
+	if p.kind == Any {
+		return ""
+	}
+	return p.scheme.String()
+}
+
+// Host returns the pattern's host in punycode; for a wildcard, the suffix
+// below the "*." ("" for "*").
+func (p Pattern) Host() string { return p.host }
+
+// Port returns the explicit port, 0 for the scheme's default, or -1 for ":*".
+func (p Pattern) Port() int { return int(p.port) }
+
+// Secure reports whether every origin the pattern admits is delivered over a
+// secure context: https, or http to a loopback host (localhost, *.localhost,
+// 127.0.0.0/8, [::1]). "*" is not secure.
+func (p Pattern) Secure() bool {
+	if p.kind == Any {
+		return false
+	}
+	return p.scheme == schemeHTTPS || isLoopback(p.host, p.hkind)
+}
+
+func isLoopback(host string, k hostKind) bool {
+	switch k {
+	case hostIPv4:
+		return strings.HasPrefix(host, "127.")
+	case hostIPv6:
+		return host == "[::1]"
+	}
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+// site returns the pattern's registrable domain for same-site matching.
+func (p Pattern) site() string { return siteOf(p.host, p.hkind) }
+
+// siteOf returns the registrable domain (eTLD+1) of a host, or the host
+// itself for IP literals and hosts that are public suffixes, as browsers do.
+// It does not allocate.
+func siteOf(host string, k hostKind) string {
+	if k != hostDNS {
+		return host
+	}
+	ps, _ := publicsuffix.PublicSuffix(host)
+	if len(ps) >= len(host) {
+		return host
+	}
+	rest := host[:len(host)-len(ps)-1]
+	return host[strings.LastIndexByte(rest, '.')+1:]
+}
+
+// ParsePattern validates and normalises one allowlist entry. The error, if
+// any, is a *PatternError (Index -1) matching ErrInvalidPattern.
+func ParsePattern(s string) (Pattern, error) {
+	p, reason := parsePattern(s)
+	if reason != "" {
+		return Pattern{}, &PatternError{Index: -1, Pattern: s, Reason: reason}
+	}
+	return p, nil
+}
+
+// parsePattern returns the pattern or a reason it is invalid.
+func parsePattern(s string) (Pattern, string) {
+	var p Pattern
+	switch {
+	case s == "":
+		return p, "empty pattern"
+	case strings.TrimSpace(s) != s:
+		return p, "leading or trailing white space"
+	case s == "*":
+		p.kind, p.norm = Any, "*"
+		return p, ""
+	case strings.EqualFold(s, "null"):
+		return p, `"null" is the opaque origin of sandboxed frames and local files; it can never be allowed`
+	case !utf8.ValidString(s):
+		return p, "not valid UTF-8"
+	}
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return p, `missing scheme: write "https://" + host`
+	}
+	switch strings.ToLower(s[:i]) {
+	case "https":
+		p.scheme = schemeHTTPS
+	case "http":
+		p.scheme = schemeHTTP
+	default:
+		return p, "scheme must be http or https"
+	}
+	rest := s[i+3:]
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		if rest[j:] == "/" {
+			return p, "an origin has no path: remove the trailing slash"
+		}
+		return p, "an origin has no path, query or fragment"
+	}
+	if strings.ContainsRune(rest, '@') {
+		return p, "an origin has no userinfo"
+	}
+	if strings.ContainsRune(rest, '\\') {
+		return p, `backslash in the host`
+	}
+	host, port, hasPort := splitHostPort(rest)
+	if hasPort {
+		if port == "*" {
+			p.port = portAny
+		} else if n, r, d := parsePort(port, p.scheme); r == ReasonAllowed {
+			p.port = n
+		} else if r == ReasonNotCanonical { // the default port, written out: elide it
+			p.port = portDefault
+		} else {
+			return p, "invalid port: " + d
+		}
+	}
+	if strings.HasPrefix(host, "*.") {
+		p.kind = Wildcard
+		host = host[2:]
+	} else {
+		p.kind = Exact
+	}
+	if strings.ContainsRune(host, '*') {
+		return p, `a wildcard is only allowed as the whole first label ("https://*.example.com") or as the port (":*")`
+	}
+	h, hk, reason := normaliseHost(host)
+	if reason != "" {
+		return p, reason
+	}
+	p.host, p.hkind = h, hk
+	if p.kind == Wildcard {
+		if hk != hostDNS {
+			return p, "a wildcard needs a domain name, not an IP address"
+		}
+		if h != "localhost" { // *.localhost is loopback by definition (RFC 6761)
+			if ps, _ := publicsuffix.PublicSuffix(h); ps == h {
+				return p, "a wildcard directly above a public suffix (" + h + ") would admit unrelated sites"
+			}
+		}
+	}
+	p.norm = p.scheme.String() + "://"
+	if p.kind == Wildcard {
+		p.norm += "*."
+	}
+	p.norm += p.host
+	switch p.port {
+	case portDefault:
+	case portAny:
+		p.norm += ":*"
+	default:
+		p.norm += ":" + strconv.Itoa(int(p.port))
+	}
+	return p, ""
+}
+
+// normaliseHost lowercases the host, converts Unicode to punycode, checks
+// punycode labels decode, and then requires the canonical form checkHost
+// accepts for request origins, so a pattern can only name what a browser can
+// send.
+func normaliseHost(host string) (string, hostKind, string) {
+	if host == "" {
+		return "", 0, "no host"
+	}
+	if host[0] == '[' {
+		inner := strings.TrimSuffix(host[1:], "]")
+		if a, err := netipParse(inner); err == nil && a.Is6() && !a.Is4In6() && a.Zone() == "" && len(inner) == len(host)-2 {
+			return "[" + a.String() + "]", hostIPv6, ""
+		}
+		return "", 0, "not a valid IPv6 literal (zones and IPv4-mapped forms are not allowed)"
+	}
+	if strings.HasSuffix(host, ".") {
+		return "", 0, "trailing dot in the host: browsers treat it as a different origin"
+	}
+	h := strings.ToLower(host)
+	if !isASCII(h) {
+		a, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return "", 0, "invalid internationalised host name: " + idnaReason(err)
+		}
+		h = a
+	}
+	for _, label := range strings.Split(h, ".") {
+		if strings.HasPrefix(label, "xn--") {
+			if _, err := idna.Lookup.ToUnicode(label); err != nil {
+				return "", 0, "invalid punycode label " + strconv.Quote(label)
+			}
+		}
+	}
+	kind, _, r, d := checkHost(h)
+	if r != ReasonAllowed {
+		return "", 0, "invalid host: " + d
+	}
+	return h, kind, ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// idnaReason keeps the idna package's words but drops the quoted input it
+// repeats.
+func idnaReason(err error) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '"'); i > 0 {
+		msg = strings.TrimSpace(msg[:i])
+	}
+	return strings.TrimPrefix(msg, "idna: ")
+}
