@@ -1,0 +1,292 @@
+package secretdata
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+const (
+	minRSABits   = 2048
+	maxRSABits   = 8192
+	maxKeyIDLen  = 256
+	maxSecretLen = 4096
+	redacted     = "[redacted]"
+)
+
+// Key is one signing or verification key, bound to exactly one Algorithm.
+// It is immutable and safe to share between a Signer and a Verifier and
+// across goroutines. The zero Key is invalid.
+//
+// A Key never prints, marshals or logs its secret: String, Format,
+// MarshalJSON and LogValue all redact it. The material sits behind a pointer,
+// so even reflection-based printing of a struct that holds a Key shows only
+// an address.
+type Key struct{ m *keyMaterial }
+
+type keyMaterial struct {
+	id          string
+	alg         Algorithm
+	secret      []byte           // HMAC only
+	pub         crypto.PublicKey // asymmetric only: *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
+	priv        crypto.Signer    // private keys only
+	notBefore   time.Time        // zero: no lower bound
+	retireAfter time.Time        // zero: no upper bound
+}
+
+// NewSecret returns 64 random bytes (512 bits), long enough for HS256,
+// HS384 and HS512.
+func NewSecret() []byte {
+	b := make([]byte, 64)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return b
+}
+
+// NewHMACKey returns a key for HS256, HS384 or HS512. The secret must be at
+// least as long as the hash output (32, 48, 64 bytes) and must not be a PEM
+// or DER encoded public key (the classic RS256→HS256 confusion). The secret
+// is copied.
+func NewHMACKey(id string, alg Algorithm, secret []byte) (Key, error) {
+	if err := checkKeyID(id); err != nil {
+		return Key{}, err
+	}
+	if !alg.isHMAC() {
+		return Key{}, keyErr("alg", "not an hmac algorithm")
+	}
+	if len(secret) < alg.hash().Size() {
+		return Key{}, keyErr("secret", "shorter than the hash size")
+	}
+	if len(secret) > maxSecretLen {
+		return Key{}, keyErr("secret", "too long")
+	}
+	if looksLikePublicKey(secret) {
+		return Key{}, keyErr("secret", "looks like an encoded public key")
+	}
+	return Key{&keyMaterial{id: id, alg: alg, secret: bytes.Clone(secret)}}, nil
+}
+
+// NewPublicKey returns a verification key. RS256 and PS256 need an
+// *rsa.PublicKey of at least 2048 bits, ES256 an *ecdsa.PublicKey on P-256,
+// EdDSA an ed25519.PublicKey.
+func NewPublicKey(id string, alg Algorithm, pub crypto.PublicKey) (Key, error) {
+	if err := checkKeyID(id); err != nil {
+		return Key{}, err
+	}
+	if err := checkPublic(alg, pub); err != nil {
+		return Key{}, err
+	}
+	return Key{&keyMaterial{id: id, alg: alg, pub: pub}}, nil
+}
+
+// NewPrivateKey returns a signing key (usable for verification too). The
+// same algorithm/key-type rules as NewPublicKey apply to priv.Public().
+// priv may be an HSM or KMS signer; for ES256 it must return ASN.1 DER
+// signatures, as *ecdsa.PrivateKey does.
+func NewPrivateKey(id string, alg Algorithm, priv crypto.Signer) (Key, error) {
+	if err := checkKeyID(id); err != nil {
+		return Key{}, err
+	}
+	if priv == nil {
+		return Key{}, keyErr("key", "nil private key")
+	}
+	pub := priv.Public()
+	if err := checkPublic(alg, pub); err != nil {
+		return Key{}, err
+	}
+	return Key{&keyMaterial{id: id, alg: alg, pub: pub, priv: priv}}, nil
+}
+
+func checkKeyID(id string) error {
+	if id == "" || len(id) > maxKeyIDLen {
+		return keyErr("kid", "must be 1 to 256 bytes")
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return keyErr("kid", "must be printable ascii without spaces")
+		}
+	}
+	return nil
+}
+
+func checkPublic(alg Algorithm, pub crypto.PublicKey) error {
+	switch alg {
+	case RS256, PS256:
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok || k == nil || k.N == nil {
+			return keyErr("key", "algorithm needs an rsa key")
+		}
+		if k.N.BitLen() < minRSABits || k.N.BitLen() > maxRSABits {
+			return keyErr("key", "rsa key must be 2048 to 8192 bits")
+		}
+	case ES256:
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok || k == nil || k.Curve != elliptic.P256() {
+			return keyErr("key", "algorithm needs an ecdsa p-256 key")
+		}
+	case EdDSA:
+		k, ok := pub.(ed25519.PublicKey)
+		if !ok || len(k) != ed25519.PublicKeySize {
+			return keyErr("key", "algorithm needs an ed25519 key")
+		}
+	case HS256, HS384, HS512:
+		return keyErr("alg", "hmac algorithms need NewHMACKey")
+	default:
+		return keyErr("alg", "unsupported algorithm")
+	}
+	return nil
+}
+
+// looksLikePublicKey reports whether a would-be HMAC secret is really a
+// public key, which an attacker knows.
+func looksLikePublicKey(secret []byte) bool {
+	if bytes.Contains(secret, []byte("-----BEGIN")) {
+		return true
+	}
+	if _, err := x509.ParsePKIXPublicKey(secret); err == nil {
+		return true
+	}
+	if _, err := x509.ParsePKCS1PublicKey(secret); err == nil {
+		return true
+	}
+	return false
+}
+
+// WithValidity returns a copy of k that is only used between notBefore and
+// retireAfter (either may be zero for "no bound"). A Signer refuses to sign
+// with a key outside its window; a Verifier refuses tokens whose key is
+// outside its window at verification time. This is how keys are rotated:
+// publish the new key with a notBefore, retire the old one with retireAfter.
+func (k Key) WithValidity(notBefore, retireAfter time.Time) (Key, error) {
+	if k.m == nil {
+		return Key{}, keyErr("key", "zero key")
+	}
+	if !notBefore.IsZero() && !retireAfter.IsZero() && !retireAfter.After(notBefore) {
+		return Key{}, keyErr("retire_after", "must be after not_before")
+	}
+	m := *k.m
+	m.notBefore, m.retireAfter = notBefore, retireAfter
+	return Key{&m}, nil
+}
+
+// Public returns the verification half of k: k itself for HMAC and public
+// keys, the public key for a private key.
+func (k Key) Public() Key {
+	if k.m == nil || k.m.priv == nil {
+		return k
+	}
+	m := *k.m
+	m.priv = nil
+	return Key{&m}
+}
+
+// ID returns the key ID, sent as the JWS kid header.
+func (k Key) ID() string {
+	if k.m == nil {
+		return ""
+	}
+	return k.m.id
+}
+
+// Algorithm returns the one algorithm the key is bound to.
+func (k Key) Algorithm() Algorithm {
+	if k.m == nil {
+		return ""
+	}
+	return k.m.alg
+}
+
+// NotBefore returns the start of the key's validity window (zero: none).
+func (k Key) NotBefore() time.Time {
+	if k.m == nil {
+		return time.Time{}
+	}
+	return k.m.notBefore
+}
+
+// RetireAfter returns the end of the key's validity window (zero: none).
+func (k Key) RetireAfter() time.Time {
+	if k.m == nil {
+		return time.Time{}
+	}
+	return k.m.retireAfter
+}
+
+// IsZero reports whether k is the zero Key.
+func (k Key) IsZero() bool { return k.m == nil }
+
+// CanSign reports whether k holds an HMAC secret or a private key.
+func (k Key) CanSign() bool { return k.m != nil && (k.m.secret != nil || k.m.priv != nil) }
+
+func (m *keyMaterial) activeAt(t time.Time) bool {
+	if !m.notBefore.IsZero() && t.Before(m.notBefore) {
+		return false
+	}
+	if !m.retireAfter.IsZero() && t.After(m.retireAfter) {
+		return false
+	}
+	return true
+}
+
+func (k Key) kind() string {
+	switch {
+	case k.m == nil:
+		return "zero"
+	case k.m.secret != nil:
+		return "hmac"
+	case k.m.priv != nil:
+		return "private"
+	}
+	return "public"
+}
+
+// String describes the key without its secret.
+func (k Key) String() string {
+	if k.m == nil {
+		return "secretdata.Key{}"
+	}
+	s := fmt.Sprintf("secretdata.Key{kid: %q, alg: %s, type: %s", k.m.id, k.m.alg, k.kind())
+	if k.m.secret != nil || k.m.priv != nil {
+		s += ", secret: " + redacted
+	}
+	return s + "}"
+}
+
+// GoString is String: %#v must not dump the material either.
+func (k Key) GoString() string { return k.String() }
+
+// Format prints String for every verb, so %x or %q cannot reach the secret.
+func (k Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+
+// MarshalJSON emits kid, alg and type only.
+func (k Key) MarshalJSON() ([]byte, error) {
+	v := struct {
+		ID     string    `json:"kid,omitempty"`
+		Alg    Algorithm `json:"alg,omitempty"`
+		Type   string    `json:"type"`
+		Secret string    `json:"secret,omitempty"`
+	}{ID: k.ID(), Alg: k.Algorithm(), Type: k.kind()}
+	if k.CanSign() {
+		v.Secret = redacted
+	}
+	return json.Marshal(v)
+}
+
+// LogValue implements slog.LogValuer without the secret.
+func (k Key) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("kid", k.ID()), slog.String("alg", string(k.Algorithm())), slog.String("type", k.kind())}
+	if k.CanSign() {
+		attrs = append(attrs, slog.String("secret", redacted))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+func elliptic256() elliptic.Curve { return elliptic.P256() }

@@ -1,0 +1,143 @@
+package secretdata
+
+import (
+	"container/heap"
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// ReplayCache records each accepted token's (issuer, jti) pair until the
+// token expires, so the same token (or any token reusing its jti) is
+// accepted at most once.
+//
+// Record must be atomic: it returns nil the first time it sees the pair, an
+// error wrapping ErrReplayed if the pair is already recorded, and an error
+// wrapping ErrReplayCheckUnavailable when it cannot answer (backend down,
+// cache full). A Verifier refuses the token on any non-nil error.
+type ReplayCache interface {
+	Record(ctx context.Context, issuer, jti string, expires time.Time) error
+}
+
+// DefaultReplayCacheEntries is the default bound of the in-memory cache.
+// At roughly 100 bytes an entry it costs about 100 MiB when full, and holds
+// 1,000 tokens a second for a 15-minute maximum lifetime.
+const DefaultReplayCacheEntries = 1 << 20
+
+const replayShards = 16
+
+// MemoryReplayCacheConfig configures NewMemoryReplayCache.
+type MemoryReplayCacheConfig struct {
+	// MaxEntries bounds the cache; when it is full of unexpired entries,
+	// Record fails closed with ErrReplayCheckUnavailable. Default
+	// DefaultReplayCacheEntries.
+	MaxEntries int
+	// Now is the clock used to expire entries. Default time.Now.
+	Now func() time.Time
+}
+
+// MemoryReplayCache is a bounded, in-process ReplayCache, safe for
+// concurrent use. It suits a single chat-server instance; several instances
+// need a shared cache (see the Redis adapter). Entries are keyed on
+// issuer + jti, never on the token text, so a re-encoded token cannot slip
+// past it. Expired entries are evicted in expiry order as new ones arrive.
+type MemoryReplayCache struct {
+	now    func() time.Time
+	perCap int
+	seed   maphash.Seed
+	shards [replayShards]replayShard
+}
+
+type replayShard struct {
+	mu      sync.Mutex
+	entries map[replayKey]int64 // expiry, unix nanoseconds
+	byExp   expiryHeap
+}
+
+type replayKey struct{ issuer, jti string }
+
+type expiryEntry struct {
+	key replayKey
+	exp int64
+}
+
+type expiryHeap []expiryEntry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].exp < h[j].exp }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryEntry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// NewMemoryReplayCache returns an empty cache.
+func NewMemoryReplayCache(cfg MemoryReplayCacheConfig) (*MemoryReplayCache, error) {
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = DefaultReplayCacheEntries
+	}
+	if cfg.MaxEntries < replayShards {
+		return nil, configErr("MaxEntries", "must be at least 16")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &MemoryReplayCache{now: cfg.Now, perCap: cfg.MaxEntries / replayShards, seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].entries = make(map[replayKey]int64)
+	}
+	return c, nil
+}
+
+// Record implements ReplayCache.
+func (c *MemoryReplayCache) Record(_ context.Context, issuer, jti string, expires time.Time) error {
+	now := c.now().UnixNano()
+	k := replayKey{issuer, jti}
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(issuer)
+	h.WriteByte(0)
+	h.WriteString(jti)
+	s := &c.shards[h.Sum64()%replayShards]
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.evict(now)
+	if exp, ok := s.entries[k]; ok && exp > now {
+		return ErrReplayed
+	}
+	if len(s.entries) >= c.perCap {
+		return ErrReplayCheckUnavailable
+	}
+	e := expires.UnixNano()
+	s.entries[k] = e
+	heap.Push(&s.byExp, expiryEntry{k, e})
+	return nil
+}
+
+// evict drops entries whose expiry has passed, oldest first. Each Record
+// evicts what has expired since the last one, so the work is amortised
+// O(log n) per insert.
+func (s *replayShard) evict(now int64) {
+	for len(s.byExp) > 0 && s.byExp[0].exp <= now {
+		e := heap.Pop(&s.byExp).(expiryEntry)
+		if cur, ok := s.entries[e.key]; ok && cur == e.exp {
+			delete(s.entries, e.key)
+		}
+	}
+}
+
+// Len returns the number of unexpired-or-not-yet-evicted entries.
+func (c *MemoryReplayCache) Len() int {
+	n := 0
+	for i := range c.shards {
+		c.shards[i].mu.Lock()
+		n += len(c.shards[i].entries)
+		c.shards[i].mu.Unlock()
+	}
+	return n
+}

@@ -1,0 +1,252 @@
+package secretdata
+
+import (
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"hash"
+	"math/big"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Defaults and bounds for token lifetimes.
+const (
+	DefaultLifetime    = 5 * time.Minute
+	DefaultMaxLifetime = 15 * time.Minute
+	jtiBytes           = 16 // 128 random bits
+)
+
+// SignerConfig configures NewSigner.
+type SignerConfig struct {
+	Key      Key    // HMAC key or private key; required
+	Issuer   string // iss; required
+	Audience string // aud: the connection ID; required
+
+	// Lifetime is exp - iat. Default DefaultLifetime; must not exceed MaxLifetime.
+	Lifetime time.Duration
+	// MaxLifetime is the longest Lifetime accepted. Default DefaultMaxLifetime.
+	MaxLifetime time.Duration
+
+	// Encryption, if set, wraps the signed token in a JWE (dir + A256GCM),
+	// so a token that passes through a browser cannot be read there.
+	Encryption EncryptionKey
+
+	// Now is the clock (tests pin it). Default time.Now.
+	Now func() time.Time
+}
+
+// Signer mints CustomerSecretData tokens (the bank backend's side). It is
+// immutable and safe for concurrent use.
+type Signer struct {
+	key      *keyMaterial
+	issuer   string
+	audience string
+	lifetime time.Duration
+	header   string // pre-encoded protected header
+	jweHdr   string // pre-encoded JWE header, empty without encryption
+	enc      EncryptionKey
+	now      func() time.Time
+	macs     sync.Pool // hash.Hash keyed with the HMAC secret
+}
+
+// NewSigner validates cfg once and returns a Signer.
+func NewSigner(cfg SignerConfig) (*Signer, error) {
+	if !cfg.Key.CanSign() {
+		return nil, configErr("Key", "need an hmac key or a private key")
+	}
+	if cfg.Issuer == "" || !utf8.ValidString(cfg.Issuer) {
+		return nil, configErr("Issuer", "required, valid utf-8")
+	}
+	if cfg.Audience == "" || !utf8.ValidString(cfg.Audience) {
+		return nil, configErr("Audience", "required, valid utf-8")
+	}
+	if cfg.MaxLifetime == 0 {
+		cfg.MaxLifetime = DefaultMaxLifetime
+	}
+	if cfg.Lifetime == 0 {
+		cfg.Lifetime = DefaultLifetime
+	}
+	if cfg.Lifetime < time.Second || cfg.Lifetime > cfg.MaxLifetime {
+		return nil, configErr("Lifetime", "must be between 1s and MaxLifetime")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := cfg.Key.m
+	s := &Signer{key: m, issuer: cfg.Issuer, audience: cfg.Audience, lifetime: cfg.Lifetime, enc: cfg.Encryption, now: cfg.Now}
+	hdr := appendJSONString([]byte(`{"alg":`), string(m.alg))
+	hdr = appendJSONString(append(hdr, `,"kid":`...), m.id)
+	hdr = append(hdr, `,"typ":"JWT"}`...)
+	s.header = base64.RawURLEncoding.EncodeToString(hdr)
+	if !cfg.Encryption.IsZero() {
+		jh := appendJSONString([]byte(`{"alg":"dir","enc":"A256GCM","cty":"JWT","kid":`), cfg.Encryption.m.id)
+		s.jweHdr = base64.RawURLEncoding.EncodeToString(append(jh, '}'))
+	}
+	if m.alg.isHMAC() {
+		s.macs.New = func() any { return hmac.New(m.alg.hash().New, m.secret) }
+	}
+	return s, nil
+}
+
+// Sign returns a compact JWS (or JWE, if configured) carrying c, with iat,
+// exp, a fresh random jti and the key's kid set by the Signer.
+func (s *Signer) Sign(c Claims) (string, error) {
+	if err := s.checkClaims(&c); err != nil {
+		return "", err
+	}
+	now := s.now()
+	if !s.key.activeAt(now) {
+		return "", keyErr("key", "outside its validity window")
+	}
+	iat := now.Unix()
+	exp := iat + int64(s.lifetime/time.Second)
+	if !c.NotBefore.IsZero() && c.NotBefore.Unix() >= exp {
+		return "", configErr("NotBefore", "must be before expiry")
+	}
+	payload, err := s.appendPayload(make([]byte, 0, 256), &c, iat, exp)
+	if err != nil {
+		return "", err
+	}
+	out := make([]byte, 0, len(s.header)+2+base64.RawURLEncoding.EncodedLen(len(payload))+88)
+	out = append(out, s.header...)
+	out = append(out, '.')
+	out = base64.RawURLEncoding.AppendEncode(out, payload)
+	sig, err := s.signature(out)
+	if err != nil {
+		return "", err
+	}
+	out = append(out, '.')
+	out = base64.RawURLEncoding.AppendEncode(out, sig)
+	if s.jweHdr != "" {
+		return s.encrypt(out), nil
+	}
+	return string(out), nil
+}
+
+func (s *Signer) checkClaims(c *Claims) error {
+	switch {
+	case c.Issuer != "" && c.Issuer != s.issuer:
+		return configErr("Issuer", "differs from the signer's issuer")
+	case c.Audience != "" && c.Audience != s.audience:
+		return configErr("Audience", "differs from the signer's audience")
+	case !c.IssuedAt.IsZero() || !c.ExpiresAt.IsZero() || c.ID != "":
+		return configErr("Claims", "iat, exp and jti are set by the signer")
+	case !utf8.ValidString(c.Subject) || !utf8.ValidString(c.SessionID):
+		return configErr("Claims", "strings must be valid utf-8")
+	}
+	return nil
+}
+
+func (s *Signer) appendPayload(b []byte, c *Claims, iat, exp int64) ([]byte, error) {
+	var jti [jtiBytes]byte
+	_, _ = rand.Read(jti[:])
+	b = appendJSONString(append(b, `{"iss":`...), s.issuer)
+	b = appendJSONString(append(b, `,"aud":`...), s.audience)
+	if c.Subject != "" {
+		b = appendJSONString(append(b, `,"sub":`...), c.Subject)
+	}
+	b = strconv.AppendInt(append(b, `,"iat":`...), iat, 10)
+	b = strconv.AppendInt(append(b, `,"exp":`...), exp, 10)
+	if !c.NotBefore.IsZero() {
+		b = strconv.AppendInt(append(b, `,"nbf":`...), c.NotBefore.Unix(), 10)
+	}
+	b = append(b, `,"jti":"`...)
+	b = base64.RawURLEncoding.AppendEncode(b, jti[:])
+	b = append(b, '"')
+	if c.SessionID != "" {
+		b = appendJSONString(append(b, `,"sid":`...), c.SessionID)
+	}
+	if c.SecretData != nil {
+		data, err := json.Marshal(c.SecretData)
+		if err != nil {
+			return nil, configErr("SecretData", "not json-encodable")
+		}
+		b = append(append(b, `,"customer_secret_data":`...), data...)
+	}
+	return append(b, '}'), nil
+}
+
+func (s *Signer) signature(input []byte) ([]byte, error) {
+	m := s.key
+	if m.alg.isHMAC() {
+		h := s.macs.Get().(hash.Hash)
+		h.Reset()
+		h.Write(input)
+		sig := h.Sum(nil)
+		s.macs.Put(h)
+		return sig, nil
+	}
+	var digest []byte
+	var opts crypto.SignerOpts = crypto.Hash(0)
+	if hf := m.alg.hash(); hf != 0 {
+		hh := hf.New()
+		hh.Write(input)
+		digest, opts = hh.Sum(nil), hf
+	} else {
+		digest = input // Ed25519 signs the message itself
+	}
+	if m.alg == PS256 {
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+	}
+	sig, err := m.priv.Sign(rand.Reader, digest, opts)
+	if err != nil {
+		return nil, keyErr("key", "signing failed")
+	}
+	if m.alg == ES256 {
+		return ecdsaRaw(sig)
+	}
+	return sig, nil
+}
+
+// ecdsaRaw converts an ASN.1 DER ECDSA signature to JWS's fixed r||s form.
+func ecdsaRaw(der []byte) ([]byte, error) {
+	var rs struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(der, &rs); err != nil || len(rest) != 0 || rs.R == nil || rs.S == nil {
+		return nil, keyErr("key", "signer returned a malformed ecdsa signature")
+	}
+	out := make([]byte, 64)
+	rs.R.FillBytes(out[:32])
+	rs.S.FillBytes(out[32:])
+	return out, nil
+}
+
+// encrypt wraps a signed token: header..iv.ciphertext.tag, with the
+// encoded header as additional data (RFC 7516 §5.1).
+func (s *Signer) encrypt(jws []byte) string {
+	var iv [gcmNonceSize]byte
+	_, _ = rand.Read(iv[:])
+	sealed := s.enc.m.aead.Seal(nil, iv[:], jws, []byte(s.jweHdr))
+	ct, tag := sealed[:len(sealed)-gcmTagSize], sealed[len(sealed)-gcmTagSize:]
+	enc := base64.RawURLEncoding
+	out := make([]byte, 0, len(s.jweHdr)+4+enc.EncodedLen(len(sealed))+16+4)
+	out = append(append(out, s.jweHdr...), '.', '.')
+	out = append(enc.AppendEncode(out, iv[:]), '.')
+	out = append(enc.AppendEncode(out, ct), '.')
+	return string(enc.AppendEncode(out, tag))
+}
+
+// appendJSONString appends s as a JSON string. Callers validate UTF-8.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+

@@ -1,0 +1,466 @@
+package secretdata
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"hash"
+	"math/big"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Defaults and bounds for VerifierConfig.
+const (
+	DefaultMaxTokenBytes = 8 << 10
+	maxMaxTokenBytes     = 1 << 20
+	maxLeeway            = 5 * time.Minute
+	minJTILen            = 16 // room for 128 bits in base64url
+	maxJTILen            = 256
+)
+
+// VerifierConfig configures NewVerifier. Issuer and Audience are required,
+// and at least one key source (Keys or KeySet).
+type VerifierConfig struct {
+	// Keys are the verification keys (HMAC, public, or private keys, whose
+	// public half is used). Several keys may be active at once for rotation;
+	// their IDs must be distinct.
+	Keys []Key
+	// KeySet, if set, supplies further public keys from a JWKS URL. It is
+	// consulted for a kid not found in Keys.
+	KeySet *RemoteKeySet
+
+	Issuer   string // required iss
+	Audience string // required aud: the connection ID
+
+	// Leeway tolerates clock skew on exp, nbf and iat. Default 0, at most 5 minutes.
+	Leeway time.Duration
+	// MaxLifetime refuses tokens whose exp - iat exceeds it. Default 15 minutes.
+	MaxLifetime time.Duration
+	// MaxTokenBytes caps the token length, checked before any decoding.
+	// Default 8 KiB, at most 1 MiB.
+	MaxTokenBytes int
+
+	// Replay records each accepted (iss, jti). Nil means a fresh bounded
+	// MemoryReplayCache (DefaultReplayCacheEntries) using Now.
+	Replay ReplayCache
+	// DangerouslyDisableReplayProtection turns the replay check off: a
+	// stolen token is then accepted again and again until it expires. It
+	// cannot be combined with Replay.
+	DangerouslyDisableReplayProtection bool
+
+	// DecryptionKeys, if set, make the Verifier expect JWE (dir + A256GCM)
+	// tokens wrapping the signed token; plain JWS is then refused.
+	DecryptionKeys []EncryptionKey
+
+	// Now is the clock (tests pin it). Default time.Now.
+	Now func() time.Time
+}
+
+// Verifier checks CustomerSecretData tokens (the chat server's side). It is
+// immutable after construction and safe for concurrent use.
+type Verifier struct {
+	keys        map[string]*verifyKey
+	only        *verifyKey // the single key, when exactly one and no KeySet
+	remote      *RemoteKeySet
+	dec         map[string]EncryptionKey
+	decOnly     EncryptionKey
+	issuer      string
+	audience    string
+	leeway      time.Duration
+	maxLifetime time.Duration
+	maxBytes    int
+	replay      ReplayCache
+	now         func() time.Time
+	bufs        sync.Pool // *[]byte scratch, 2*maxBytes
+}
+
+// verifyKey is a key compiled for verification: its algorithm is fixed and
+// HMAC keys keep a pool of keyed hashes.
+type verifyKey struct {
+	m    *keyMaterial
+	macs *sync.Pool
+}
+
+func compileKey(k Key) *verifyKey {
+	m := k.Public().m
+	vk := &verifyKey{m: m}
+	if m.alg.isHMAC() {
+		vk.macs = &sync.Pool{New: func() any { return hmac.New(m.alg.hash().New, m.secret) }}
+	}
+	return vk
+}
+
+// NewVerifier validates cfg once and returns a Verifier.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	if len(cfg.Keys) == 0 && cfg.KeySet == nil {
+		return nil, configErr("Keys", "at least one key or a KeySet is required")
+	}
+	if cfg.Issuer == "" || !utf8.ValidString(cfg.Issuer) {
+		return nil, configErr("Issuer", "required, valid utf-8")
+	}
+	if cfg.Audience == "" || !utf8.ValidString(cfg.Audience) {
+		return nil, configErr("Audience", "required, valid utf-8")
+	}
+	if cfg.Leeway < 0 || cfg.Leeway > maxLeeway {
+		return nil, configErr("Leeway", "must be between 0 and 5m")
+	}
+	if cfg.MaxLifetime == 0 {
+		cfg.MaxLifetime = DefaultMaxLifetime
+	}
+	if cfg.MaxLifetime < time.Second {
+		return nil, configErr("MaxLifetime", "must be at least 1s")
+	}
+	if cfg.MaxTokenBytes == 0 {
+		cfg.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if cfg.MaxTokenBytes < 128 || cfg.MaxTokenBytes > maxMaxTokenBytes {
+		return nil, configErr("MaxTokenBytes", "must be between 128 and 1 MiB")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	v := &Verifier{
+		keys: make(map[string]*verifyKey, len(cfg.Keys)), remote: cfg.KeySet,
+		issuer: cfg.Issuer, audience: cfg.Audience, leeway: cfg.Leeway,
+		maxLifetime: cfg.MaxLifetime, maxBytes: cfg.MaxTokenBytes, now: cfg.Now,
+	}
+	for _, k := range cfg.Keys {
+		if k.IsZero() {
+			return nil, configErr("Keys", "zero key")
+		}
+		if _, dup := v.keys[k.ID()]; dup {
+			return nil, configErr("Keys", "duplicate key id")
+		}
+		v.keys[k.ID()] = compileKey(k)
+	}
+	if len(v.keys) == 1 && v.remote == nil {
+		for _, vk := range v.keys {
+			v.only = vk
+		}
+	}
+	if err := v.setReplay(cfg); err != nil {
+		return nil, err
+	}
+	if err := v.setDecryption(cfg.DecryptionKeys); err != nil {
+		return nil, err
+	}
+	size := 2*cfg.MaxTokenBytes + 128
+	v.bufs.New = func() any { b := make([]byte, size); return &b }
+	return v, nil
+}
+
+func (v *Verifier) setReplay(cfg VerifierConfig) error {
+	switch {
+	case cfg.DangerouslyDisableReplayProtection && cfg.Replay != nil:
+		return configErr("Replay", "set together with DangerouslyDisableReplayProtection")
+	case cfg.DangerouslyDisableReplayProtection:
+		return nil
+	case cfg.Replay != nil:
+		v.replay = cfg.Replay
+		return nil
+	}
+	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: cfg.Now})
+	if err != nil {
+		return err
+	}
+	v.replay = c
+	return nil
+}
+
+func (v *Verifier) setDecryption(keys []EncryptionKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	v.dec = make(map[string]EncryptionKey, len(keys))
+	for _, k := range keys {
+		if k.IsZero() {
+			return configErr("DecryptionKeys", "zero key")
+		}
+		if _, dup := v.dec[k.ID()]; dup {
+			return configErr("DecryptionKeys", "duplicate key id")
+		}
+		v.dec[k.ID()] = k
+	}
+	if len(keys) == 1 {
+		v.decOnly = keys[0]
+	}
+	return nil
+}
+
+// Verify checks token and returns its claims. It refuses tokens bound to a
+// chat session (carrying sid): those are only accepted by VerifySession.
+// On success the token's (iss, jti) has been recorded in the replay cache,
+// so a second Verify of the same token fails with ErrReplayed.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	return v.verify(ctx, token, "", false)
+}
+
+// VerifySession is Verify for a token delivered server-to-server for an
+// existing chat session: the token must carry sid equal to sessionID.
+func (v *Verifier) VerifySession(ctx context.Context, token, sessionID string) (*Claims, error) {
+	if sessionID == "" {
+		return nil, tokenErr(ErrClaims, "sid", "empty session id requested")
+	}
+	return v.verify(ctx, token, sessionID, true)
+}
+
+func (v *Verifier) verify(ctx context.Context, token, sid string, wantSid bool) (*Claims, error) {
+	// The size cap comes first: nothing is scanned or decoded above it.
+	if len(token) > v.maxBytes {
+		return nil, tokenErr(ErrMalformed, "token", "too large")
+	}
+	if v.dec != nil {
+		inner, err := v.decrypt(token)
+		if err != nil {
+			return nil, err
+		}
+		token = inner
+	}
+	var seg [3]string
+	if !splitCompact(token, seg[:]) {
+		return nil, tokenErr(ErrMalformed, "token", "not a compact jws")
+	}
+	bp := v.bufs.Get().(*[]byte)
+	defer v.bufs.Put(bp)
+	rc, vk, err := v.checkSignature(token, seg, *bp)
+	if err != nil {
+		return nil, err
+	}
+	c, err := v.checkClaims(rc, vk, sid, wantSid)
+	if err != nil {
+		return nil, err
+	}
+	if v.replay != nil {
+		if err := v.replay.Record(ctx, c.Issuer, c.ID, c.ExpiresAt.Add(v.leeway)); err != nil {
+			return nil, replayErr(err)
+		}
+	}
+	return c, nil
+}
+
+func replayErr(err error) error {
+	if errors.Is(err, ErrReplayed) {
+		return &TokenError{Kind: ErrReplayed, Field: "jti", Reason: "already used", Err: err}
+	}
+	// Anything else — including an error the cache did not classify — means
+	// we do not know, and we do not accept what we do not know.
+	return &TokenError{Kind: ErrReplayCheckUnavailable, Field: "jti", Reason: "replay cache unavailable", Err: err}
+}
+
+// checkSignature decodes the header, selects the key, verifies the
+// signature, then (and only then) decodes and parses the claims.
+func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte) (*rawClaims, *verifyKey, error) {
+	signingInput := len(seg[0]) + 1 + len(seg[1])
+	input := buf[:copy(buf, token[:signingInput])]
+	buf = buf[signingInput:]
+
+	hdr, buf, err := decodeSegment(seg[0], buf, "header")
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := parseHeader(hdr, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	vk, err := v.selectKey(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The algorithm is the key's; the header may only confirm it. This is
+	// what stops "none", HS/RS confusion and algorithm downgrades.
+	if string(h.alg) != string(vk.m.alg) {
+		return nil, nil, tokenErr(ErrSignature, "alg", "not the algorithm bound to the key")
+	}
+	if !vk.m.activeAt(v.now()) {
+		return nil, nil, tokenErr(ErrUnknownKey, "kid", "key not active")
+	}
+	sig, buf, err := decodeSegment(seg[2], buf, "signature")
+	if err != nil {
+		return nil, nil, err
+	}
+	if !vk.verify(input, sig, buf) {
+		return nil, nil, tokenErr(ErrSignature, "", "signature does not verify")
+	}
+	payload, _, err := decodeSegment(seg[1], buf, "payload")
+	if err != nil {
+		return nil, nil, err
+	}
+	rc := new(rawClaims)
+	if err := parseClaims(payload, v.audience, rc); err != nil {
+		return nil, nil, err
+	}
+	return rc, vk, nil
+}
+
+// decodeSegment decodes src into the front of buf and returns the decoded
+// bytes and the rest of buf.
+func decodeSegment(src string, buf []byte, what string) ([]byte, []byte, error) {
+	n, ok := b64Len(len(src))
+	if !ok || n > len(buf) || !b64Decode(buf[:n], src) {
+		return nil, nil, tokenErr(ErrMalformed, what, "not canonical base64url")
+	}
+	return buf[:n], buf[n:], nil
+}
+
+func (v *Verifier) selectKey(h header) (*verifyKey, error) {
+	if !h.hasKid {
+		if v.only == nil {
+			return nil, tokenErr(ErrUnknownKey, "kid", "required when several keys are configured")
+		}
+		return v.only, nil
+	}
+	if vk, ok := v.keys[string(h.kid)]; ok {
+		return vk, nil
+	}
+	if v.remote != nil {
+		if vk := v.remote.lookup(string(h.kid)); vk != nil {
+			return vk, nil
+		}
+	}
+	return nil, tokenErr(ErrUnknownKey, "kid", "no such key")
+}
+
+// verify checks sig over input with the key's one algorithm. scratch
+// receives the computed MAC.
+func (vk *verifyKey) verify(input, sig, scratch []byte) bool {
+	m := vk.m
+	switch m.alg {
+	case HS256, HS384, HS512:
+		h := vk.macs.Get().(hash.Hash)
+		h.Reset()
+		h.Write(input)
+		mac := h.Sum(scratch[:0])
+		vk.macs.Put(h)
+		return len(sig) == len(mac) && hmac.Equal(mac, sig)
+	case RS256:
+		d := sha256.Sum256(input)
+		return rsa.VerifyPKCS1v15(m.pub.(*rsa.PublicKey), crypto.SHA256, d[:], sig) == nil
+	case PS256:
+		d := sha256.Sum256(input)
+		opts := rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+		return rsa.VerifyPSS(m.pub.(*rsa.PublicKey), crypto.SHA256, d[:], sig, &opts) == nil
+	case ES256:
+		if len(sig) != 64 {
+			return false
+		}
+		d := sha256.Sum256(input)
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		return ecdsa.Verify(m.pub.(*ecdsa.PublicKey), d[:], r, s)
+	case EdDSA:
+		return len(sig) == ed25519.SignatureSize && ed25519.Verify(m.pub.(ed25519.PublicKey), input, sig)
+	}
+	return false
+}
+
+// checkClaims validates the registered claims and builds the result.
+func (v *Verifier) checkClaims(rc *rawClaims, vk *verifyKey, sid string, wantSid bool) (*Claims, error) {
+	for _, req := range [...]int{cIss, cAud, cExp, cIat, cJti} {
+		if rc.seen&req == 0 {
+			return nil, tokenErr(ErrClaims, claimNames[req], "missing")
+		}
+	}
+	if string(rc.iss) != v.issuer {
+		return nil, tokenErr(ErrClaims, "iss", "unexpected issuer")
+	}
+	if !rc.audMatch {
+		return nil, tokenErr(ErrClaims, "aud", "unexpected audience")
+	}
+	if len(rc.jti) < minJTILen || len(rc.jti) > maxJTILen {
+		return nil, tokenErr(ErrClaims, "jti", "must be 16 to 256 bytes")
+	}
+	now := v.now()
+	exp, iat := time.Unix(rc.exp, 0), time.Unix(rc.iat, 0)
+	if !now.Before(exp.Add(v.leeway)) {
+		return nil, tokenErr(ErrExpired, "exp", "expired")
+	}
+	if iat.After(now.Add(v.leeway)) {
+		return nil, tokenErr(ErrNotYetValid, "iat", "issued in the future")
+	}
+	var nbf time.Time
+	if rc.seen&cNbf != 0 {
+		nbf = time.Unix(rc.nbf, 0)
+		if nbf.After(now.Add(v.leeway)) {
+			return nil, tokenErr(ErrNotYetValid, "nbf", "not yet valid")
+		}
+	}
+	if !exp.After(iat) {
+		return nil, tokenErr(ErrClaims, "exp", "not after iat")
+	}
+	if exp.Sub(iat) > v.maxLifetime {
+		return nil, tokenErr(ErrClaims, "exp", "lifetime above maximum")
+	}
+	hasSid := rc.seen&cSid != 0
+	switch {
+	case wantSid && !hasSid:
+		return nil, tokenErr(ErrClaims, "sid", "missing")
+	case wantSid && string(rc.sid) != sid:
+		return nil, tokenErr(ErrClaims, "sid", "unexpected session")
+	case !wantSid && hasSid:
+		return nil, tokenErr(ErrClaims, "sid", "token is bound to a session; use VerifySession")
+	}
+	c := &Claims{
+		Issuer: v.issuer, Audience: v.audience, IssuedAt: iat, ExpiresAt: exp, NotBefore: nbf,
+		ID: string(rc.jti), SessionID: sid, SecretData: rc.secret,
+	}
+	if rc.seen&cSub != 0 {
+		c.Subject = string(rc.sub)
+	}
+	return c, nil
+}
+
+// decrypt unwraps a JWE (dir + A256GCM) and returns the inner JWS.
+func (v *Verifier) decrypt(token string) (string, error) {
+	var seg [5]string
+	if !splitCompact(token, seg[:]) {
+		return "", tokenErr(ErrMalformed, "token", "not a compact jwe")
+	}
+	if seg[1] != "" {
+		return "", tokenErr(ErrMalformed, "encrypted_key", "must be empty for dir")
+	}
+	buf := make([]byte, len(token))
+	hdr, rest, err := decodeSegment(seg[0], buf, "header")
+	if err != nil {
+		return "", err
+	}
+	h, err := parseHeader(hdr, true)
+	if err != nil {
+		return "", err
+	}
+	if string(h.alg) != "dir" || string(h.enc) != "A256GCM" || string(h.cty) != "JWT" {
+		return "", tokenErr(ErrMalformed, "header", "jwe must be dir, A256GCM, cty JWT")
+	}
+	key := v.decOnly
+	if h.hasKid {
+		key = v.dec[string(h.kid)]
+	}
+	if key.IsZero() {
+		return "", tokenErr(ErrUnknownKey, "kid", "no such decryption key")
+	}
+	iv, rest, err := decodeSegment(seg[2], rest, "iv")
+	if err != nil || len(iv) != gcmNonceSize {
+		return "", tokenErr(ErrMalformed, "iv", "invalid")
+	}
+	ct, rest, err := decodeSegment(seg[3], rest, "ciphertext")
+	if err != nil {
+		return "", err
+	}
+	// The tag is decoded right after the ciphertext, so ct||tag — what
+	// cipher.AEAD.Open wants — is contiguous in buf.
+	tag, _, err := decodeSegment(seg[4], rest, "tag")
+	if err != nil || len(tag) != gcmTagSize {
+		return "", tokenErr(ErrMalformed, "tag", "invalid")
+	}
+	sealed := ct[:len(ct)+gcmTagSize]
+	plain, err := key.m.aead.Open(sealed[:0], iv, sealed, []byte(seg[0]))
+	if err != nil {
+		return "", tokenErr(ErrSignature, "", "decryption failed")
+	}
+	return string(plain), nil
+}
