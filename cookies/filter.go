@@ -1,0 +1,287 @@
+package cookies
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// pair is one cookie-pair found in the input, with its verdict.
+type pair struct {
+	name, value string
+	reason      Reason // zero while the pair may still be forwarded
+	allowed     bool   // the name is on the allowlist: it takes part in duplicate detection
+	duplicate   bool
+}
+
+// stackPairs is how many pairs Filter handles without a heap allocation.
+const stackPairs = 32
+
+// Filter returns the cookies of every Cookie line of h (HTTP/2 sends one
+// line per cookie) that the allowlist admits, in the order they were sent,
+// or nil if there are none. It reads h["Cookie"] only: net/http
+// canonicalises header names, and other spellings are removed by
+// RewriteRequest.
+//
+// Each returned Cookie has only Name and Value set. Value is byte-exactly
+// as sent, including surrounding double quotes if there were any (Quoted is
+// always false), so that nothing is normalised. See the package
+// documentation for the parsing rules and Reason for what is dropped.
+func (a *Allowlist) Filter(h http.Header) []*http.Cookie {
+	var buf [stackPairs]pair
+	ps := a.scanLines(h["Cookie"], buf[:0])
+	return collect(ps, a.resolve(ps))
+}
+
+// FilterReport is Filter that also returns what was dropped and why, in
+// input order. Drops never contain values.
+func (a *Allowlist) FilterReport(h http.Header) (kept []*http.Cookie, dropped []Drop) {
+	var buf [stackPairs]pair
+	ps := a.scanLines(h["Cookie"], buf[:0])
+	return collect(ps, a.resolve(ps)), drops(ps)
+}
+
+// FilterValues filters the cookies the widget sends in its payload, read
+// from document.cookie on the customer's page, as a name → value map. The
+// same rules as Filter apply, except that a map cannot carry duplicates (the
+// widget must leave out a name it sees twice) and a malformed quoted value
+// only drops that entry. The result is sorted by name (byte order), which
+// is also the order in which the count and total limits apply, so the output
+// is deterministic; nil if nothing is kept.
+func (a *Allowlist) FilterValues(m map[string]string) []*http.Cookie {
+	ps := a.scanMap(m)
+	return collect(ps, a.resolve(ps))
+}
+
+// FilterValuesReport is FilterValues that also returns what was dropped and
+// why, sorted by name. Drops never contain values.
+func (a *Allowlist) FilterValuesReport(m map[string]string) (kept []*http.Cookie, dropped []Drop) {
+	ps := a.scanMap(m)
+	return collect(ps, a.resolve(ps)), drops(ps)
+}
+
+// RewriteRequest filters r's Cookie header in place so that handlers after
+// it see only the allowed cookies, serialised as "name=value; name=value" on
+// a single line exactly as they were sent. The header is removed when
+// nothing is kept, and so are Cookie headers spelled in another case (which
+// net/http never produces, but a hand-built request might). It returns the
+// kept cookies, as Filter does. It must not run concurrently with other
+// users of r.
+func (a *Allowlist) RewriteRequest(r *http.Request) []*http.Cookie {
+	kept := a.Filter(r.Header)
+	setCookieHeader(r.Header, kept)
+	return kept
+}
+
+// RewriteRequestReport is RewriteRequest that also returns what was dropped
+// and why, as FilterReport does.
+func (a *Allowlist) RewriteRequestReport(r *http.Request) (kept []*http.Cookie, dropped []Drop) {
+	kept, dropped = a.FilterReport(r.Header)
+	setCookieHeader(r.Header, kept)
+	return kept, dropped
+}
+
+func (a *Allowlist) scanLines(lines []string, ps []pair) []pair {
+	for _, line := range lines {
+		ps = a.scanLine(line, ps)
+	}
+	return ps
+}
+
+// scanLine splits one Cookie line into pairs in a single pass: pairs end at
+// ";" (which no valid name or value contains, quoted or not), ASCII spaces
+// and tabs around a pair are ignored, empty pairs are skipped, and each pair
+// is split at its first "=". After a pair with a malformed quoted value the
+// rest of the line is ambiguous and dropped as a whole.
+func (a *Allowlist) scanLine(line string, ps []pair) []pair {
+	for line != "" {
+		raw := line
+		if i := strings.IndexByte(line, ';'); i >= 0 {
+			raw, line = line[:i], line[i+1:]
+		} else {
+			line = ""
+		}
+		raw = trimSPHT(raw)
+		if raw == "" {
+			continue
+		}
+		name, value, found := raw, "", false
+		if i := strings.IndexByte(raw, '='); i >= 0 {
+			name, value, found = raw[:i], raw[i+1:], true
+		}
+		p := a.classify(name, value, found, strings.IndexByte(raw, '"') >= 0)
+		ps = append(ps, p)
+		if p.reason == ReasonMalformedQuote {
+			if strings.Trim(line, " \t;") != "" {
+				ps = append(ps, pair{reason: ReasonAfterMalformed})
+			}
+			break
+		}
+	}
+	return ps
+}
+
+func (a *Allowlist) scanMap(m map[string]string) []pair {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	ps := make([]pair, 0, len(names))
+	for _, name := range names {
+		value := m[name]
+		ps = append(ps, a.classify(name, value, true, strings.IndexByte(name, '"') >= 0 || strings.IndexByte(value, '"') >= 0))
+	}
+	return ps
+}
+
+// classify gives a pair its first applicable Reason (zero if it may be
+// forwarded) and marks whether its name is allowed, which matters for
+// duplicate detection whatever the value.
+func (a *Allowlist) classify(name, value string, found, hasQuote bool) pair {
+	p := pair{name: name, value: value}
+	token := found && isToken(name)
+	if token && name[0] != '$' {
+		switch a.match(name) {
+		case matchAllowed:
+			p.allowed = true
+		case matchSensitive:
+			p.reason = ReasonSensitive
+		default:
+			p.reason = ReasonNotAllowed
+		}
+	}
+	switch {
+	case hasQuote && !(token && isQuotedValue(value)):
+		// The only double quotes a pair may hold are the two around its
+		// value; anything else is where cookie-sandwich attacks live.
+		p.reason = ReasonMalformedQuote
+	case !found:
+		p.reason = ReasonNoEquals
+	case !token:
+		p.reason = ReasonInvalidName
+	case name[0] == '$':
+		p.reason = ReasonReservedName
+	case p.reason != 0: // not allowed or sensitive
+	case !isValidValue(value):
+		p.reason = ReasonInvalidValue
+	case len(name)+len(value) > a.maxCookieBytes:
+		p.reason = ReasonTooLarge
+	}
+	return p
+}
+
+// resolve drops every occurrence of a duplicated allowed name, then applies
+// the count and total limits in order. It returns how many pairs are kept.
+func (a *Allowlist) resolve(ps []pair) int {
+	markDuplicates(ps)
+	kept, total := 0, 0
+	var closed Reason // once a limit is hit, nothing after it is forwarded
+	for i := range ps {
+		p := &ps[i]
+		if p.reason != 0 {
+			continue
+		}
+		size := len(p.name) + len(p.value)
+		switch {
+		case p.duplicate:
+			p.reason = ReasonDuplicate
+		case closed != 0:
+			p.reason = closed
+		case kept == a.maxCount:
+			p.reason, closed = ReasonTooMany, ReasonTooMany
+		case total+size > a.maxTotalBytes:
+			p.reason, closed = ReasonTotalTooLarge, ReasonTotalTooLarge
+		default:
+			kept++
+			total += size
+		}
+	}
+	return kept
+}
+
+// markDuplicates flags every pair whose allowed name occurs more than once.
+// Few allowed names are the norm and are compared pairwise without
+// allocating; many (an attacker's doing) use a map so the cost stays linear.
+func markDuplicates(ps []pair) {
+	var idx [stackPairs]int
+	allowed := idx[:0]
+	for i := range ps {
+		if ps[i].allowed {
+			allowed = append(allowed, i)
+		}
+	}
+	if len(allowed) <= stackPairs {
+		for x, i := range allowed {
+			for _, j := range allowed[:x] {
+				if ps[i].name == ps[j].name {
+					ps[i].duplicate, ps[j].duplicate = true, true
+				}
+			}
+		}
+		return
+	}
+	count := make(map[string]int, len(allowed))
+	for _, i := range allowed {
+		count[ps[i].name]++
+	}
+	for _, i := range allowed {
+		ps[i].duplicate = count[ps[i].name] > 1
+	}
+}
+
+// collect returns the n kept pairs as cookies, in two allocations.
+func collect(ps []pair, n int) []*http.Cookie {
+	if n == 0 {
+		return nil
+	}
+	cs := make([]http.Cookie, n)
+	out := make([]*http.Cookie, n)
+	k := 0
+	for i := range ps {
+		if ps[i].reason == 0 {
+			cs[k] = http.Cookie{Name: ps[i].name, Value: ps[i].value}
+			out[k] = &cs[k]
+			k++
+		}
+	}
+	return out
+}
+
+func drops(ps []pair) []Drop {
+	var ds []Drop
+	for _, p := range ps {
+		if p.reason != 0 {
+			ds = append(ds, Drop{Name: reportName(p.name, p.reason), Reason: p.reason})
+		}
+	}
+	return ds
+}
+
+// setCookieHeader replaces the Cookie header of h with the kept cookies.
+func setCookieHeader(h http.Header, kept []*http.Cookie) {
+	for k := range h {
+		if k != "Cookie" && strings.EqualFold(k, "Cookie") {
+			delete(h, k)
+		}
+	}
+	if len(kept) == 0 {
+		delete(h, "Cookie")
+		return
+	}
+	n := 2 * (len(kept) - 1)
+	for _, c := range kept {
+		n += len(c.Name) + 1 + len(c.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, c := range kept {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c.Name)
+		b.WriteByte('=')
+		b.WriteString(c.Value)
+	}
+	h["Cookie"] = []string{b.String()}
+}
