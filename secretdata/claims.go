@@ -34,7 +34,9 @@ type Claims struct {
 
 // AuthenticationStatus returns customer_secret_data.authentication_status if
 // it is present and a string.
-func (c *Claims) AuthenticationStatus() (string, bool) { return c.secretString(ClaimAuthenticationStatus) }
+func (c *Claims) AuthenticationStatus() (string, bool) {
+	return c.secretString(ClaimAuthenticationStatus)
+}
 
 // CustomerID returns customer_secret_data.customer_id if it is present and a
 // string.

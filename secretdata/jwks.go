@@ -6,57 +6,43 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
 const maxJWKSBytes = 1 << 20
 
-// jwk holds the public members we read; everything else is ignored.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Alg string `json:"alg"`
-	Use string `json:"use"`
-	Crv string `json:"crv"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-	D   string `json:"d"`
-	K   string `json:"k"`
-}
-
-// ParseJWKS reads the public signature keys of a JWKS document (RFC 7517).
-// Each key needs a kid; it is bound to its alg member, or — when alg is
-// absent — to ES256 for P-256 and EdDSA for Ed25519 (an RSA key without alg
-// is ambiguous and skipped). Keys for encryption (use "enc"), of other types
-// or curves, or with unsupported algorithms are skipped. A document with
-// private or symmetric key material is refused outright, as is one that
-// yields no usable key.
+// ParseJWKS reads the public signature keys of a JWKS document (RFC 7517),
+// using jwx to decode the JWKs. Each key needs a kid and is bound to its alg
+// member, or — when alg is absent — to ES256 for P-256 and EdDSA for
+// Ed25519 (an RSA key without alg is ambiguous and skipped). Keys meant for
+// encryption (use "enc"), of other types or curves, or with unsupported
+// algorithms are skipped. A document holding private or symmetric key
+// material is refused outright, as is one that yields no usable key.
 func ParseJWKS(data []byte) ([]Key, error) {
 	if len(data) > maxJWKSBytes {
 		return nil, keyErr("jwks", "document too large")
 	}
-	var doc struct {
-		Keys []jwk `json:"keys"`
+	set, err := jwk.Parse(data)
+	if err != nil {
+		return nil, keyErr("jwks", "invalid jwk set")
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, keyErr("jwks", "invalid json")
-	}
+	return keysFromSet(set)
+}
+
+func keysFromSet(set jwk.Set) ([]Key, error) {
 	var keys []Key
 	seen := make(map[string]bool)
-	for _, j := range doc.Keys {
-		if j.D != "" || j.K != "" || j.Kty == "oct" {
-			return nil, keyErr("jwks", "contains private or symmetric key material")
+	for i := 0; i < set.Len(); i++ {
+		jk, _ := set.Key(i)
+		k, ok, err := keyFromJWK(jk)
+		if err != nil {
+			return nil, err
 		}
-		k, ok := j.publicKey()
 		if !ok {
 			continue
 		}
@@ -72,63 +58,44 @@ func ParseJWKS(data []byte) ([]Key, error) {
 	return keys, nil
 }
 
-func (j jwk) publicKey() (Key, bool) {
-	if j.Use != "" && j.Use != "sig" {
-		return Key{}, false
+// keyFromJWK converts one JWK; ok is false for keys we skip.
+func keyFromJWK(jk jwk.Key) (k Key, ok bool, err error) {
+	var raw any
+	if err := jk.Raw(&raw); err != nil {
+		return Key{}, false, nil
 	}
+	alg := Algorithm(jk.Algorithm().String())
 	var pub crypto.PublicKey
-	alg := Algorithm(j.Alg)
-	switch {
-	case j.Kty == "RSA" && (alg == RS256 || alg == PS256):
-		n, e := b64Int(j.N), b64Int(j.E)
-		if n == nil || e == nil || !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 {
-			return Key{}, false
+	switch r := raw.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey, []byte:
+		return Key{}, false, keyErr("jwks", "contains private or symmetric key material")
+	case *rsa.PublicKey:
+		pub = r // alg must be explicit: RS256 and PS256 both fit
+	case *ecdsa.PublicKey:
+		pub = r
+		if alg == "" {
+			alg = ES256
 		}
-		pub = &rsa.PublicKey{N: n, E: int(e.Int64())}
-	case j.Kty == "EC" && j.Crv == "P-256" && (alg == "" || alg == ES256):
-		x, y := b64Fixed(j.X, 32), b64Fixed(j.Y, 32)
-		if x == nil || y == nil {
-			return Key{}, false
+	case ed25519.PublicKey:
+		pub = r
+		if alg == "" {
+			alg = EdDSA
 		}
-		// ecdsa.ParseUncompressedPublicKey checks the point is on the curve.
-		k, err := ecdsa.ParseUncompressedPublicKey(elliptic256(), append(append([]byte{4}, x...), y...))
-		if err != nil {
-			return Key{}, false
-		}
-		pub, alg = k, ES256
-	case j.Kty == "OKP" && j.Crv == "Ed25519" && (alg == "" || alg == EdDSA):
-		x := b64Fixed(j.X, ed25519.PublicKeySize)
-		if x == nil {
-			return Key{}, false
-		}
-		pub, alg = ed25519.PublicKey(x), EdDSA
 	default:
-		return Key{}, false
+		return Key{}, false, nil
 	}
-	k, err := NewPublicKey(j.Kid, alg, pub)
-	return k, err == nil
-}
-
-func b64Fixed(s string, n int) []byte {
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || len(b) != n {
-		return nil
+	if u := jk.KeyUsage(); u != "" && u != "sig" {
+		return Key{}, false, nil
 	}
-	return b
-}
-
-func b64Int(s string) *big.Int {
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || len(b) == 0 || b[0] == 0 {
-		return nil
-	}
-	return new(big.Int).SetBytes(b)
+	k, err = NewPublicKey(jk.KeyID(), alg, pub)
+	return k, err == nil, nil
 }
 
 // RemoteKeySetConfig configures NewRemoteKeySet.
 type RemoteKeySetConfig struct {
 	URL string // https JWKS URL; required
 	// Client fetches the document. Default: a client with a 10s timeout.
+	// Responses are capped at 1 MiB either way.
 	Client *http.Client
 	// RefreshInterval is how often the set is fetched again. Default 15 minutes.
 	RefreshInterval time.Duration
@@ -139,29 +106,38 @@ type RemoteKeySetConfig struct {
 	DangerouslyAllowHTTP bool
 }
 
-// RemoteKeySet is a JWKS fetched from a URL and refreshed in the background,
-// for VerifierConfig.KeySet. Lookups never block on the network: an unknown
-// kid schedules an early refresh (rate-limited) and is refused for now. The
-// last good set is kept when a refresh fails.
+// RemoteKeySet is a JWKS fetched from a URL and kept fresh by a jwx
+// jwk.Cache, for VerifierConfig.KeySet. Lookups never wait on the network:
+// an unknown kid triggers an early refresh in the background (at most once
+// per MinRefreshInterval) and is refused for now. The last good set is kept
+// when a refresh fails.
 type RemoteKeySet struct {
-	cfg     RemoteKeySetConfig
-	keys    atomic.Pointer[map[string]*verifyKey]
-	kick    chan struct{}
-	lastErr atomic.Pointer[error]
-	stop    context.CancelFunc
-	done    chan struct{}
-	once    sync.Once
+	url         string
+	cache       *jwk.Cache
+	minInterval time.Duration
+	compiled    atomic.Pointer[compiledSet]
+	lastKick    atomic.Int64 // unix nanoseconds of the last kid-triggered refresh
+	ctx         context.Context
+	stop        context.CancelFunc
 }
 
-// NewRemoteKeySet fetches the set once (failing if that fails) and starts
-// refreshing it until ctx is cancelled or Close is called.
+type compiledSet struct {
+	set  jwk.Set
+	keys map[string]*verifyKey
+}
+
+// NewRemoteKeySet fetches the set once (failing if that fails) and keeps it
+// refreshed until ctx is cancelled or Close is called.
 func NewRemoteKeySet(ctx context.Context, cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 	if len(cfg.URL) < 8 || (cfg.URL[:8] != "https://" && !(cfg.DangerouslyAllowHTTP && cfg.URL[:7] == "http://")) {
 		return nil, configErr("URL", "must be https")
 	}
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+	client := &http.Client{Timeout: 10 * time.Second}
+	if cfg.Client != nil {
+		c := *cfg.Client
+		client = &c
 	}
+	client.Transport = limitTransport{next: client.Transport}
 	if cfg.RefreshInterval == 0 {
 		cfg.RefreshInterval = 15 * time.Minute
 	}
@@ -169,97 +145,98 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteKeySetConfig) (*RemoteKeySet
 		cfg.MinRefreshInterval = time.Minute
 	}
 	if cfg.RefreshInterval < time.Second || cfg.MinRefreshInterval <= 0 || cfg.MinRefreshInterval > cfg.RefreshInterval {
-		return nil, configErr("RefreshInterval", "need 0 < MinRefreshInterval ≤ RefreshInterval, RefreshInterval ≥ 1s")
+		return nil, configErr("RefreshInterval", "need 0 < MinRefreshInterval ≤ RefreshInterval and RefreshInterval ≥ 1s")
 	}
-	s := &RemoteKeySet{cfg: cfg, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	if err := s.Refresh(ctx); err != nil {
+	ctx, stop := context.WithCancel(ctx)
+	s := &RemoteKeySet{url: cfg.URL, cache: jwk.NewCache(ctx), minInterval: cfg.MinRefreshInterval, ctx: ctx, stop: stop}
+	err := s.cache.Register(cfg.URL, jwk.WithHTTPClient(client),
+		jwk.WithRefreshInterval(cfg.RefreshInterval), jwk.WithMinRefreshInterval(cfg.MinRefreshInterval))
+	if err == nil {
+		_, err = s.Refresh(ctx)
+	}
+	if err != nil {
+		stop()
 		return nil, err
 	}
-	ctx, s.stop = context.WithCancel(ctx)
-	go s.loop(ctx)
 	return s, nil
 }
 
-// Refresh fetches the set now and swaps it in if it parses.
-func (s *RemoteKeySet) Refresh(ctx context.Context) error {
-	keys, err := s.fetch(ctx)
+// Refresh fetches the set now and returns its keys.
+func (s *RemoteKeySet) Refresh(ctx context.Context) ([]Key, error) {
+	set, err := s.cache.Refresh(ctx, s.url)
 	if err != nil {
-		s.lastErr.Store(&err)
-		return err
+		return nil, keyErr("jwks", "fetch failed")
 	}
+	keys, err := keysFromSet(set)
+	if err != nil {
+		return nil, err
+	}
+	s.compiled.Store(compileSet(set, keys))
+	return keys, nil
+}
+
+// Close stops the background refresh.
+func (s *RemoteKeySet) Close() { s.stop() }
+
+func compileSet(set jwk.Set, keys []Key) *compiledSet {
 	m := make(map[string]*verifyKey, len(keys))
 	for _, k := range keys {
 		m[k.ID()] = compileKey(k)
 	}
-	s.keys.Store(&m)
-	s.lastErr.Store(nil)
-	return nil
+	return &compiledSet{set: set, keys: m}
 }
 
-// LastError returns the error of the last refresh, or nil if it succeeded.
-func (s *RemoteKeySet) LastError() error {
-	if p := s.lastErr.Load(); p != nil {
-		return *p
+// current returns the compiled view of the cache's set, recompiling when
+// jwk.Cache has swapped in a new set. A set that no longer converts (say it
+// now holds private keys) yields no keys: fail closed.
+func (s *RemoteKeySet) current() *compiledSet {
+	set, err := s.cache.Get(s.ctx, s.url)
+	cur := s.compiled.Load()
+	if err != nil || (cur != nil && cur.set == set) {
+		return cur
 	}
-	return nil
-}
-
-// Close stops the background refresh.
-func (s *RemoteKeySet) Close() {
-	s.once.Do(func() { s.stop(); <-s.done })
-}
-
-func (s *RemoteKeySet) fetch(ctx context.Context) ([]Key, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.URL, nil)
+	keys, err := keysFromSet(set)
 	if err != nil {
-		return nil, keyErr("jwks", "bad request")
+		keys = nil
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.cfg.Client.Do(req)
-	if err != nil {
-		return nil, keyErr("jwks", "fetch failed")
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, keyErr("jwks", "fetch returned a non-200 status")
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	if err != nil {
-		return nil, keyErr("jwks", "read failed")
-	}
-	return ParseJWKS(body)
+	next := compileSet(set, keys)
+	s.compiled.Store(next)
+	return next
 }
 
-func (s *RemoteKeySet) loop(ctx context.Context) {
-	defer close(s.done)
-	tick := time.NewTicker(s.cfg.RefreshInterval)
-	defer tick.Stop()
-	var last time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-s.kick:
-			if time.Since(last) < s.cfg.MinRefreshInterval {
-				continue
-			}
-		}
-		last = time.Now()
-		_ = s.Refresh(ctx) // the error is kept for LastError; the old set stays
-	}
-}
-
-// lookup returns the compiled key for kid, or nil (and asks for a refresh).
+// lookup returns the compiled key for kid, or nil (and asks for an early,
+// rate-limited refresh in the background).
 func (s *RemoteKeySet) lookup(kid string) *verifyKey {
-	if m := s.keys.Load(); m != nil {
-		if vk, ok := (*m)[kid]; ok {
+	if cs := s.current(); cs != nil {
+		if vk, ok := cs.keys[kid]; ok {
 			return vk
 		}
 	}
-	select {
-	case s.kick <- struct{}{}:
-	default:
+	now := time.Now().UnixNano()
+	last := s.lastKick.Load()
+	if now-last >= int64(s.minInterval) && s.lastKick.CompareAndSwap(last, now) {
+		go func() { _, _ = s.Refresh(s.ctx) }()
 	}
 	return nil
+}
+
+// limitTransport caps JWKS response bodies (jwx reads them whole).
+type limitTransport struct{ next http.RoundTripper }
+
+func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = limitedBody{io.LimitReader(resp.Body, maxJWKSBytes), resp.Body}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.Reader
+	io.Closer
 }

@@ -289,4 +289,3 @@ func (k Key) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-func elliptic256() elliptic.Curve { return elliptic.P256() }

@@ -281,16 +281,18 @@ func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte) (*raw
 	if !vk.m.activeAt(v.now()) {
 		return nil, nil, tokenErr(ErrUnknownKey, "kid", "key not active")
 	}
+	// Every segment must be canonical base64url, whatever the signature
+	// says; the payload JSON is only parsed once the signature verifies.
+	payload, buf, err := decodeSegment(seg[1], buf, "payload")
+	if err != nil {
+		return nil, nil, err
+	}
 	sig, buf, err := decodeSegment(seg[2], buf, "signature")
 	if err != nil {
 		return nil, nil, err
 	}
 	if !vk.verify(input, sig, buf) {
 		return nil, nil, tokenErr(ErrSignature, "", "signature does not verify")
-	}
-	payload, _, err := decodeSegment(seg[1], buf, "payload")
-	if err != nil {
-		return nil, nil, err
 	}
 	rc := new(rawClaims)
 	if err := parseClaims(payload, v.audience, rc); err != nil {
