@@ -139,6 +139,11 @@ func (a *Allowlist) scanMap(m map[string]string) []pair {
 // forwarded) and marks whether its name is allowed, which matters for
 // duplicate detection whatever the value.
 func (a *Allowlist) classify(name, value string, found, hasQuote bool) pair {
+	if !found {
+		// Browsers send a cookie with an empty name as its bare value: the
+		// text is a value, so it is never kept as a name.
+		name, value = "", name
+	}
 	p := pair{name: name, value: value}
 	token := found && isToken(name)
 	if token && name[0] != '$' {
