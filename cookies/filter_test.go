@@ -403,9 +403,9 @@ func TestFilterValues(t *testing.T) {
 		drops []drop
 	}{
 		{
-			name: "allowed entries kept, sorted by name",
-			in:   map[string]string{"page_viewed": "/loans", "cart_b": "2", "lang": "en", "cart_a": "1", "_ga": "x"},
-			want: []string{"cart_a=1", "cart_b=2", "lang=en", "page_viewed=/loans"},
+			name:  "allowed entries kept, sorted by name",
+			in:    map[string]string{"page_viewed": "/loans", "cart_b": "2", "lang": "en", "cart_a": "1", "_ga": "x"},
+			want:  []string{"cart_a=1", "cart_b=2", "lang=en", "page_viewed=/loans"},
 			drops: []drop{{"_ga", cookies.ReasonNotAllowed}},
 		},
 		{
@@ -422,9 +422,9 @@ func TestFilterValues(t *testing.T) {
 			},
 		},
 		{
-			name: "a malformed quote drops only that entry",
-			in:   map[string]string{"cart_a": `"x; lang=y`, "lang": "en"},
-			want: []string{"lang=en"},
+			name:  "a malformed quote drops only that entry",
+			in:    map[string]string{"cart_a": `"x; lang=y`, "lang": "en"},
+			want:  []string{"lang=en"},
 			drops: []drop{{"cart_a", cookies.ReasonMalformedQuote}},
 		},
 		{
