@@ -34,9 +34,12 @@ const (
 type Key struct{ m *keyMaterial }
 
 type keyMaterial struct {
-	id          string
-	alg         Algorithm
-	secret      []byte           // HMAC only
+	id  string
+	alg Algorithm
+	// secret is the HMAC secret, behind a closure: fmt can reach unexported
+	// fields by reflection (for example through a bad verb on a struct that
+	// holds a Key), but it can only ever print a func as an address.
+	secret      func() []byte    // HMAC only
 	pub         crypto.PublicKey // asymmetric only: *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
 	priv        crypto.Signer    // private keys only
 	notBefore   time.Time        // zero: no lower bound
@@ -71,7 +74,8 @@ func NewHMACKey(id string, alg Algorithm, secret []byte) (Key, error) {
 	if looksLikePublicKey(secret) {
 		return Key{}, keyErr("secret", "looks like an encoded public key")
 	}
-	return Key{&keyMaterial{id: id, alg: alg, secret: bytes.Clone(secret)}}, nil
+	own := bytes.Clone(secret)
+	return Key{&keyMaterial{id: id, alg: alg, secret: func() []byte { return own }}}, nil
 }
 
 // NewPublicKey returns a verification key. RS256 and PS256 need an
@@ -288,4 +292,3 @@ func (k Key) LogValue() slog.Value {
 	}
 	return slog.GroupValue(attrs...)
 }
-

@@ -90,7 +90,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		s.jweHdr = base64.RawURLEncoding.EncodeToString(append(jh, '}'))
 	}
 	if m.alg.isHMAC() {
-		s.macs.New = func() any { return hmac.New(m.alg.hash().New, m.secret) }
+		s.macs.New = func() any { return hmac.New(m.alg.hash().New, m.secret()) }
 	}
 	return s, nil
 }

@@ -92,7 +92,7 @@ func compileKey(k Key) *verifyKey {
 	m := k.Public().m
 	vk := &verifyKey{m: m}
 	if m.alg.isHMAC() {
-		vk.macs = &sync.Pool{New: func() any { return hmac.New(m.alg.hash().New, m.secret) }}
+		vk.macs = &sync.Pool{New: func() any { return hmac.New(m.alg.hash().New, m.secret()) }}
 	}
 	return vk
 }
