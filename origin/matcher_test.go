@@ -371,3 +371,24 @@ func TestAllowsDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() { m.Allows("https://account.uplusbank.com") })
 	assert.LessOrEqual(t, allocs, 1.0)
 }
+
+func TestCSPSources(t *testing.T) {
+	tests := []struct {
+		name     string
+		patterns []string
+		opts     []Option
+		want     []string
+	}{
+		{"exact", []string{"https://www.uplusbank.com"}, nil, []string{"https://www.uplusbank.com"}},
+		{"wildcard and any port", []string{"https://*.uplus.com", "http://localhost:*"}, nil, []string{"https://*.uplus.com", "http://localhost:*"}},
+		{"same-site", []string{"https://www.uplusbank.com"}, []Option{SameSite()}, []string{"https://www.uplusbank.com", "https://uplusbank.com:*", "https://*.uplusbank.com:*"}},
+		{"same-site ip", []string{"http://127.0.0.1:8080"}, []Option{SameSite()}, []string{"http://127.0.0.1:8080", "http://127.0.0.1:*"}},
+		{"any", []string{"https://www.uplusbank.com", "*"}, nil, []string{"https:", "http:"}},
+		{"empty", nil, nil, []string{"'none'"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, mustMatcher(t, tc.patterns, tc.opts...).CSPSources())
+		})
+	}
+}
