@@ -1,0 +1,198 @@
+package cookies_test
+
+import (
+	"maps"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/msgsec/msgsec/cookies"
+)
+
+// The fuzz targets compare Filter with referenceFilter, a deliberately
+// naive second implementation of the documented rules (strings.Split,
+// regular expressions, explicit byte ranges), and check invariants that
+// must hold whatever the input.
+
+var refToken = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
+
+func refOctets(s string) bool {
+	for _, c := range []byte(s) {
+		ok := c == 0x21 || (0x23 <= c && c <= 0x2b) || (0x2d <= c && c <= 0x3a) ||
+			(0x3c <= c && c <= 0x5b) || (0x5d <= c && c <= 0x7e)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func refQuoted(v string) bool {
+	return len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && refOctets(v[1:len(v)-1])
+}
+
+type refLimits struct{ cookie, count, total int }
+
+// referenceFilter returns the "name=value" pairs the documented rules keep.
+func referenceFilter(lines []string, allow func(string) bool, lim refLimits) []string {
+	type occurrence struct {
+		name, value string
+		valid       bool
+	}
+	var occ []occurrence // occurrences of allowed names, in order
+	for _, line := range lines {
+		for _, part := range strings.Split(line, ";") {
+			part = strings.Trim(part, " \t")
+			if part == "" {
+				continue
+			}
+			name, value, found := strings.Cut(part, "=")
+			nameOK := found && refToken.MatchString(name) && !strings.HasPrefix(name, "$") && allow(name)
+			if strings.Contains(part, `"`) && !(found && refToken.MatchString(name) && refQuoted(value)) {
+				if nameOK {
+					occ = append(occ, occurrence{name, value, false})
+				}
+				break // the rest of the line is ambiguous
+			}
+			if !nameOK {
+				continue
+			}
+			valid := (refOctets(value) || refQuoted(value)) && len(name)+len(value) <= lim.cookie
+			occ = append(occ, occurrence{name, value, valid})
+		}
+	}
+	seen := map[string]int{}
+	for _, o := range occ {
+		seen[o.name]++
+	}
+	var kept []string
+	total := 0
+	for _, o := range occ {
+		if !o.valid || seen[o.name] > 1 {
+			continue
+		}
+		if len(kept) == lim.count || total+len(o.name)+len(o.value) > lim.total {
+			break
+		}
+		total += len(o.name) + len(o.value)
+		kept = append(kept, o.name+"="+o.value)
+	}
+	return kept
+}
+
+func fuzzAllowlists(t *testing.T) []struct {
+	a     *cookies.Allowlist
+	allow func(string) bool
+	lim   refLimits
+} {
+	exact := []string{"a", "b", "page_viewed", "__Host-x"}
+	// With the opt-in: the exact names and anything under "c_".
+	allowOptIn := func(n string) bool { return slices.Contains(exact, n) || strings.HasPrefix(n, "c_") }
+	// Without: no __Host-x, and no sensitive name under "c_".
+	allowStrict := func(n string) bool {
+		return n != "__Host-x" && allowOptIn(n) && !(strings.HasPrefix(n, "c_") && cookies.IsSensitiveName(n))
+	}
+	small := refLimits{cookie: 12, count: 3, total: 24}
+	def := refLimits{cookie: cookies.DefaultMaxCookieBytes, count: cookies.DefaultMaxCount, total: cookies.DefaultMaxTotalBytes}
+	opt := cookies.DangerouslyAllowSensitiveNames()
+	return []struct {
+		a     *cookies.Allowlist
+		allow func(string) bool
+		lim   refLimits
+	}{
+		{mustAllowlist(t, []string{"a", "b", "page_viewed", "__Host-x", "c_*"}, opt,
+			cookies.WithMaxCookieBytes(small.cookie), cookies.WithMaxCount(small.count), cookies.WithMaxTotalBytes(small.total)), allowOptIn, small},
+		{mustAllowlist(t, []string{"a", "b", "page_viewed", "c_*"}), allowStrict, def},
+	}
+}
+
+func checkKept(t *testing.T, a *cookies.Allowlist, kept []*http.Cookie) {
+	t.Helper()
+	for _, c := range kept {
+		if !refToken.MatchString(c.Name) || !a.Allows(c.Name) {
+			t.Fatalf("kept a cookie with a disallowed name %q", c.Name)
+		}
+		if !refOctets(c.Value) && !refQuoted(c.Value) {
+			t.Fatalf("kept %q with a value outside cookie-octet: %q", c.Name, c.Value)
+		}
+	}
+}
+
+func FuzzFilter(f *testing.F) {
+	f.Add("a=1; b=2", "c_x=3")
+	f.Fuzz(func(t *testing.T, line1, line2 string) {
+		lines := []string{line1, line2}
+		for _, al := range fuzzAllowlists(t) {
+			h := http.Header{"Cookie": slices.Clone(lines)}
+			kept := al.a.Filter(h)
+			got := pairsOf(kept)
+			if want := referenceFilter(lines, al.allow, al.lim); !reflect.DeepEqual(got, want) {
+				t.Fatalf("Filter(%q) = %q, reference %q", lines, got, want)
+			}
+			checkKept(t, al.a, kept)
+
+			reportKept, dropped := al.a.FilterReport(h)
+			if !reflect.DeepEqual(pairsOf(reportKept), got) {
+				t.Fatalf("FilterReport kept %q, Filter kept %q", pairsOf(reportKept), got)
+			}
+			for _, d := range dropped {
+				if d.Name != "" && !refToken.MatchString(d.Name) && !strings.HasPrefix(d.Name, `"`) {
+					t.Fatalf("drop name %q is neither a token nor quoted", d.Name)
+				}
+				if d.Reason < cookies.ReasonNoEquals || d.Reason > cookies.ReasonTotalTooLarge {
+					t.Fatalf("drop %v has an unknown reason", d)
+				}
+			}
+
+			// After the rewrite, net/http sees exactly the kept cookies, and
+			// filtering again changes nothing.
+			r := &http.Request{Header: http.Header{"Cookie": slices.Clone(lines)}}
+			al.a.RewriteRequest(r)
+			var std []string
+			for _, c := range r.Cookies() {
+				v := c.Value
+				if c.Quoted {
+					v = `"` + v + `"`
+				}
+				std = append(std, c.Name+"="+v)
+			}
+			if !reflect.DeepEqual(std, got) {
+				t.Fatalf("after rewrite net/http sees %q, Filter kept %q", std, got)
+			}
+			if again := pairsOf(al.a.Filter(r.Header)); !reflect.DeepEqual(again, got) {
+				t.Fatalf("filtering the rewritten header gives %q, want %q", again, got)
+			}
+		}
+	})
+}
+
+func FuzzFilterValues(f *testing.F) {
+	f.Add("c_x", `"v"`, "a", "1")
+	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string) {
+		m := map[string]string{n1: v1, n2: v2}
+		for _, al := range fuzzAllowlists(t) {
+			kept := al.a.FilterValues(m)
+			checkKept(t, al.a, kept)
+			var ref []string
+			total := 0
+			for _, n := range slices.Sorted(maps.Keys(m)) {
+				v := m[n]
+				if !refToken.MatchString(n) || n[0] == '$' || !al.allow(n) ||
+					!(refOctets(v) || refQuoted(v)) || len(n)+len(v) > al.lim.cookie {
+					continue
+				}
+				if len(ref) == al.lim.count || total+len(n)+len(v) > al.lim.total {
+					break
+				}
+				total += len(n) + len(v)
+				ref = append(ref, n+"="+v)
+			}
+			if got := pairsOf(kept); !reflect.DeepEqual(got, ref) {
+				t.Fatalf("FilterValues(%q) = %q, reference %q", m, got, ref)
+			}
+		}
+	})
+}
