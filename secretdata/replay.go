@@ -131,13 +131,16 @@ func (s *replayShard) evict(now int64) {
 	}
 }
 
-// Len returns the number of unexpired-or-not-yet-evicted entries.
+// Len evicts expired entries and returns the number of live ones.
 func (c *MemoryReplayCache) Len() int {
+	now := c.now().UnixNano()
 	n := 0
 	for i := range c.shards {
-		c.shards[i].mu.Lock()
-		n += len(c.shards[i].entries)
-		c.shards[i].mu.Unlock()
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.evict(now)
+		n += len(s.entries)
+		s.mu.Unlock()
 	}
 	return n
 }

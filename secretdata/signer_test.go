@@ -28,9 +28,21 @@ func TestSignVerifyRoundTripEveryAlgorithm(t *testing.T) {
 		alg  Algorithm
 		sign func(t *testing.T) Key
 	}{
-		{HS256, func(t *testing.T) Key { k, err := NewHMACKey("k", HS256, NewSecret()[:32]); require.NoError(t, err); return k }},
-		{HS384, func(t *testing.T) Key { k, err := NewHMACKey("k", HS384, NewSecret()[:48]); require.NoError(t, err); return k }},
-		{HS512, func(t *testing.T) Key { k, err := NewHMACKey("k", HS512, NewSecret()); require.NoError(t, err); return k }},
+		{HS256, func(t *testing.T) Key {
+			k, err := NewHMACKey("k", HS256, NewSecret()[:32])
+			require.NoError(t, err)
+			return k
+		}},
+		{HS384, func(t *testing.T) Key {
+			k, err := NewHMACKey("k", HS384, NewSecret()[:48])
+			require.NoError(t, err)
+			return k
+		}},
+		{HS512, func(t *testing.T) Key {
+			k, err := NewHMACKey("k", HS512, NewSecret())
+			require.NoError(t, err)
+			return k
+		}},
 		{RS256, func(t *testing.T) Key { k, err := NewPrivateKey("k", RS256, rs); require.NoError(t, err); return k }},
 		{PS256, func(t *testing.T) Key { k, err := NewPrivateKey("k", PS256, rs); require.NoError(t, err); return k }},
 		{ES256, func(t *testing.T) Key { k, err := NewPrivateKey("k", ES256, ec); require.NoError(t, err); return k }},
