@@ -1,0 +1,62 @@
+// Package cookies decides which of a customer website's cookies may reach
+// the chat server.
+//
+// A bank's page may hold cookies whose public values are useful context for
+// a chat (the page viewed, the cart), next to cookies that must never leave
+// the bank (sessions, CSRF secrets, login state). The chat server names the
+// former in an [Allowlist]; everything else is stripped before chat code
+// sees it. It is meant for chat servers (directly, or through the policy
+// and middleware packages) and for anyone filtering a Cookie header against
+// a list of names.
+//
+//	allow, err := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+//	if err != nil {
+//		return err // lists every bad entry, with its index
+//	}
+//	kept := allow.RewriteRequest(r) // r's Cookie header now holds only kept cookies
+//
+// # Allowlist entries
+//
+// An entry is an exact cookie name, compared byte for byte (cookie names are
+// case-sensitive), or a prefix ending in a single "*" ("cart_*"). Entries
+// must be RFC 7230 tokens and must not start with "$"; a bare "*" is
+// refused. Names that usually hold sessions or credentials (see
+// [IsSensitiveName]: JSESSIONID, PHPSESSID, connect.sid, anything with
+// "session", "token", "auth", "csrf", "sid", __Host-, __Secure-, …, in any
+// case), and prefixes that could admit them ("__*", "JSESS*"), are refused
+// unless [DangerouslyAllowSensitiveNames] is given. A name admitted only by a
+// prefix entry is checked again when filtering, so "cart_*" does not pass
+// "cart_session".
+//
+// # Parsing, strictly and failing closed
+//
+// [Allowlist.Filter] reads every Cookie header line (HTTP/2 sends one per
+// cookie) in one pass without building intermediate strings. The grammar is
+// RFC 6265 §4.2.1, with these decisions:
+//
+//   - Pairs are separated by ";". ASCII spaces and tabs around a pair are
+//     ignored and empty pairs skipped; no other byte is trimmed (not Unicode
+//     spaces, not vertical tab), so "\u00a0page_viewed" is an invalid name,
+//     never "page_viewed".
+//   - A pair is split at its first "="; a pair without "=" is a nameless
+//     cookie's value (browsers send those) and is dropped.
+//   - The name must be a token and must not start with "$" ($Version, $Path).
+//   - The value must be *cookie-octet, or DQUOTE *cookie-octet DQUOTE; the
+//     quotes are kept as sent. No URL decoding, no case folding.
+//   - A pair holding any other double quote (an unclosed quoted value, as in
+//     the cookie sandwich `$Version=1; session="deadbeef; PHPSESSID=secret;
+//     dummy=qaz"`) is malformed, and the rest of its line is dropped too:
+//     a lenient parser could read those bytes as part of the quoted value,
+//     or as cookies, so they are ambiguous.
+//   - A name sent more than once, in one line or across lines, is dropped
+//     in every occurrence (cookie tossing from a sibling subdomain).
+//   - Limits: bytes per cookie (name plus value, 4096 by default), number of
+//     cookies forwarded (50) and their total bytes (8192). Past the count or
+//     total limit nothing more is forwarded.
+//
+// [Allowlist.FilterReport] also says what was dropped and why (a [Drop] per
+// cookie, never its value). [Allowlist.FilterValues] applies the same rules
+// to the name → value map a widget sends in its payload, sorted by name.
+//
+// An Allowlist is immutable and safe for concurrent use.
+package cookies

@@ -1,0 +1,187 @@
+package cookies_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/msgsec/msgsec/cookies"
+)
+
+func ExampleNewAllowlist() {
+	// U+ Bank lets the chat see which page was viewed and the cart.
+	allow, err := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(allow.Names(), allow.Patterns())
+	// Output: [page_viewed] [cart_*]
+}
+
+func ExampleNewAllowlist_refused() {
+	// Incorrect use: every problem is reported at once, with its index.
+	_, err := cookies.NewAllowlist([]string{"page_viewed", "JSESSIONID", "*", "__*"})
+	fmt.Println(errors.Is(err, cookies.ErrInvalidAllowlist), errors.Is(err, cookies.ErrSensitiveName))
+	var ae *cookies.AllowlistError
+	if errors.As(err, &ae) {
+		for _, e := range ae.Entries {
+			fmt.Println(e.Index, e.Entry, e.Err)
+		}
+	}
+	// Output:
+	// true true
+	// 1 JSESSIONID name usually holds a session or credential
+	// 2 * a pattern is a name prefix followed by a single trailing *
+	// 3 __* name usually holds a session or credential
+}
+
+func ExampleDangerouslyAllowSensitiveNames() {
+	// Only for a cookie you have checked holds nothing private.
+	allow, err := cookies.NewAllowlist([]string{"__Host-theme"}, cookies.DangerouslyAllowSensitiveNames())
+	fmt.Println(err, allow.Allows("__Host-theme"))
+	// Output: <nil> true
+}
+
+func ExampleWithMaxCount() {
+	allow, _ := cookies.NewAllowlist([]string{"cart_*"}, cookies.WithMaxCount(2))
+	h := http.Header{"Cookie": {"cart_a=1; cart_b=2; cart_c=3"}}
+	kept, dropped := allow.FilterReport(h)
+	fmt.Println(len(kept), dropped)
+	// Output: 2 [cart_c: too many cookies]
+}
+
+func ExampleWithMaxCookieBytes() {
+	allow, _ := cookies.NewAllowlist([]string{"lang"}, cookies.WithMaxCookieBytes(8))
+	_, dropped := allow.FilterReport(http.Header{"Cookie": {"lang=en-GB-x"}})
+	fmt.Println(dropped)
+	// Output: [lang: cookie too large]
+}
+
+func ExampleWithMaxTotalBytes() {
+	allow, _ := cookies.NewAllowlist([]string{"cart_*"}, cookies.WithMaxTotalBytes(16))
+	kept, dropped := allow.FilterReport(http.Header{"Cookie": {"cart_a=123; cart_b=456; cart_c=7"}})
+	fmt.Println(len(kept), dropped)
+	// Output: 1 [cart_b: total size too large cart_c: total size too large]
+}
+
+func ExampleAllowlist_Filter() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	// HTTP/2 may send one Cookie line per cookie; all lines are read.
+	h := http.Header{"Cookie": {
+		"JSESSIONID=3f9a; page_viewed=/loans",
+		`cart_contents="sku1.sku2"`,
+		"_ga=GA1.2.3",
+	}}
+	for _, c := range allow.Filter(h) {
+		fmt.Printf("%s=%s\n", c.Name, c.Value)
+	}
+	// Output:
+	// page_viewed=/loans
+	// cart_contents="sku1.sku2"
+}
+
+func ExampleAllowlist_FilterReport() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	// A sibling subdomain tossed a second page_viewed, and a cookie
+	// sandwich tries to smuggle PHPSESSID out of a quoted value.
+	h := http.Header{"Cookie": {
+		"page_viewed=/loans; cart_total=12",
+		"page_viewed=/evil",
+		`$Version=1; cart_note="x; PHPSESSID=secret; dummy=qaz"`,
+	}}
+	kept, dropped := allow.FilterReport(h)
+	for _, c := range kept {
+		fmt.Printf("kept %s=%s\n", c.Name, c.Value)
+	}
+	for _, d := range dropped {
+		fmt.Printf("dropped %q: %s\n", d.Name, d.Reason)
+	}
+	// Output:
+	// kept cart_total=12
+	// dropped "page_viewed": duplicate name
+	// dropped "page_viewed": duplicate name
+	// dropped "$Version": reserved name
+	// dropped "cart_note": malformed quoted value
+	// dropped "": after malformed quoted value
+}
+
+func ExampleAllowlist_FilterValues() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	// What the widget read from document.cookie and sent in its payload.
+	sent := map[string]string{"page_viewed": "/loans", "cart_contents": "sku1", "PHPSESSID": "secret"}
+	for _, c := range allow.FilterValues(sent) {
+		fmt.Printf("%s=%s\n", c.Name, c.Value)
+	}
+	// Output:
+	// cart_contents=sku1
+	// page_viewed=/loans
+}
+
+func ExampleAllowlist_FilterValuesReport() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed"})
+	_, dropped := allow.FilterValuesReport(map[string]string{"page_viewed": "a b", "\u00a0page_viewed": "x"})
+	fmt.Println(dropped)
+	// Output: [page_viewed: invalid value "\u00a0page_viewed": invalid name]
+}
+
+func ExampleAllowlist_RewriteRequest() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	r, _ := http.NewRequest(http.MethodGet, "https://chat.example/session", nil)
+	r.Header.Add("Cookie", "JSESSIONID=3f9a; page_viewed=/loans")
+	r.Header.Add("Cookie", "cart_total=12")
+	allow.RewriteRequest(r)
+	// Handlers after this point see only the allowed cookies.
+	fmt.Println(r.Header["Cookie"])
+	// Output: [page_viewed=/loans; cart_total=12]
+}
+
+func ExampleAllowlist_RewriteRequestReport() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed"})
+	r, _ := http.NewRequest(http.MethodGet, "https://chat.example/session", nil)
+	r.Header.Set("Cookie", "JSESSIONID=3f9a")
+	kept, dropped := allow.RewriteRequestReport(r)
+	fmt.Println(len(kept), dropped, r.Header["Cookie"] == nil)
+	// Output: 0 [JSESSIONID: not allowed] true
+}
+
+func ExampleAllowlist_Allows() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	for _, name := range []string{"page_viewed", "Page_Viewed", "cart_total", "cart_session"} {
+		fmt.Println(name, allow.Allows(name))
+	}
+	// Output:
+	// page_viewed true
+	// Page_Viewed false
+	// cart_total true
+	// cart_session false
+}
+
+func ExampleAllowlist_Names() {
+	// Publish the allowlist in the widget configuration, so the widget reads
+	// only these cookies from document.cookie.
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*", "lang"})
+	fmt.Println(allow.Names())
+	// Output: [page_viewed lang]
+}
+
+func ExampleAllowlist_Patterns() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*", "utm_*"})
+	fmt.Println(allow.Patterns())
+	// Output: [cart_* utm_*]
+}
+
+func ExampleIsSensitiveName() {
+	for _, name := range []string{"JSESSIONID", "XSRF-TOKEN", "__HOST-id", "cart_contents"} {
+		fmt.Println(name, cookies.IsSensitiveName(name))
+	}
+	// Output:
+	// JSESSIONID true
+	// XSRF-TOKEN true
+	// __HOST-id true
+	// cart_contents false
+}
+
+func ExampleReason_String() {
+	fmt.Println(cookies.ReasonDuplicate, cookies.ReasonAfterMalformed)
+	// Output: duplicate name after malformed quoted value
+}
