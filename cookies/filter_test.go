@@ -565,3 +565,26 @@ func TestReasonString(t *testing.T) {
 		t.Errorf("zero Reason = %q", got)
 	}
 }
+
+func TestFilterConcurrentUse(t *testing.T) {
+	a := mustAllowlist(t, []string{"page_viewed", "cart_*"})
+	h := http.Header{"Cookie": {"page_viewed=/a; cart_x=1; _ga=2", "cart_y=3"}}
+	want := []string{"page_viewed=/a", "cart_x=1", "cart_y=3"}
+	done := make(chan []string)
+	for range 8 {
+		go func() {
+			var got []string
+			for range 200 {
+				got = pairsOf(a.Filter(h))
+				a.FilterValues(map[string]string{"cart_z": "1"})
+				a.Names()
+			}
+			done <- got
+		}()
+	}
+	for range 8 {
+		if got := <-done; !reflect.DeepEqual(got, want) {
+			t.Errorf("concurrent Filter kept %q, want %q", got, want)
+		}
+	}
+}

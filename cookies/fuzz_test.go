@@ -133,6 +133,11 @@ func FuzzFilter(f *testing.F) {
 				t.Fatalf("Filter(%q) = %q, reference %q", lines, got, want)
 			}
 			checkKept(t, al.a, kept)
+			for _, c := range kept {
+				if !strings.Contains(line1, c.Name+"="+c.Value) && !strings.Contains(line2, c.Name+"="+c.Value) {
+					t.Fatalf("kept %s=%s does not appear byte-exactly in the input", c.Name, c.Value)
+				}
+			}
 
 			reportKept, dropped := al.a.FilterReport(h)
 			if !reflect.DeepEqual(pairsOf(reportKept), got) {
