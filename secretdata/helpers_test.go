@@ -138,3 +138,12 @@ func edKey(t testing.TB) ed25519.PrivateKey {
 	}
 	return k
 }
+
+func mustP384(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

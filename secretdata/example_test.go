@@ -1,0 +1,242 @@
+package secretdata_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+var secret = []byte("example-only-secret-use-NewSecret-in-real-code!!")
+
+func Example() {
+	key, err := secretdata.NewHMACKey("2026-01", secretdata.HS256, secret)
+	if err != nil {
+		panic(err)
+	}
+	// Bank backend: mint a token.
+	signer, err := secretdata.NewSigner(secretdata.SignerConfig{
+		Key: key, Issuer: "https://api.uplusbank.com", Audience: "retail-bank",
+	})
+	if err != nil {
+		panic(err)
+	}
+	token, err := signer.Sign(secretdata.Claims{
+		Subject: "customer-42",
+		SecretData: map[string]any{
+			secretdata.ClaimAuthenticationStatus: "authenticated",
+			secretdata.ClaimCustomerID:           "C-1001",
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// Chat server: verify it.
+	verifier, err := secretdata.NewVerifier(secretdata.VerifierConfig{
+		Keys: []secretdata.Key{key}, Issuer: "https://api.uplusbank.com", Audience: "retail-bank",
+	})
+	if err != nil {
+		panic(err)
+	}
+	claims, err := verifier.Verify(context.Background(), token)
+	if err != nil {
+		panic(err)
+	}
+	status, _ := claims.AuthenticationStatus()
+	id, _ := claims.CustomerID()
+	fmt.Println(status, id)
+
+	// The same token a second time is a replay.
+	_, err = verifier.Verify(context.Background(), token)
+	fmt.Println(errors.Is(err, secretdata.ErrReplayed))
+	// Output:
+	// authenticated C-1001
+	// true
+}
+
+func ExampleNewHMACKey() {
+	_, err := secretdata.NewHMACKey("k1", secretdata.HS256, []byte("secret"))
+	fmt.Println(errors.Is(err, secretdata.ErrKeyConfig))
+
+	key, err := secretdata.NewHMACKey("k1", secretdata.HS256, secretdata.NewSecret())
+	fmt.Println(err, key) // the secret is never printed
+	// Output:
+	// true
+	// <nil> secretdata.Key{kid: "k1", alg: HS256, type: hmac, secret: [redacted]}
+}
+
+func ExampleNewSecret() {
+	s := secretdata.NewSecret()
+	fmt.Println(len(s) * 8)
+	// Output: 512
+}
+
+func ExampleNewPrivateKey() {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signKey, _ := secretdata.NewPrivateKey("ec-2026", secretdata.ES256, priv)
+	// The chat server only ever gets the public half.
+	verifyKey, _ := secretdata.NewPublicKey("ec-2026", secretdata.ES256, priv.Public())
+
+	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: signKey, Issuer: "bank", Audience: "retail-bank"})
+	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{Keys: []secretdata.Key{verifyKey}, Issuer: "bank", Audience: "retail-bank"})
+	token, _ := signer.Sign(secretdata.Claims{})
+	_, err := verifier.Verify(context.Background(), token)
+	fmt.Println(err)
+
+	// Keys are bound to their type: an RSA algorithm on an EC key is refused.
+	_, err = secretdata.NewPublicKey("x", secretdata.RS256, priv.Public())
+	fmt.Println(errors.Is(err, secretdata.ErrKeyConfig))
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExampleNewPublicKey() {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := secretdata.NewPublicKey("ec-2026", secretdata.ES256, priv.Public())
+	fmt.Println(err, k.Algorithm(), k.CanSign())
+	// Output: <nil> ES256 false
+}
+
+func ExampleKey_WithValidity() {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	old, _ := secretdata.NewHMACKey("2026-05", secretdata.HS256, secretdata.NewSecret())
+	next, _ := secretdata.NewHMACKey("2026-06", secretdata.HS256, secretdata.NewSecret())
+	// Rotation: the old key is retired a day after the new one starts.
+	old, _ = old.WithValidity(time.Time{}, now.Add(24*time.Hour))
+	next, _ = next.WithValidity(now, time.Time{})
+
+	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{
+		Key: old, Issuer: "bank", Audience: "retail-bank",
+		Now: func() time.Time { return now.Add(48 * time.Hour) },
+	})
+	_, err := signer.Sign(secretdata.Claims{})
+	fmt.Println(err)
+	// Output: secretdata: invalid key configuration: key: outside its validity window
+}
+
+func ExampleNewSigner() {
+	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
+	_, err := secretdata.NewSigner(secretdata.SignerConfig{
+		Key: key, Issuer: "bank", Audience: "retail-bank", Lifetime: time.Hour,
+	})
+	fmt.Println(errors.Is(err, secretdata.ErrConfig))
+	// Output: true
+}
+
+func ExampleSigner_Sign() {
+	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
+	enc, _ := secretdata.NewEncryptionKey("e1", secretdata.NewSecret()[:32])
+	// Wrapped in a JWE, the token can pass through the browser unread.
+	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "bank", Audience: "retail-bank", Encryption: enc})
+	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{
+		Keys: []secretdata.Key{key}, DecryptionKeys: []secretdata.EncryptionKey{enc}, Issuer: "bank", Audience: "retail-bank",
+	})
+	token, _ := signer.Sign(secretdata.Claims{SecretData: map[string]any{"customer_id": "C-1001"}})
+	claims, err := verifier.Verify(context.Background(), token)
+	id, _ := claims.CustomerID()
+	fmt.Println(err, id)
+	// Output: <nil> C-1001
+}
+
+func ExampleNewEncryptionKey() {
+	_, err := secretdata.NewEncryptionKey("e1", []byte("too short"))
+	fmt.Println(errors.Is(err, secretdata.ErrKeyConfig))
+	// Output: true
+}
+
+func ExampleNewVerifier() {
+	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
+	_, err := secretdata.NewVerifier(secretdata.VerifierConfig{
+		Keys: []secretdata.Key{key}, Issuer: "bank", Audience: "retail-bank",
+		Leeway: time.Hour, // configuration is validated once, here
+	})
+	fmt.Println(err)
+	// Output: secretdata: invalid configuration: Leeway: must be between 0 and 5m
+}
+
+func ExampleVerifier_Verify() {
+	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
+	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{Keys: []secretdata.Key{key}, Issuer: "bank", Audience: "retail-bank"})
+	// An unsigned "alg":"none" token.
+	_, err := verifier.Verify(context.Background(), "eyJhbGciOiJub25lIn0.eyJpc3MiOiJiYW5rIn0.")
+	var te *secretdata.TokenError
+	fmt.Println(errors.Is(err, secretdata.ErrSignature), errors.As(err, &te), te.Field)
+	// Output: true true alg
+}
+
+func ExampleVerifier_VerifySession() {
+	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
+	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "bank", Audience: "retail-bank"})
+	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{Keys: []secretdata.Key{key}, Issuer: "bank", Audience: "retail-bank"})
+	// Server-to-server: the token is bound to one chat session.
+	token, _ := signer.Sign(secretdata.Claims{SessionID: "chat-7f3a"})
+	_, err := verifier.VerifySession(context.Background(), token, "chat-other")
+	fmt.Println(errors.Is(err, secretdata.ErrClaims))
+	claims, err := verifier.VerifySession(context.Background(), token, "chat-7f3a")
+	fmt.Println(err, claims.SessionID)
+	// Output:
+	// true
+	// <nil> chat-7f3a
+}
+
+func ExampleNewMemoryReplayCache() {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	cache, _ := secretdata.NewMemoryReplayCache(secretdata.MemoryReplayCacheConfig{
+		MaxEntries: 100_000, Now: func() time.Time { return now },
+	})
+	ctx := context.Background()
+	fmt.Println(cache.Record(ctx, "bank", "jti-1", now.Add(time.Minute)))
+	fmt.Println(errors.Is(cache.Record(ctx, "bank", "jti-1", now.Add(time.Minute)), secretdata.ErrReplayed))
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExampleParseJWKS() {
+	keys, err := secretdata.ParseJWKS([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"ed-2026",
+		"x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
+	fmt.Println(err, keys[0].ID(), keys[0].Algorithm())
+	// Output: <nil> ed-2026 EdDSA
+}
+
+func ExampleNewRemoteKeySet() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"ed-2026","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	set, err := secretdata.NewRemoteKeySet(ctx, secretdata.RemoteKeySetConfig{
+		URL:                  srv.URL, // use https in production
+		DangerouslyAllowHTTP: true,
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer set.Close()
+	_, err = secretdata.NewVerifier(secretdata.VerifierConfig{KeySet: set, Issuer: "bank", Audience: "retail-bank"})
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+func ExampleClaims_AuthenticationStatus() {
+	c := secretdata.Claims{SecretData: map[string]any{"authentication_status": "authenticated", "customer_id": 42}}
+	status, ok := c.AuthenticationStatus()
+	fmt.Println(status, ok)
+	_, ok = c.CustomerID() // present, but not a string
+	fmt.Println(ok)
+	fmt.Println(&c) // secret data never prints
+	// Output:
+	// authenticated true
+	// false
+	// secretdata.Claims{iss: "", aud: "", exp: 0001-01-01T00:00:00Z, secret_data: [redacted]}
+}

@@ -1,0 +1,186 @@
+package secretdata
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/stretchr/testify/require"
+)
+
+// jwkJSON renders raw as a JWK with the given members set.
+func jwkJSON(t *testing.T, raw any, members map[string]string) string {
+	t.Helper()
+	k, err := jwk.FromRaw(raw)
+	require.NoError(t, err)
+	for name, v := range members {
+		require.NoError(t, k.Set(name, v))
+	}
+	b, err := json.Marshal(k)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func jwks(keys ...string) []byte { return []byte(`{"keys":[` + strings.Join(keys, ",") + `]}`) }
+
+func TestParseJWKS(t *testing.T) {
+	ec, ed, rs := ecKey(t), edKey(t), rsaOnce()
+	p384 := jwkJSON(t, mustP384(t).Public(), map[string]string{"kid": "p384"})
+	ecPub := jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})
+	edPub := jwkJSON(t, ed.Public(), map[string]string{"kid": "ed1"})
+	rsPub := jwkJSON(t, rs.Public(), map[string]string{"kid": "rs1", "alg": "RS256"})
+	psPub := jwkJSON(t, rs.Public(), map[string]string{"kid": "ps1", "alg": "PS256"})
+	rsNoAlg := jwkJSON(t, rs.Public(), map[string]string{"kid": "rs2"})
+	ecEnc := jwkJSON(t, ec.Public(), map[string]string{"kid": "ec-enc", "use": "enc"})
+	ecNoKid := jwkJSON(t, ec.Public(), nil)
+	ecWrongAlg := jwkJSON(t, ec.Public(), map[string]string{"kid": "ec2", "alg": "RS256"})
+
+	tests := []struct {
+		name    string
+		doc     []byte
+		wantIDs map[string]Algorithm
+		wantErr bool
+	}{
+		{"ec and ed25519 infer their algorithm", jwks(ecPub, edPub), map[string]Algorithm{"ec1": ES256, "ed1": EdDSA}, false},
+		{"rsa takes its alg member", jwks(rsPub, psPub), map[string]Algorithm{"rs1": RS256, "ps1": PS256}, false},
+		{"unusable keys are skipped", jwks(ecPub, rsNoAlg, ecEnc, p384, ecNoKid, ecWrongAlg), map[string]Algorithm{"ec1": ES256}, false},
+		{"private key refused", jwks(ecPub, jwkJSON(t, ec, map[string]string{"kid": "priv"})), nil, true},
+		{"symmetric key refused", jwks(ecPub, `{"kty":"oct","kid":"s","k":"`+b64(string(testSecret))+`"}`), nil, true},
+		{"duplicate kid refused", jwks(ecPub, jwkJSON(t, ecKey(t).Public(), map[string]string{"kid": "ec1"})), nil, true},
+		{"no usable key", jwks(rsNoAlg), nil, true},
+		{"empty set", jwks(), nil, true},
+		{"not json", []byte(`{"keys":[`), nil, true},
+		{"oversized", []byte(`{"keys":[],"x":"` + strings.Repeat("a", maxJWKSBytes) + `"}`), nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			keys, err := ParseJWKS(tc.doc)
+			if tc.wantErr {
+				require.ErrorIs(t, err, ErrKeyConfig)
+				return
+			}
+			require.NoError(t, err)
+			got := map[string]Algorithm{}
+			for _, k := range keys {
+				got[k.ID()] = k.Algorithm()
+				require.False(t, k.CanSign())
+			}
+			require.Equal(t, tc.wantIDs, got)
+		})
+	}
+}
+
+func TestVerifyWithJWKSKeys(t *testing.T) {
+	ec := ecKey(t)
+	signKey, err := NewPrivateKey("ec1", ES256, ec)
+	require.NoError(t, err)
+	keys, err := ParseJWKS(jwks(jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})))
+	require.NoError(t, err)
+	token, err := newSigner(t, signKey, nil).Sign(sampleClaims())
+	require.NoError(t, err)
+	_, err = newVerifier(t, nil, keys...).Verify(ctx, token)
+	require.NoError(t, err)
+}
+
+// jwksServer serves whatever document is stored in doc.
+func jwksServer(t *testing.T, doc *atomic.Value, hits *atomic.Int32) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		b := doc.Load().([]byte)
+		if b == nil {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRemoteKeySetRotation(t *testing.T) {
+	oldEC, newEC := ecKey(t), ecKey(t)
+	var doc atomic.Value
+	var hits atomic.Int32
+	doc.Store(jwks(jwkJSON(t, oldEC.Public(), map[string]string{"kid": "old"})))
+	srv := jwksServer(t, &doc, &hits)
+
+	rks, err := NewRemoteKeySet(context.Background(), RemoteKeySetConfig{
+		URL: srv.URL, DangerouslyAllowHTTP: true, RefreshInterval: time.Hour, MinRefreshInterval: 50 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	defer rks.Close()
+
+	// Real clock here: the background refresh and token times must agree.
+	v, err := NewVerifier(VerifierConfig{KeySet: rks, Issuer: testIssuer, Audience: testAudience})
+	require.NoError(t, err)
+	sign := func(priv crypto.Signer, kid string) string {
+		k, err := NewPrivateKey(kid, ES256, priv)
+		require.NoError(t, err)
+		s, err := NewSigner(SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience})
+		require.NoError(t, err)
+		tok, err := s.Sign(Claims{})
+		require.NoError(t, err)
+		return tok
+	}
+	_, err = v.Verify(ctx, sign(oldEC, "old"))
+	require.NoError(t, err)
+
+	// The bank rotates: the new kid is unknown until the set is refetched,
+	// which the unknown kid itself triggers.
+	doc.Store(jwks(jwkJSON(t, newEC.Public(), map[string]string{"kid": "new"})))
+	newToken := sign(newEC, "new")
+	require.Eventually(t, func() bool {
+		_, err := v.Verify(ctx, newToken)
+		return err == nil
+	}, 5*time.Second, 20*time.Millisecond)
+
+	// The old key is gone from the set now.
+	_, err = v.Verify(ctx, sign(oldEC, "old"))
+	require.ErrorIs(t, err, ErrUnknownKey)
+
+	// A failing refresh keeps the last good set.
+	doc.Store([]byte(nil))
+	_, err = rks.Refresh(ctx)
+	require.ErrorIs(t, err, ErrKeyConfig)
+	_, err = v.Verify(ctx, sign(newEC, "new"))
+	require.NoError(t, err)
+
+	// Forged kids do not hammer the JWKS server: refreshes are rate-limited.
+	before := hits.Load()
+	for range 200 {
+		_, _ = v.Verify(ctx, sign(newEC, "forged"))
+	}
+	time.Sleep(100 * time.Millisecond)
+	require.LessOrEqual(t, hits.Load()-before, int32(4))
+}
+
+func TestRemoteKeySetRefusals(t *testing.T) {
+	var doc atomic.Value
+	var hits atomic.Int32
+	doc.Store([]byte(nil))
+	srv := jwksServer(t, &doc, &hits)
+	tests := []struct {
+		name string
+		cfg  RemoteKeySetConfig
+		want error
+	}{
+		{"plain http without opt-in", RemoteKeySetConfig{URL: srv.URL}, ErrConfig},
+		{"not a url", RemoteKeySetConfig{URL: "jwks.json"}, ErrConfig},
+		{"bad intervals", RemoteKeySetConfig{URL: srv.URL, DangerouslyAllowHTTP: true, RefreshInterval: time.Minute, MinRefreshInterval: time.Hour}, ErrConfig},
+		{"server error at start", RemoteKeySetConfig{URL: srv.URL, DangerouslyAllowHTTP: true}, ErrKeyConfig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewRemoteKeySet(context.Background(), tc.cfg)
+			require.ErrorIs(t, err, tc.want)
+		})
+	}
+}
