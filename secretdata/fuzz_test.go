@@ -1,7 +1,12 @@
 package secretdata
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzVerify: Verify never panics, and accepts nothing but the genuine
@@ -33,6 +38,53 @@ func FuzzVerify(f *testing.F) {
 		}
 		if (err == nil) != (c != nil) {
 			t.Fatalf("claims and error disagree")
+		}
+	})
+}
+
+// FuzzVerifySigned signs fuzzer-chosen header and payload bytes with the
+// real key, so the strict parsers and claim checks behind the signature get
+// exercised. Whatever is accepted must satisfy every rule, checked here
+// independently through encoding/json.
+func FuzzVerifySigned(f *testing.F) {
+	f.Add([]byte(stdHeader), []byte(baseClaims().json()))
+	f.Add([]byte(`{"alg":"HS256"}`), []byte(baseClaims().plus(`"nbf":1749999999`).json()))
+	f.Add([]byte(stdHeader), []byte(baseClaims().with(`"aud":["a","`+testAudience+`"]`).json()))
+	f.Add([]byte(stdHeader), []byte(baseClaims().plus(`"EXP":1`).json()))
+	f.Add([]byte(`{"alg":"HS256","alg":"none"}`), []byte(baseClaims().json()))
+	f.Fuzz(func(t *testing.T, header, payload []byte) {
+		v := newVerifier(t, func(c *VerifierConfig) { c.Leeway = 10 * time.Second }, hmacKey(t, "k1"))
+		c, err := v.Verify(ctx, hs256(testSecret, string(header), string(payload)))
+		if err != nil {
+			return
+		}
+		var h map[string]any
+		require.NoError(t, json.Unmarshal(header, &h), "accepted header is not json")
+		require.Equal(t, "HS256", h["alg"])
+		for name := range h {
+			require.Contains(t, []string{"alg", "kid", "typ"}, name)
+		}
+		var p map[string]any
+		d := json.NewDecoder(bytes.NewReader(payload))
+		d.UseNumber()
+		require.NoError(t, d.Decode(&p), "accepted payload is not json")
+		require.Equal(t, testIssuer, p["iss"])
+		require.NotContains(t, p, "sid")
+		exp, err := p["exp"].(json.Number).Int64()
+		require.NoError(t, err)
+		iat, err := p["iat"].(json.Number).Int64()
+		require.NoError(t, err)
+		require.Greater(t, exp+10, t0.Unix(), "accepted an expired token")
+		require.LessOrEqual(t, iat, t0.Unix()+10, "accepted a token from the future")
+		require.LessOrEqual(t, exp-iat, int64(DefaultMaxLifetime/time.Second))
+		require.Equal(t, exp, c.ExpiresAt.Unix())
+		jti, _ := p["jti"].(string)
+		require.Equal(t, jti, c.ID)
+		require.GreaterOrEqual(t, len(jti), minJTILen)
+		if nbf, ok := p["nbf"]; ok {
+			n, err := nbf.(json.Number).Int64()
+			require.NoError(t, err)
+			require.LessOrEqual(t, n, t0.Unix()+10)
 		}
 	})
 }
