@@ -1,0 +1,169 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/msgsec/msgsec/cookies"
+	"github.com/msgsec/msgsec/origin"
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// CompileOptions supply what compiled policies share.
+type CompileOptions struct {
+	// Replay is the replay cache every verifier records token IDs in. Share
+	// one across reloads (a Registry does), or a token could be replayed
+	// after a reload. Nil: a new bounded in-memory cache per policy.
+	Replay secretdata.ReplayCache
+	// KeySet returns the remote key set for a JWKS URL; nil fetches a new
+	// one with HTTPClient (a Registry caches them across reloads).
+	KeySet func(ctx context.Context, url string) (*secretdata.RemoteKeySet, error)
+	// HTTPClient fetches JWKS documents when KeySet is nil.
+	HTTPClient *http.Client
+	// Now pins the verifiers' clock (tests).
+	Now func() time.Time
+}
+
+// Compiled is one connection's policy, compiled: immutable and safe for
+// concurrent use. Get one from ConnectionPolicy.Compile or a Registry.
+type Compiled struct {
+	cfg        ConnectionPolicy
+	origins    *origin.Matcher
+	anyWebsite bool
+	cookies    *cookies.Allowlist
+	verifier   *secretdata.Verifier
+	keys       []secretdata.Key
+	csp        string
+}
+
+// Compile builds the connection's origin matcher, cookie allowlist and
+// token verifier. The policy must have been loaded (secrets resolved) and
+// be valid.
+func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*Compiled, error) {
+	p := &problems{}
+	c.validate("connection "+c.ID, p)
+	if err := p.err(""); err != nil {
+		return nil, err
+	}
+	m, err := c.matcher()
+	if err != nil {
+		return nil, err
+	}
+	al, err := c.cookieAllowlist()
+	if err != nil {
+		return nil, err
+	}
+	out := &Compiled{cfg: c.clone(), origins: m, anyWebsite: c.AnyWebsite(), cookies: al}
+	for i := range c.Keys {
+		k, _, err := c.Keys[i].build()
+		if err != nil {
+			return nil, err
+		}
+		out.keys = append(out.keys, k)
+	}
+	if len(out.keys) > 0 || c.JWKSURL != "" {
+		vc := secretdata.VerifierConfig{
+			Keys:        out.keys,
+			Issuer:      c.Token.Issuer,
+			Audience:    c.EffectiveAudience(),
+			Leeway:      c.leeway(),
+			MaxLifetime: c.maxLifetime(),
+			Replay:      opts.Replay,
+			Now:         opts.Now,
+		}
+		if c.JWKSURL != "" {
+			ks, err := remoteKeySet(ctx, c.JWKSURL, opts)
+			if err != nil {
+				return nil, fmt.Errorf("policy: connection %s: jwks_url: %w", c.ID, err)
+			}
+			vc.KeySet = ks
+		}
+		if out.verifier, err = secretdata.NewVerifier(vc); err != nil {
+			return nil, fmt.Errorf("policy: connection %s: %w", c.ID, err)
+		}
+	}
+	if c.frameAncestors() {
+		out.csp = "frame-ancestors " + strings.Join(m.CSPSources(), " ")
+	}
+	return out, nil
+}
+
+func remoteKeySet(ctx context.Context, url string, opts CompileOptions) (*secretdata.RemoteKeySet, error) {
+	if opts.KeySet != nil {
+		return opts.KeySet(ctx, url)
+	}
+	return secretdata.NewRemoteKeySet(ctx, secretdata.RemoteKeySetConfig{
+		URL: url, Client: opts.HTTPClient, DangerouslyAllowHTTP: strings.HasPrefix(url, "http://"),
+	})
+}
+
+// clone copies the slices so later edits to the source cannot reach the
+// compiled policy.
+func (c *ConnectionPolicy) clone() ConnectionPolicy {
+	cp := *c
+	cp.AllowedDomains = append([]string(nil), c.AllowedDomains...)
+	cp.AllowedCookies = append([]string(nil), c.AllowedCookies...)
+	cp.Keys = append([]KeyConfig(nil), c.Keys...)
+	return cp
+}
+
+// ID returns the connection ID.
+func (p *Compiled) ID() string { return p.cfg.ID }
+
+// Name returns the connection's display name.
+func (p *Compiled) Name() string { return p.cfg.Name }
+
+// Origins returns the allowed-domain matcher. It admits any well-formed
+// origin when the policy allows any website.
+func (p *Compiled) Origins() *origin.Matcher { return p.origins }
+
+// AnyWebsite reports whether the policy admits any website (no domain
+// listed, or "*").
+func (p *Compiled) AnyWebsite() bool { return p.anyWebsite }
+
+// Cookies returns the cookie allowlist.
+func (p *Compiled) Cookies() *cookies.Allowlist { return p.cookies }
+
+// Verifier returns the CustomerSecretData verifier, nil when the policy has
+// no keys (then every token must be refused).
+func (p *Compiled) Verifier() *secretdata.Verifier { return p.verifier }
+
+// Keys returns the connection's keys; HMAC keys can also sign (the CLI and
+// the bank backend use them).
+func (p *Compiled) Keys() []secretdata.Key { return append([]secretdata.Key(nil), p.keys...) }
+
+// Issuer is the required token issuer.
+func (p *Compiled) Issuer() string { return p.cfg.Token.Issuer }
+
+// Audience is the required token audience.
+func (p *Compiled) Audience() string { return p.cfg.EffectiveAudience() }
+
+// MaxLifetime is the longest token lifetime accepted.
+func (p *Compiled) MaxLifetime() time.Duration { return p.cfg.maxLifetime() }
+
+// SecretDataRequired reports whether requests must carry a valid token.
+func (p *Compiled) SecretDataRequired() bool { return p.cfg.secretDataRequired() }
+
+// TokenHeader names the header carrying the token ("" means Authorization:
+// Bearer).
+func (p *Compiled) TokenHeader() string { return p.cfg.Token.Header }
+
+// Mode returns enforce or report-only.
+func (p *Compiled) Mode() Mode { return p.cfg.mode() }
+
+// ReportOnly reports whether the policy only reports.
+func (p *Compiled) ReportOnly() bool { return p.cfg.mode() == ModeReportOnly }
+
+// FrameAncestorsCSP returns the Content-Security-Policy value for widget
+// pages ("frame-ancestors ..."), or "" when frame_ancestors is off.
+func (p *Compiled) FrameAncestorsCSP() string { return p.csp }
+
+// Config returns a copy of the source policy (secrets stay redacted when
+// printed).
+func (p *Compiled) Config() ConnectionPolicy { return p.cfg.clone() }
+
+// String names the connection; it never includes secrets.
+func (p *Compiled) String() string { return "policy.Compiled(" + p.cfg.ID + ")" }

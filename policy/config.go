@@ -1,0 +1,195 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DomainMatching selects how allowed-domain entries match.
+type DomainMatching string
+
+const (
+	// MatchExact admits only what each entry names (the default).
+	MatchExact DomainMatching = "exact"
+	// MatchSameSite makes each entry admit every origin with its scheme and
+	// registrable domain, on any port (see origin.SameSite).
+	MatchSameSite DomainMatching = "same-site"
+)
+
+// Mode selects whether a policy blocks or only reports.
+type Mode string
+
+const (
+	// ModeEnforce blocks what the policy forbids (the default).
+	ModeEnforce Mode = "enforce"
+	// ModeReportOnly blocks nothing and reports every would-be denial.
+	ModeReportOnly Mode = "report-only"
+)
+
+// SecretDataRule says whether a chat request must carry CustomerSecretData.
+type SecretDataRule string
+
+const (
+	// SecretDataRequired refuses requests without a valid token (the default).
+	SecretDataRequired SecretDataRule = "required"
+	// SecretDataOptional admits anonymous requests; a token, when present,
+	// must still be valid.
+	SecretDataOptional SecretDataRule = "optional"
+)
+
+// Defaults applied to fields left empty.
+const (
+	DefaultMaxLifetime = 15 * time.Minute
+	DefaultLeeway      = 30 * time.Second
+	// MaxLeeway bounds the clock-skew allowance a policy may configure.
+	MaxLeeway = 5 * time.Minute
+	// MaxMaxLifetime bounds the token lifetime a policy may configure.
+	MaxMaxLifetime = 24 * time.Hour
+)
+
+// File is a policy file: a list of connections.
+type File struct {
+	Connections []ConnectionPolicy `yaml:"connections" json:"connections"`
+
+	path      string
+	lineIndex map[string]int
+}
+
+// ConnectionPolicy is one connection's security policy: its three parts
+// (allowed domains, allowed cookies, keys) and the options around them.
+type ConnectionPolicy struct {
+	// ID names the connection in URLs and is the default token audience.
+	ID   string `yaml:"id" json:"id"`
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+
+	// AllowedDomains lists origin patterns (see package origin). Empty, or
+	// containing "*", means any website.
+	AllowedDomains []string       `yaml:"allowed_domains" json:"allowed_domains"`
+	DomainMatching DomainMatching `yaml:"domain_matching,omitempty" json:"domain_matching,omitempty"`
+	// FrameAncestors, when true (the default), makes widget pages carry a
+	// CSP frame-ancestors list built from AllowedDomains.
+	FrameAncestors *bool `yaml:"frame_ancestors,omitempty" json:"frame_ancestors,omitempty"`
+
+	// AllowedCookies lists cookie names ("page_viewed") or prefixes
+	// ("cart_*") whose values may reach the chat.
+	AllowedCookies []string `yaml:"allowed_cookies" json:"allowed_cookies"`
+	// DangerouslyAllowSensitiveCookies lets names that usually carry
+	// sessions or credentials into AllowedCookies.
+	DangerouslyAllowSensitiveCookies bool `yaml:"dangerously_allow_sensitive_cookies,omitempty" json:"dangerously_allow_sensitive_cookies,omitempty"`
+
+	// Keys verify CustomerSecretData tokens (the JWT secret and/or public
+	// keys); JWKSURL adds public keys fetched from the bank.
+	Keys    []KeyConfig `yaml:"keys,omitempty" json:"keys,omitempty"`
+	JWKSURL string      `yaml:"jwks_url,omitempty" json:"jwks_url,omitempty"`
+	Token   TokenRules  `yaml:"token,omitempty" json:"token,omitempty"`
+
+	Mode Mode `yaml:"mode,omitempty" json:"mode,omitempty"`
+}
+
+// KeyConfig is one verification key.
+type KeyConfig struct {
+	// ID is the key's "kid".
+	ID string `yaml:"id" json:"id"`
+	// Algorithm is bound to the key: HS256 (default), HS384, HS512, RS256,
+	// PS256, ES256 or EdDSA.
+	Algorithm string `yaml:"algorithm,omitempty" json:"algorithm,omitempty"`
+	// Secret is the HMAC secret (HS* algorithms).
+	Secret *SecretRef `yaml:"secret,omitempty" json:"secret,omitempty"`
+	// PublicKey is a PEM public key (asymmetric algorithms); not secret,
+	// but referenced the same way.
+	PublicKey *SecretRef `yaml:"public_key,omitempty" json:"public_key,omitempty"`
+	// NotBefore and RetireAfter bound when the key is accepted (rotation).
+	NotBefore   *time.Time `yaml:"not_before,omitempty" json:"not_before,omitempty"`
+	RetireAfter *time.Time `yaml:"retire_after,omitempty" json:"retire_after,omitempty"`
+}
+
+// TokenRules are the CustomerSecretData verification rules.
+type TokenRules struct {
+	// Issuer is the required "iss" (the bank backend).
+	Issuer string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+	// Audience is the required "aud"; the connection ID when empty.
+	Audience string `yaml:"audience,omitempty" json:"audience,omitempty"`
+	// MaxLifetime bounds exp-iat (default 15m).
+	MaxLifetime Duration `yaml:"max_lifetime,omitempty" json:"max_lifetime,omitempty"`
+	// Leeway is the clock-skew allowance (default 30s).
+	Leeway Duration `yaml:"leeway,omitempty" json:"leeway,omitempty"`
+	// SecretData is "required" (default) or "optional".
+	SecretData SecretDataRule `yaml:"secret_data,omitempty" json:"secret_data,omitempty"`
+	// Header names the request header carrying the token; empty means
+	// "Authorization: Bearer ...".
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+}
+
+// Duration is a time.Duration written as "5m" or "30s" in policy files.
+type Duration time.Duration
+
+// D returns the duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// UnmarshalYAML parses a Go duration string ("15m").
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!int" || n.Tag == "!!float" {
+		return fmt.Errorf("line %d: a duration must be a string with a unit, such as \"15m\"", n.Line)
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: invalid duration %q", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalYAML() (any, error)    { return d.String(), nil }
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// EffectiveAudience is the audience tokens must carry.
+func (c *ConnectionPolicy) EffectiveAudience() string {
+	if c.Token.Audience != "" {
+		return c.Token.Audience
+	}
+	return c.ID
+}
+
+// AnyWebsite reports whether the allowed domains admit any website: none
+// listed, or "*" among them.
+func (c *ConnectionPolicy) AnyWebsite() bool {
+	if len(c.AllowedDomains) == 0 {
+		return true
+	}
+	for _, d := range c.AllowedDomains {
+		if d == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *ConnectionPolicy) frameAncestors() bool { return c.FrameAncestors == nil || *c.FrameAncestors }
+
+func (c *ConnectionPolicy) maxLifetime() time.Duration {
+	if c.Token.MaxLifetime == 0 {
+		return DefaultMaxLifetime
+	}
+	return c.Token.MaxLifetime.D()
+}
+
+func (c *ConnectionPolicy) leeway() time.Duration {
+	if c.Token.Leeway == 0 {
+		return DefaultLeeway
+	}
+	return c.Token.Leeway.D()
+}
+
+func (c *ConnectionPolicy) secretDataRequired() bool { return c.Token.SecretData != SecretDataOptional }
+
+func (c *ConnectionPolicy) mode() Mode {
+	if c.Mode == "" {
+		return ModeEnforce
+	}
+	return c.Mode
+}

@@ -1,0 +1,33 @@
+// Package policy ties msgsec's three policy parts together per connection.
+//
+// A chat server serves many widget deployments ("connections"); each has a
+// ConnectionPolicy: its allowed domains (package origin), allowed cookies
+// (package cookies), and the keys and rules that verify CustomerSecretData
+// (package secretdata), plus the domain matching mode, enforce or
+// report-only, and whether widget pages carry CSP frame-ancestors.
+//
+// Operators write policies in YAML or JSON (one schema; unknown fields,
+// duplicate keys and nulls are refused, with paths and line numbers).
+// Secrets never sit in the file: a key's secret is {env: NAME} or
+// {file: PATH}, inline only with an explicit insecure_inline: true. Secrets
+// are redacted from every printed, encoded and logged form.
+//
+// Load validates and reports every problem at once as an *Error of
+// *FieldErrors ("connections[0].allowed_domains[2] (line 9): ..."); Lint
+// lists what is valid but weak (any website, "*", plain http, long token
+// lifetimes, optional secret data, sensitive cookies, ...). Compile yields
+// an immutable *Compiled for the middleware, and a Registry maps connection
+// IDs to compiled policies, swapping them atomically on Reload (by hand, on
+// SIGHUP, or when the file changes); a failed reload keeps what is in force.
+//
+// The seed rule: no allowed domain, or "*", means any website.
+//
+// Example:
+//
+//	reg, err := policy.NewRegistry(ctx, "policies.yaml", policy.RegistryOptions{})
+//	if err != nil {
+//		log.Fatal(err) // every problem, with its path and line
+//	}
+//	reg.WatchSignals(ctx, syscall.SIGHUP)
+//	p, ok := reg.Get("retail-bank")
+package policy

@@ -1,0 +1,97 @@
+package policy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/msgsec/msgsec/policy"
+)
+
+func ExampleLoad() {
+	// The secret comes from the environment, never from the file.
+	os.Setenv("UPLUS_JWT_SECRET", "u9kIzmnmBaGdcKR2fB2L0jEFdbe7n3y3yWPQ2qJ5Vz0")
+	f, err := policy.Load("../examples/policies/uplusbank.yaml")
+	if err != nil {
+		panic(err)
+	}
+	c := f.Connections[0]
+	fmt.Println(c.ID, c.AllowedDomains, c.DomainMatching, c.AllowedCookies)
+	fmt.Println(c.Keys[0].Secret) // where the secret comes from, never its value
+	// Output:
+	// retail-bank [https://www.uplusbank.com] same-site [page_viewed cart_contents]
+	// env:UPLUS_JWT_SECRET
+}
+
+func ExampleParse_errors() {
+	doc := `
+connections:
+  - id: retail-bank
+    allowed_domains: ["https://*.co.uk", "https://www.uplusbank.com/store"]
+    alowed_cookies: [page_viewed]
+`
+	_, err := policy.Parse([]byte(doc), policy.FormatYAML, policy.LoadOptions{})
+	var perr *policy.Error
+	if errors.As(err, &perr) {
+		for _, p := range perr.Problems {
+			fmt.Println(p)
+		}
+	}
+	// Output:
+	// connections[0].alowed_cookies (line 5): unknown field (did you mean "allowed_cookies"?)
+	// connections[0].allowed_domains[0] (line 4): a wildcard directly above a public suffix (co.uk) would admit unrelated sites
+	// connections[0].allowed_domains[1] (line 4): an origin has no path, query or fragment
+	// connections[0].token.secret_data (line 3): secret data is required (the default) but no keys are configured; add keys or set secret_data: optional
+}
+
+func ExampleFile_Lint() {
+	doc := `
+connections:
+  - id: demo
+    allowed_domains: ["http://chat.example.com"]
+    token: {secret_data: optional}
+`
+	f, err := policy.Parse([]byte(doc), policy.FormatYAML, policy.LoadOptions{})
+	if err != nil {
+		panic(err)
+	}
+	for _, w := range f.Lint() {
+		fmt.Println(w.Code, w.Path)
+	}
+	// Output:
+	// insecure-origin connections[0].allowed_domains[0]
+	// secret-data-optional connections[0].token.secret_data
+	// no-keys connections[0].keys
+}
+
+func ExampleConnectionPolicy_Compile() {
+	c := policy.ConnectionPolicy{
+		ID:             "retail-bank",
+		AllowedDomains: []string{"https://www.uplusbank.com"},
+		DomainMatching: policy.MatchSameSite,
+		AllowedCookies: []string{"page_viewed", "cart_contents"},
+		Keys:           []policy.KeyConfig{{ID: "k1", Secret: policy.SecretBytes([]byte("an example secret of at least 32 bytes!"))}},
+		Token:          policy.TokenRules{Issuer: "uplusbank-backend"},
+	}
+	compiled, err := c.Compile(context.Background(), policy.CompileOptions{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(compiled.Origins().Allows("https://account.uplusbank.com"))
+	fmt.Println(compiled.FrameAncestorsCSP())
+	// Output:
+	// true
+	// frame-ancestors https://www.uplusbank.com https://uplusbank.com:* https://*.uplusbank.com:*
+}
+
+func ExampleNewRegistry() {
+	os.Setenv("UPLUS_JWT_SECRET", "u9kIzmnmBaGdcKR2fB2L0jEFdbe7n3y3yWPQ2qJ5Vz0")
+	reg, err := policy.NewRegistry(context.Background(), "../examples/policies/uplusbank.yaml", policy.RegistryOptions{})
+	if err != nil {
+		panic(err)
+	}
+	p, ok := reg.Get("retail-bank")
+	fmt.Println(ok, p.ID(), reg.Snapshot().Version())
+	// Output: true retail-bank 1
+}

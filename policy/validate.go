@@ -1,0 +1,306 @@
+package policy
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/msgsec/msgsec/cookies"
+	"github.com/msgsec/msgsec/origin"
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// Validate checks every rule of the schema and reports every problem at once
+// as an *Error of *FieldErrors with their paths. Load already calls it; call
+// it again after changing a File in code.
+func (f *File) Validate() error {
+	p := &problems{}
+	f.validate(p)
+	return p.err(f.path)
+}
+
+func (f *File) validate(p *problems) {
+	if len(f.Connections) == 0 {
+		p.add("connections", ErrMissing, "no connections")
+	}
+	ids := map[string]int{}
+	for i := range f.Connections {
+		c := &f.Connections[i]
+		path := fmt.Sprintf("connections[%d]", i)
+		if first, dup := ids[c.ID]; dup && c.ID != "" {
+			p.add(path+".id", ErrValue, fmt.Sprintf("connection %q is already defined at connections[%d]", c.ID, first))
+		}
+		ids[c.ID] = i
+		c.validate(path, p)
+	}
+}
+
+func (c *ConnectionPolicy) validate(path string, p *problems) {
+	switch {
+	case c.ID == "":
+		p.add(path+".id", ErrMissing, "a connection needs an id")
+	case !validID(c.ID):
+		p.add(path+".id", ErrValue, "an id is 1-64 of a-z, A-Z, 0-9, '.', '_', '-', starting with a letter or digit (it appears in URLs)")
+	}
+	switch c.DomainMatching {
+	case "", MatchExact, MatchSameSite:
+	default:
+		p.add(path+".domain_matching", ErrValue, `must be "exact" or "same-site"`)
+	}
+	if _, err := c.matcher(); err != nil {
+		var ce *origin.ConfigError
+		if errors.As(err, &ce) {
+			for _, pe := range ce.Errors {
+				p.add(fmt.Sprintf("%s.allowed_domains[%d]", path, pe.Index), ErrValue, pe.Reason)
+			}
+		} else {
+			p.add(path+".allowed_domains", ErrValue, err.Error())
+		}
+	}
+	if _, err := c.cookieAllowlist(); err != nil {
+		var ae *cookies.AllowlistError
+		if errors.As(err, &ae) {
+			for _, e := range ae.Entries {
+				msg := e.Err.Error()
+				if errors.Is(e.Err, cookies.ErrSensitiveName) {
+					msg += "; set dangerously_allow_sensitive_cookies: true only if you are sure it carries no secret"
+				}
+				p.add(fmt.Sprintf("%s.allowed_cookies[%d]", path, e.Index), ErrValue, msg)
+			}
+		} else {
+			p.add(path+".allowed_cookies", ErrValue, err.Error())
+		}
+	}
+	c.validateKeys(path, p)
+	c.validateToken(path, p)
+	switch c.Mode {
+	case "", ModeEnforce, ModeReportOnly:
+	default:
+		p.add(path+".mode", ErrValue, `must be "enforce" or "report-only"`)
+	}
+}
+
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		alnum := 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9'
+		if !alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *ConnectionPolicy) matcher() (*origin.Matcher, error) {
+	var opts []origin.Option
+	if c.DomainMatching == MatchSameSite {
+		opts = append(opts, origin.SameSite())
+	}
+	domains := c.AllowedDomains
+	if len(domains) == 0 {
+		domains = []string{"*"} // the seed rule: no domain means any website
+	}
+	return origin.NewMatcher(domains, opts...)
+}
+
+func (c *ConnectionPolicy) cookieAllowlist() (*cookies.Allowlist, error) {
+	var opts []cookies.Option
+	if c.DangerouslyAllowSensitiveCookies {
+		opts = append(opts, cookies.DangerouslyAllowSensitiveNames())
+	}
+	return cookies.NewAllowlist(c.AllowedCookies, opts...)
+}
+
+func (c *ConnectionPolicy) validateKeys(path string, p *problems) {
+	kids := map[string]int{}
+	for i := range c.Keys {
+		kp := fmt.Sprintf("%s.keys[%d]", path, i)
+		k := &c.Keys[i]
+		if first, dup := kids[k.ID]; dup && k.ID != "" {
+			p.add(kp+".id", ErrValue, fmt.Sprintf("key id %q is already used by keys[%d]", k.ID, first))
+		}
+		kids[k.ID] = i
+		if p.hasUnder(kp + ".secret") || p.hasUnder(kp+".public_key") {
+			continue // the reference did not resolve; that is reported already
+		}
+		if _, msgPath, err := k.build(); err != nil {
+			p.add(kp+msgPath, kindOf(err), err.Error())
+		}
+	}
+	if c.JWKSURL != "" {
+		u, err := url.Parse(c.JWKSURL)
+		switch {
+		case err != nil || u.Host == "" || u.User != nil || u.Fragment != "":
+			p.add(path+".jwks_url", ErrValue, "not an absolute URL")
+		case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())):
+			p.add(path+".jwks_url", ErrValue, "must be https (http only to a loopback host)")
+		}
+	}
+}
+
+func kindOf(err error) error {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Kind
+	}
+	return ErrValue
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasPrefix(h, "127.") || h == "::1"
+}
+
+// build turns a key entry into a verification key. On failure it returns
+// the sub-path of the offending field and an error without secret values.
+func (k *KeyConfig) build() (secretdata.Key, string, error) {
+	if k.ID == "" {
+		return secretdata.Key{}, ".id", &FieldError{Kind: ErrMissing, Msg: "a key needs an id (the token's kid)"}
+	}
+	alg := secretdata.Algorithm(k.Algorithm)
+	if k.Algorithm == "" {
+		alg = secretdata.HS256
+	}
+	var key secretdata.Key
+	var err error
+	switch alg {
+	case secretdata.HS256, secretdata.HS384, secretdata.HS512:
+		if k.PublicKey != nil {
+			return key, ".public_key", errors.New("an HMAC key takes a secret, not a public key")
+		}
+		if k.Secret == nil {
+			return key, ".secret", &FieldError{Kind: ErrMissing, Msg: "an HMAC key needs a secret ({env: NAME} or {file: PATH})"}
+		}
+		if k.Secret.resolved.IsZero() {
+			return key, ".secret", &FieldError{Kind: ErrSecret, Msg: "the secret was not resolved"}
+		}
+		key, err = secretdata.NewHMACKey(k.ID, alg, k.Secret.resolved.Bytes())
+		if err != nil {
+			return key, ".secret", fmt.Errorf("%s", keyErrMsg(err, alg))
+		}
+	case secretdata.RS256, secretdata.PS256, secretdata.ES256, secretdata.EdDSA:
+		if k.Secret != nil {
+			return key, ".secret", errors.New("an asymmetric key takes a public key, not a secret")
+		}
+		if k.PublicKey == nil {
+			return key, ".public_key", &FieldError{Kind: ErrMissing, Msg: "an asymmetric key needs public_key (PEM)"}
+		}
+		if k.PublicKey.resolved.IsZero() {
+			return key, ".public_key", &FieldError{Kind: ErrSecret, Msg: "the public key was not resolved"}
+		}
+		pub, perr := parsePublicKeyPEM(k.PublicKey.resolved.Bytes())
+		if perr != nil {
+			return key, ".public_key", perr
+		}
+		key, err = secretdata.NewPublicKey(k.ID, alg, pub)
+		if err != nil {
+			return key, ".public_key", errors.New(keyErrMsg(err, alg))
+		}
+	default:
+		return key, ".algorithm", fmt.Errorf("unsupported algorithm %q (HS256, HS384, HS512, RS256, PS256, ES256, EdDSA)", k.Algorithm)
+	}
+	if k.NotBefore != nil || k.RetireAfter != nil {
+		var nb, ra = zeroTime, zeroTime
+		if k.NotBefore != nil {
+			nb = *k.NotBefore
+		}
+		if k.RetireAfter != nil {
+			ra = *k.RetireAfter
+		}
+		key, err = key.WithValidity(nb, ra)
+		if err != nil {
+			return key, ".retire_after", errors.New("retire_after must be after not_before")
+		}
+	}
+	return key, "", nil
+}
+
+// keyErrMsg keeps secretdata's reason (it never contains key bytes) and
+// adds what to do about short secrets.
+func keyErrMsg(err error, alg secretdata.Algorithm) string {
+	msg := strings.TrimPrefix(err.Error(), "secretdata: ")
+	if strings.Contains(msg, "shorter") {
+		msg += fmt.Sprintf(" (%s needs at least %d random bytes; `msgsec secret new` makes one)", alg, minSecretBytes(alg))
+	}
+	return msg
+}
+
+func minSecretBytes(alg secretdata.Algorithm) int {
+	switch alg {
+	case secretdata.HS384:
+		return 48
+	case secretdata.HS512:
+		return 64
+	}
+	return 32
+}
+
+func parsePublicKeyPEM(b []byte) (any, error) {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("no PEM block found")
+	}
+	if block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("PEM block is %q; want \"PUBLIC KEY\" (PKIX), never a private key", block.Type)
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, errors.New("cannot parse the PKIX public key")
+	}
+	return pub, nil
+}
+
+func (c *ConnectionPolicy) validateToken(path string, p *problems) {
+	tp := path + ".token"
+	hasKeys := len(c.Keys) > 0 || c.JWKSURL != ""
+	if hasKeys && c.Token.Issuer == "" {
+		p.add(tp+".issuer", ErrMissing, "tokens are verified, so the issuer (the bank backend) must be named")
+	}
+	if c.Token.MaxLifetime < 0 || c.Token.MaxLifetime.D() > MaxMaxLifetime {
+		p.add(tp+".max_lifetime", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", DefaultMaxLifetime, MaxMaxLifetime))
+	}
+	if c.Token.Leeway < 0 || c.Token.Leeway.D() > MaxLeeway {
+		p.add(tp+".leeway", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", DefaultLeeway, MaxLeeway))
+	}
+	switch c.Token.SecretData {
+	case "", SecretDataRequired, SecretDataOptional:
+	default:
+		p.add(tp+".secret_data", ErrValue, `must be "required" or "optional"`)
+	}
+	if c.secretDataRequired() && !hasKeys {
+		p.add(tp+".secret_data", ErrValue, `secret data is required (the default) but no keys are configured; add keys or set secret_data: optional`)
+	}
+	if h := c.Token.Header; h != "" {
+		if !validHeaderName(h) {
+			p.add(tp+".header", ErrValue, "not a valid HTTP header name")
+		} else if reservedHeader(h) {
+			p.add(tp+".header", ErrValue, "this header is set by browsers or proxies; choose another (e.g. X-Customer-Secret-Data)")
+		}
+	}
+}
+
+func validHeaderName(h string) bool {
+	for i := 0; i < len(h); i++ {
+		ch := h[i]
+		if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", ch) >= 0) {
+			return false
+		}
+	}
+	return h != ""
+}
+
+func reservedHeader(h string) bool {
+	switch strings.ToLower(h) {
+	case "cookie", "origin", "host", "referer", "content-type", "content-length", "connection", "upgrade", "x-forwarded-for", "forwarded":
+		return true
+	}
+	return strings.HasPrefix(strings.ToLower(h), "sec-")
+}
+
+var zeroTime = time.Time{}
