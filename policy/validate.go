@@ -127,7 +127,7 @@ func (c *ConnectionPolicy) validateKeys(path string, p *problems) {
 			p.add(kp+".id", ErrValue, fmt.Sprintf("key id %q is already used by keys[%d]", k.ID, first))
 		}
 		kids[k.ID] = i
-		if p.hasUnder(kp + ".secret") || p.hasUnder(kp+".public_key") {
+		if p.hasUnder(kp+".secret") || p.hasUnder(kp+".public_key") {
 			continue // the reference did not resolve; that is reported already
 		}
 		if _, msgPath, err := k.build(); err != nil {
