@@ -154,12 +154,18 @@ func TestRemoteKeySetRotation(t *testing.T) {
 	require.NoError(t, err)
 
 	// Forged kids do not hammer the JWKS server: refreshes are rate-limited.
-	before := hits.Load()
-	for range 200 {
-		_, _ = v.Verify(ctx, sign(newEC, "forged"))
+	forged := make([]string, 200)
+	for i := range forged {
+		forged[i] = sign(newEC, "forged")
+	}
+	before, start := hits.Load(), time.Now()
+	for _, tok := range forged {
+		_, _ = v.Verify(ctx, tok)
 	}
 	time.Sleep(100 * time.Millisecond)
-	require.LessOrEqual(t, hits.Load()-before, int32(4))
+	allowed := int32(time.Since(start)/(50*time.Millisecond)) + 2
+	require.LessOrEqual(t, hits.Load()-before, allowed)
+	require.Less(t, allowed, int32(len(forged)), "the test must be able to tell")
 }
 
 func TestRemoteKeySetRefusals(t *testing.T) {

@@ -1,7 +1,6 @@
 package secretdata
 
 import (
-	"container/heap"
 	"context"
 	"hash/maphash"
 	"sync"
@@ -62,17 +61,46 @@ type expiryEntry struct {
 	exp int64
 }
 
+// expiryHeap is a binary min-heap on exp, written out (rather than through
+// container/heap) so pushing does not box every entry in an interface.
 type expiryHeap []expiryEntry
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].exp < h[j].exp }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryEntry)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+func (h *expiryHeap) push(e expiryEntry) {
+	*h = append(*h, e)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if a[parent].exp <= a[i].exp {
+			break
+		}
+		a[parent], a[i] = a[i], a[parent]
+		i = parent
+	}
+}
+
+func (h *expiryHeap) pop() expiryEntry {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a[last] = expiryEntry{} // drop the strings for the GC
+	a = a[:last]
+	for i := 0; ; {
+		l, small := 2*i+1, i
+		if l < len(a) && a[l].exp < a[small].exp {
+			small = l
+		}
+		if r := l + 1; r < len(a) && a[r].exp < a[small].exp {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		a[i], a[small] = a[small], a[i]
+		i = small
+	}
+	*h = a
+	return top
 }
 
 // NewMemoryReplayCache returns an empty cache.
@@ -115,7 +143,7 @@ func (c *MemoryReplayCache) Record(_ context.Context, issuer, jti string, expire
 	}
 	e := expires.UnixNano()
 	s.entries[k] = e
-	heap.Push(&s.byExp, expiryEntry{k, e})
+	s.byExp.push(expiryEntry{k, e})
 	return nil
 }
 
@@ -124,7 +152,7 @@ func (c *MemoryReplayCache) Record(_ context.Context, issuer, jti string, expire
 // O(log n) per insert.
 func (s *replayShard) evict(now int64) {
 	for len(s.byExp) > 0 && s.byExp[0].exp <= now {
-		e := heap.Pop(&s.byExp).(expiryEntry)
+		e := s.byExp.pop()
 		if cur, ok := s.entries[e.key]; ok && cur == e.exp {
 			delete(s.entries, e.key)
 		}

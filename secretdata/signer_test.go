@@ -1,8 +1,13 @@
 package secretdata
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -224,4 +229,36 @@ func mustEncKey(t *testing.T, id string) EncryptionKey {
 	k, err := NewEncryptionKey(id, NewSecret()[:32])
 	require.NoError(t, err)
 	return k
+}
+
+func TestVerifyECDSASignatureForms(t *testing.T) {
+	priv := ecKey(t)
+	k, err := NewPrivateKey("ec1", ES256, priv)
+	require.NoError(t, err)
+	token, err := newSigner(t, k, nil).Sign(sampleClaims())
+	require.NoError(t, err)
+	i := strings.LastIndexByte(token, '.')
+	input := token[:i]
+	raw, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	require.NoError(t, err)
+
+	// DER instead of the fixed 64-byte r||s form.
+	d := sha256.Sum256([]byte(input))
+	der, err := ecdsa.SignASN1(rand.Reader, priv, d[:])
+	require.NoError(t, err)
+	_, err = newVerifier(t, nil, k.Public()).Verify(ctx, input+"."+base64.RawURLEncoding.EncodeToString(der))
+	require.ErrorIs(t, err, ErrSignature)
+
+	// (r, n-s) is the same signature to ECDSA but a different token string:
+	// the replay cache, keyed on iss+jti, still refuses it.
+	n := elliptic.P256().Params().N
+	s := new(big.Int).SetBytes(raw[32:])
+	malleated := append(append([]byte{}, raw[:32]...), new(big.Int).Sub(n, s).FillBytes(make([]byte, 32))...)
+	variant := input + "." + base64.RawURLEncoding.EncodeToString(malleated)
+	require.NotEqual(t, token, variant)
+	v := newVerifier(t, nil, k.Public())
+	_, err = v.Verify(ctx, token)
+	require.NoError(t, err)
+	_, err = v.Verify(ctx, variant)
+	require.ErrorIs(t, err, ErrReplayed)
 }

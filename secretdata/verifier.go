@@ -227,13 +227,14 @@ func (v *Verifier) verify(ctx context.Context, token, sid string, wantSid bool) 
 	if !splitCompact(token, seg[:]) {
 		return nil, tokenErr(ErrMalformed, "token", "not a compact jws")
 	}
+	now := v.now() // one reading of the clock for every check of this token
 	bp := v.bufs.Get().(*[]byte)
 	defer v.bufs.Put(bp)
-	rc, vk, err := v.checkSignature(token, seg, *bp)
+	rc, err := v.checkSignature(token, seg, *bp, now)
 	if err != nil {
 		return nil, err
 	}
-	c, err := v.checkClaims(rc, vk, sid, wantSid)
+	c, err := v.checkClaims(rc, now, sid, wantSid)
 	if err != nil {
 		return nil, err
 	}
@@ -256,49 +257,49 @@ func replayErr(err error) error {
 
 // checkSignature decodes the header, selects the key, verifies the
 // signature, then (and only then) decodes and parses the claims.
-func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte) (*rawClaims, *verifyKey, error) {
+func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte, now time.Time) (*rawClaims, error) {
 	signingInput := len(seg[0]) + 1 + len(seg[1])
 	input := buf[:copy(buf, token[:signingInput])]
 	buf = buf[signingInput:]
 
 	hdr, buf, err := decodeSegment(seg[0], buf, "header")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	h, err := parseHeader(hdr, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	vk, err := v.selectKey(h)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// The algorithm is the key's; the header may only confirm it. This is
 	// what stops "none", HS/RS confusion and algorithm downgrades.
 	if string(h.alg) != string(vk.m.alg) {
-		return nil, nil, tokenErr(ErrSignature, "alg", "not the algorithm bound to the key")
+		return nil, tokenErr(ErrSignature, "alg", "not the algorithm bound to the key")
 	}
-	if !vk.m.activeAt(v.now()) {
-		return nil, nil, tokenErr(ErrUnknownKey, "kid", "key not active")
+	if !vk.m.activeAt(now) {
+		return nil, tokenErr(ErrUnknownKey, "kid", "key not active")
 	}
 	// Every segment must be canonical base64url, whatever the signature
 	// says; the payload JSON is only parsed once the signature verifies.
 	payload, buf, err := decodeSegment(seg[1], buf, "payload")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sig, buf, err := decodeSegment(seg[2], buf, "signature")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !vk.verify(input, sig, buf) {
-		return nil, nil, tokenErr(ErrSignature, "", "signature does not verify")
+		return nil, tokenErr(ErrSignature, "", "signature does not verify")
 	}
 	rc := new(rawClaims)
 	if err := parseClaims(payload, v.audience, rc); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return rc, vk, nil
+	return rc, nil
 }
 
 // decodeSegment decodes src into the front of buf and returns the decoded
@@ -362,7 +363,7 @@ func (vk *verifyKey) verify(input, sig, scratch []byte) bool {
 }
 
 // checkClaims validates the registered claims and builds the result.
-func (v *Verifier) checkClaims(rc *rawClaims, vk *verifyKey, sid string, wantSid bool) (*Claims, error) {
+func (v *Verifier) checkClaims(rc *rawClaims, now time.Time, sid string, wantSid bool) (*Claims, error) {
 	for _, req := range [...]int{cIss, cAud, cExp, cIat, cJti} {
 		if rc.seen&req == 0 {
 			return nil, tokenErr(ErrClaims, claimNames[req], "missing")
@@ -377,7 +378,6 @@ func (v *Verifier) checkClaims(rc *rawClaims, vk *verifyKey, sid string, wantSid
 	if len(rc.jti) < minJTILen || len(rc.jti) > maxJTILen {
 		return nil, tokenErr(ErrClaims, "jti", "must be 16 to 256 bytes")
 	}
-	now := v.now()
 	exp, iat := time.Unix(rc.exp, 0), time.Unix(rc.iat, 0)
 	if !now.Before(exp.Add(v.leeway)) {
 		return nil, tokenErr(ErrExpired, "exp", "expired")
