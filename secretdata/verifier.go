@@ -256,7 +256,7 @@ func replayErr(err error) error {
 }
 
 // checkSignature decodes the header, selects the key, verifies the
-// signature, then (and only then) decodes and parses the claims.
+// signature, then (and only then) parses the claims JSON.
 func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte, now time.Time) (*rawClaims, error) {
 	signingInput := len(seg[0]) + 1 + len(seg[1])
 	input := buf[:copy(buf, token[:signingInput])]
