@@ -1,0 +1,53 @@
+package middleware
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+)
+
+// Event reports a denial, or in report-only mode a would-be denial, or
+// cookies dropped from a request. It never carries token, cookie or
+// secret-data values.
+type Event struct {
+	Connection string
+	Kind       Kind
+	// Reason says why, in words (an origin.Decision, a token error kind,
+	// or the dropped cookie names with their reasons).
+	Reason string
+	// Origin is the request's Origin header as sent (browser-chosen, not
+	// secret; quoted when logged).
+	Origin string
+	Method string
+	Path   string
+	// Blocked is false in report-only mode and for cookie drops.
+	Blocked bool
+}
+
+// LogValue renders the event for slog.
+func (e Event) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("connection", e.Connection),
+		slog.String("kind", string(e.Kind)),
+		slog.String("reason", e.Reason),
+		slog.String("origin", strconv.Quote(e.Origin)),
+		slog.String("method", e.Method),
+		slog.String("path", e.Path),
+		slog.Bool("blocked", e.Blocked),
+	)
+}
+
+func (m *Middleware) report(ctx context.Context, e Event) {
+	level := slog.LevelWarn
+	msg := "msgsec: request denied"
+	switch {
+	case e.Kind == KindCookieDropped:
+		level, msg = slog.LevelDebug, "msgsec: cookies dropped" // routine: pages carry many cookies
+	case !e.Blocked:
+		msg = "msgsec: request would be denied (report-only)"
+	}
+	m.logger.LogAttrs(ctx, level, msg, slog.Any("event", e))
+	if m.onEvent != nil {
+		m.onEvent(e)
+	}
+}

@@ -1,0 +1,237 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/msgsec/msgsec/cookies"
+	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// preflightVary is what rs/cors sets on every preflight answer; a refused
+// preflight we answer ourselves carries the same, so caches behave alike.
+var preflightVary = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+
+// Handler wraps a chat API route (called by the widget in the browser).
+// Per request: resolve the connection → answer CORS preflights (refused
+// ones before rs/cors runs) → require an allowed Origin on actual
+// cross-origin requests and WebSocket upgrades → rewrite the Cookie header
+// to the allowed cookies → verify CustomerSecretData → put the connection,
+// cookies and claims in the context → next. In report-only mode nothing is
+// blocked and every would-be denial is reported.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := m.resolve(r)
+		if !ok {
+			m.deny(w, r, nil, KindUnknownConnection, "no policy for this connection", "")
+			return
+		}
+		o, hasOrigin, single := originOf(r)
+		if isPreflight(r) {
+			m.preflight(w, r, p, o, hasOrigin && single)
+			return
+		}
+		if !m.checkOrigin(w, r, p, o, hasOrigin, single, false) {
+			return
+		}
+		if hasOrigin {
+			m.corsFor(p).HandlerFunc(w, r) // adds the CORS response headers
+		}
+		inf := &info{policy: p}
+		kept, dropped := p.Cookies().RewriteRequestReport(r)
+		inf.cookies = kept
+		if len(dropped) > 0 {
+			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Reason: dropReason(dropped), Origin: o, Method: r.Method, Path: r.URL.Path})
+		}
+		claims, ok := m.verify(w, r, p, o)
+		if !ok {
+			return
+		}
+		inf.claims = claims
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, inf)))
+	})
+}
+
+// ServerToServer wraps a route that servers call (no browser Origin), such
+// as the secret-data delivery endpoint: the connection is resolved and put
+// in the context; a browser request (one with an Origin) must come from an
+// allowed origin and is never given CORS access; cookies are not read and
+// tokens are left to the handler (which verifies them with the session).
+func (m *Middleware) ServerToServer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := m.resolve(r)
+		if !ok {
+			m.deny(w, r, nil, KindUnknownConnection, "no policy for this connection", "")
+			return
+		}
+		o, hasOrigin, single := originOf(r)
+		if isPreflight(r) {
+			m.deny(w, r, p, KindPreflightDenied, "server-to-server route: no CORS", o)
+			return
+		}
+		if hasOrigin && !m.checkOrigin(w, r, p, o, hasOrigin, single, true) {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &info{policy: p})))
+	})
+}
+
+// WidgetPage wraps a route that serves the widget's iframe page: it sets
+// Content-Security-Policy frame-ancestors from the allowed domains (as
+// Content-Security-Policy-Report-Only in report-only mode), so the page
+// renders only when framed by an allowed website.
+func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := m.resolve(r)
+		if !ok {
+			m.deny(w, r, nil, KindUnknownConnection, "no policy for this connection", "")
+			return
+		}
+		if csp := p.FrameAncestorsCSP(); csp != "" {
+			name := "Content-Security-Policy"
+			if p.ReportOnly() {
+				name = "Content-Security-Policy-Report-Only"
+			}
+			w.Header().Add(name, csp)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &info{policy: p})))
+	})
+}
+
+// originOf returns the Origin header; single is false when it was sent
+// more than once (never legitimate).
+func originOf(r *http.Request) (o string, present, single bool) {
+	v := r.Header["Origin"]
+	switch len(v) {
+	case 0:
+		return "", false, true
+	case 1:
+		return v[0], true, true
+	}
+	return v[0], true, false
+}
+
+func isPreflight(r *http.Request) bool {
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	_, ok := r.Header["Access-Control-Request-Method"]
+	return ok
+}
+
+func isWebSocket(r *http.Request) bool {
+	return headerHasToken(r.Header["Upgrade"], "websocket")
+}
+
+func headerHasToken(values []string, token string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// preflight answers a CORS preflight: refused ones here, before rs/cors
+// runs (no CORS headers, so the browser stops), allowed ones by rs/cors.
+func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, wellFormed bool) {
+	if !wellFormed || !m.originAllowed(p, o) {
+		reason := "more than one Origin header"
+		if wellFormed {
+			reason = explainOrigin(p, o)
+		}
+		if !p.ReportOnly() {
+			w.Header()["Vary"] = preflightVary
+			m.deny(w, r, p, KindPreflightDenied, reason, o)
+			return
+		}
+		m.report(r.Context(), Event{Connection: p.ID(), Kind: KindPreflightDenied, Reason: reason, Origin: o, Method: r.Method, Path: r.URL.Path})
+	}
+	m.corsFor(p).HandlerFunc(w, r)
+}
+
+// checkOrigin enforces the Origin rules on an actual request. It writes
+// the denial and returns false when the request must stop.
+func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, hasOrigin, single, serverRoute bool) bool {
+	var kind Kind
+	var reason string
+	switch {
+	case !single:
+		kind, reason = KindOriginDenied, "more than one Origin header"
+	case hasOrigin:
+		if m.originAllowed(p, o) {
+			return true
+		}
+		kind, reason = KindOriginDenied, explainOrigin(p, o)
+	case isWebSocket(r):
+		kind, reason = KindOriginRequired, "websocket upgrade without Origin"
+	case serverRoute, m.allowMissingOrigin:
+		return true
+	case m.sameOriginFetches && r.Header.Get("Sec-Fetch-Site") == "same-origin":
+		return true
+	default:
+		kind, reason = KindOriginRequired, "no Origin header on a browser route"
+	}
+	return m.deny(w, r, p, kind, reason, o)
+}
+
+// verify checks the CustomerSecretData token, if any.
+func (m *Middleware) verify(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string) (*secretdata.Claims, bool) {
+	tok, present, ok := tokenFrom(p, r)
+	if !present {
+		if p.SecretDataRequired() {
+			return nil, m.deny(w, r, p, KindTokenRequired, "no token", o)
+		}
+		return nil, true
+	}
+	if !ok {
+		return nil, m.deny(w, r, p, KindTokenInvalid, "malformed token header", o)
+	}
+	v := p.Verifier()
+	if v == nil {
+		return nil, m.deny(w, r, p, KindTokenInvalid, "the connection has no keys", o)
+	}
+	claims, err := v.Verify(r.Context(), tok)
+	if err == nil {
+		return claims, true
+	}
+	if errors.Is(err, secretdata.ErrReplayCheckUnavailable) {
+		return nil, m.deny(w, r, p, KindTokenUnverifiable, tokenReason(err), o)
+	}
+	return nil, m.deny(w, r, p, KindTokenInvalid, tokenReason(err), o)
+}
+
+// deny reports the event and, unless the policy is report-only, writes the
+// problem document. It returns true when the request may go on.
+func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Compiled, k Kind, reason, o string) bool {
+	e := Event{Kind: k, Reason: reason, Origin: o, Method: r.Method, Path: r.URL.Path, Blocked: true}
+	reportOnly := false
+	if p != nil {
+		e.Connection = p.ID()
+		reportOnly = p.ReportOnly()
+	}
+	if reportOnly {
+		e.Blocked = false
+		m.report(r.Context(), e)
+		return true
+	}
+	m.report(r.Context(), e)
+	writeProblem(w, k)
+	return false
+}
+
+func dropReason(dropped []cookies.Drop) string {
+	var b strings.Builder
+	for i, d := range dropped {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
