@@ -1,0 +1,157 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// Kind names a Handler outcome. Denials have a stable problem type URI,
+// "urn:msgsec:problem:" + the kind (the middleware package uses the same
+// scheme), in their application/problem+json body (RFC 9457).
+type Kind string
+
+const (
+	// KindStored: the secret data was verified and stored (204).
+	KindStored Kind = "stored"
+	// KindDeleted: a verified DELETE forgot the session's data (204).
+	KindDeleted Kind = "deleted"
+	// KindMethodNotAllowed: neither POST nor DELETE (405).
+	KindMethodNotAllowed Kind = "method-not-allowed"
+	// KindBadRequest: invalid connection or session ID, a body that is not
+	// application/json {"token": "..."}, or a token both in the header and
+	// in the body (400).
+	KindBadRequest Kind = "bad-request"
+	// KindBodyTooLarge: the body exceeds MaxBodyBytes (413).
+	KindBodyTooLarge Kind = "body-too-large"
+	// KindUnknownConnection: no verifier for the connection (404).
+	KindUnknownConnection Kind = "unknown-connection"
+	// KindUnknownSession: SessionLifetime does not know the session (404).
+	// Asked only after the token verified, so it tells nothing to a
+	// caller without a valid token.
+	KindUnknownSession Kind = "unknown-session"
+	// KindTokenInvalid: the token is missing or did not verify (401). The
+	// body says only "invalid token"; Event.Reason says why.
+	KindTokenInvalid Kind = "invalid-token"
+	// KindTokenUnverifiable: the replay cache could not answer (503).
+	KindTokenUnverifiable Kind = "token-unverifiable"
+	// KindStoreUnavailable: the store is down or full (503).
+	KindStoreUnavailable Kind = "store-unavailable"
+	// KindStoreError: the store failed otherwise (500).
+	KindStoreError Kind = "store-error"
+)
+
+// TypeURI is the problem type of the kind.
+func (k Kind) TypeURI() string { return "urn:msgsec:problem:" + string(k) }
+
+// Event reports one Handler outcome, for logs and metrics. It never
+// carries the token or the secret data.
+type Event struct {
+	Kind   Kind
+	Status int    // the HTTP status answered
+	Method string // the request method
+	// Connection and Session are empty when the request's IDs are invalid
+	// (so nothing unvalidated reaches a log).
+	Connection string
+	Session    string
+	// Reason is a fixed phrase: for KindTokenInvalid the kind of token
+	// error ("expired", "replayed", "missing", …), never token contents.
+	Reason string
+	// Err is the underlying error, nil on success: a *secretdata.TokenError
+	// (which holds no token contents) or the store's error.
+	Err error
+}
+
+// LogValue renders the event for slog without Err's text for token
+// errors (Reason says enough).
+func (e Event) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("kind", string(e.Kind)),
+		slog.Int("status", e.Status),
+		slog.String("method", e.Method),
+		slog.String("connection", e.Connection),
+		slog.String("session", e.Session),
+		slog.String("reason", e.Reason),
+	}
+	if e.Err != nil && (e.Kind == KindStoreUnavailable || e.Kind == KindStoreError) {
+		attrs = append(attrs, slog.String("error", e.Err.Error()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+func (h *Handler) report(ctx context.Context, e Event) {
+	level := slog.LevelDebug
+	msg := "msgsec: secret data " + string(e.Kind)
+	switch {
+	case e.Status >= 500:
+		level, msg = slog.LevelError, "msgsec: secret-data delivery failed"
+	case e.Status >= 400:
+		level, msg = slog.LevelWarn, "msgsec: secret-data delivery denied"
+	}
+	h.logger.LogAttrs(ctx, level, msg, slog.Any("event", e))
+	if h.onEvent != nil {
+		h.onEvent(e)
+	}
+}
+
+// tokenReason names a verification failure by its sentinel.
+func tokenReason(err error) string {
+	for _, r := range [...]struct {
+		err    error
+		reason string
+	}{
+		{secretdata.ErrReplayed, "replayed"},
+		{secretdata.ErrExpired, "expired"},
+		{secretdata.ErrNotYetValid, "not yet valid"},
+		{secretdata.ErrSignature, "bad signature"},
+		{secretdata.ErrUnknownKey, "unknown key"},
+		{secretdata.ErrClaims, "invalid claims"},
+		{secretdata.ErrMalformed, "malformed"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return "refused"
+}
+
+// problems holds the status, title and detail of each denial. They are
+// fixed strings: nothing from the request is echoed.
+var problems = map[Kind]struct {
+	status        int
+	title, detail string
+}{
+	KindMethodNotAllowed:  {http.StatusMethodNotAllowed, "method not allowed", "use POST to deliver, DELETE to forget"},
+	KindBadRequest:        {http.StatusBadRequest, "bad request", "malformed delivery request"},
+	KindBodyTooLarge:      {http.StatusRequestEntityTooLarge, "body too large", "the request body exceeds the limit"},
+	KindUnknownConnection: {http.StatusNotFound, "unknown connection", "no chat connection accepts secret data under this id"},
+	KindUnknownSession:    {http.StatusNotFound, "unknown session", "no live chat session has this id"},
+	KindTokenInvalid:      {http.StatusUnauthorized, "invalid token", "invalid token"},
+	KindTokenUnverifiable: {http.StatusServiceUnavailable, "token cannot be verified now", "try again later"},
+	KindStoreUnavailable:  {http.StatusServiceUnavailable, "store unavailable", "try again later"},
+	KindStoreError:        {http.StatusInternalServerError, "internal error", "the secret data was not stored"},
+}
+
+// writeProblem writes the RFC 9457 document of k.
+func writeProblem(w http.ResponseWriter, k Kind) {
+	p := problems[k]
+	body := `{"type":` + strconv.Quote(k.TypeURI()) + `,"title":` + strconv.Quote(p.title) +
+		`,"status":` + strconv.Itoa(p.status) + `,"detail":` + strconv.Quote(p.detail) + "}\n"
+	hd := w.Header()
+	hd.Set("Content-Type", "application/problem+json")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	switch p.status {
+	case http.StatusUnauthorized:
+		hd.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case http.StatusServiceUnavailable:
+		hd.Set("Retry-After", "1")
+	case http.StatusMethodNotAllowed:
+		hd.Set("Allow", "POST, DELETE")
+	}
+	w.WriteHeader(p.status)
+	_, _ = w.Write([]byte(body))
+}

@@ -1,0 +1,214 @@
+package delivery
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// Defaults for MemoryStoreConfig.
+const (
+	DefaultMaxEntries = 100_000
+	DefaultMaxBytes   = 256 << 20
+	// entryOverhead approximates an entry's bookkeeping (map slot, heap
+	// slot, struct) in the byte budget.
+	entryOverhead = 128
+)
+
+// MemoryStoreConfig configures NewMemoryStore.
+type MemoryStoreConfig struct {
+	// Key is the 32-byte AES-256-GCM key the data is sealed with (see
+	// NewSealer). Required.
+	Key []byte
+	// MaxEntries bounds the number of sessions held. Default
+	// DefaultMaxEntries.
+	MaxEntries int
+	// MaxBytes bounds the sealed bytes held, plus IDs and a fixed
+	// per-entry overhead. Default DefaultMaxBytes.
+	MaxBytes int
+	// Now is the clock (tests pin it). Default time.Now.
+	Now func() time.Time
+}
+
+// MemoryStore is a bounded, in-process Store, safe for concurrent use. It
+// suits one chat-server instance; several need a shared store (the Redis
+// adapter).
+//
+// Data is sealed with a Sealer before it enters the map, so the map holds
+// only ciphertext bound to its (connection, session). When the store is
+// full of live sessions, Put fails with a *FullError (ErrStoreFull,
+// ErrStoreUnavailable): it never evicts a live session to make room.
+// Expired entries are dropped in expiry order on every call (amortised
+// O(log n) each), and Get never returns one, so there is no background
+// goroutine and nothing to close.
+type MemoryStore struct {
+	sealer     *Sealer
+	now        func() time.Time
+	maxEntries int
+	maxBytes   int
+
+	mu      sync.Mutex
+	entries map[storeKey]*entry
+	byExp   expiryHeap
+	size    int // bytes counted against maxBytes
+}
+
+type storeKey struct{ connection, session string }
+
+type entry struct {
+	key    storeKey
+	sealed []byte // never modified in place: Put swaps in a new slice
+	exp    int64  // unix nanoseconds
+	idx    int    // position in byExp
+}
+
+func (e *entry) cost() int { return len(e.sealed) + len(e.key.connection) + len(e.key.session) + entryOverhead }
+
+// NewMemoryStore validates cfg and returns an empty store.
+func NewMemoryStore(cfg MemoryStoreConfig) (*MemoryStore, error) {
+	sealer, err := NewSealer(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = DefaultMaxEntries
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.MaxEntries < 0 {
+		return nil, configErr("MaxEntries", "must be positive")
+	}
+	if cfg.MaxBytes < 0 {
+		return nil, configErr("MaxBytes", "must be positive")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &MemoryStore{
+		sealer: sealer, now: cfg.Now, maxEntries: cfg.MaxEntries, maxBytes: cfg.MaxBytes,
+		entries: make(map[storeKey]*entry),
+	}, nil
+}
+
+// Put implements Store. Sealing happens before the lock is taken.
+func (s *MemoryStore) Put(ctx context.Context, connection, session string, c *secretdata.Claims, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkPut(connection, session, c, ttl); err != nil {
+		return err
+	}
+	now := s.now()
+	expires := now.Add(ttl)
+	sealed, err := s.sealer.SealClaims(connection, session, c, expires)
+	if err != nil {
+		return err
+	}
+	next := &entry{key: storeKey{connection, session}, sealed: sealed, exp: expires.UnixNano()}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.evict(now.UnixNano())
+	prev, replacing := s.entries[next.key]
+	size := s.size + next.cost()
+	if replacing {
+		size -= prev.cost()
+	}
+	if (!replacing && len(s.entries) >= s.maxEntries) || size > s.maxBytes {
+		return &FullError{MaxEntries: s.maxEntries, MaxBytes: s.maxBytes}
+	}
+	s.size = size
+	if replacing {
+		prev.sealed, prev.exp = next.sealed, next.exp
+		heap.Fix(&s.byExp, prev.idx)
+		return nil
+	}
+	s.entries[next.key] = next
+	heap.Push(&s.byExp, next)
+	return nil
+}
+
+// Get implements Store. Decryption happens after the lock is released.
+func (s *MemoryStore) Get(ctx context.Context, connection, session string) (*secretdata.Claims, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !ValidID(connection) || !ValidID(session) {
+		return nil, ErrInvalidID
+	}
+	now := s.now()
+	s.mu.Lock()
+	s.evict(now.UnixNano())
+	e, ok := s.entries[storeKey{connection, session}]
+	var sealed []byte
+	if ok {
+		sealed = e.sealed
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return s.sealer.OpenClaims(connection, session, sealed, now)
+}
+
+// Delete implements Store.
+func (s *MemoryStore) Delete(ctx context.Context, connection, session string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.evict(s.now().UnixNano())
+	if e, ok := s.entries[storeKey{connection, session}]; ok {
+		s.remove(e)
+	}
+	return nil
+}
+
+// Len drops expired entries and returns the number of live sessions.
+func (s *MemoryStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.evict(s.now().UnixNano())
+	return len(s.entries)
+}
+
+// evict drops entries whose deadline is not after now, soonest first.
+func (s *MemoryStore) evict(now int64) {
+	for len(s.byExp) > 0 && s.byExp[0].exp <= now {
+		s.remove(s.byExp[0])
+	}
+}
+
+func (s *MemoryStore) remove(e *entry) {
+	heap.Remove(&s.byExp, e.idx)
+	delete(s.entries, e.key)
+	s.size -= e.cost()
+}
+
+// expiryHeap orders entries by deadline; each entry tracks its index so
+// replace and delete are O(log n) and the heap never holds stale entries.
+type expiryHeap []*entry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].exp < h[j].exp }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	e := x.(*entry)
+	e.idx = len(*h)
+	*h = append(*h, e)
+}
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
+}
