@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/msgsec/msgsec/policy"
+)
+
+// loadConnection loads a policy file and finds one connection in it.
+// Failures are input errors (exit 2), reported on one line.
+func (c *cli) loadConnection(cmd *command, path, id string, env func(string) (string, bool)) (*policy.ConnectionPolicy, int, bool) {
+	if path == "" {
+		return nil, c.failf(exitUsage, cmd.name, "--policy FILE is required"), false
+	}
+	if id == "" {
+		return nil, c.failf(exitUsage, cmd.name, "--connection ID is required"), false
+	}
+	f, err := policy.LoadWith(path, policy.LoadOptions{LookupEnv: env})
+	if err != nil {
+		return nil, c.failf(exitUsage, cmd.name, "%v", err), false
+	}
+	for i := range f.Connections {
+		if f.Connections[i].ID == id {
+			cp := f.Connections[i]
+			return &cp, exitOK, true
+		}
+	}
+	return nil, c.failf(exitUsage, cmd.name, "%v", unknownConnection(path, id, f)), false
+}
+
+// unknownConnection names the connections the file does have, so a typo
+// is easy to spot.
+func unknownConnection(path, id string, f *policy.File) error {
+	ids := make([]string, 0, len(f.Connections))
+	for _, c := range f.Connections {
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	if len(ids) > 10 {
+		ids = append(ids[:10], "...")
+	}
+	return fmt.Errorf("%w %q in %s (it has: %s)", policy.ErrUnknownConnection, id, path, strings.Join(ids, ", "))
+}
+
+// placeholderSecret stands in for secrets the origin command does not use.
+// It is not secret (it is in this source file); it is 128 hex digits, so it
+// decodes under every encoding a secret reference may name (base64url,
+// base64, hex, raw) into at least 64 bytes, enough for HS512.
+const placeholderSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" +
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// withPlaceholders answers lookups of unset (or empty) variables with
+// placeholderSecret and records their names, so a policy loads without its
+// secrets for checks that never use them (origin decisions depend only on
+// allowed_domains and domain_matching). Set variables are passed through:
+// a public key given by {env: NAME} still has to be a real key.
+func withPlaceholders(env func(string) (string, bool), missing *[]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		if v, ok := env(name); ok && strings.TrimSpace(v) != "" {
+			return v, true
+		}
+		if !slices.Contains(*missing, name) {
+			*missing = append(*missing, name)
+		}
+		return placeholderSecret, true
+	}
+}
+
+// problemKind names a policy.FieldError's kind for humans and JSON.
+func problemKind(err error) string {
+	for _, k := range []struct {
+		err  error
+		name string
+	}{
+		{policy.ErrSyntax, "syntax"},
+		{policy.ErrUnknownField, "unknown-field"},
+		{policy.ErrMissing, "missing"},
+		{policy.ErrSecret, "secret"},
+		{policy.ErrValue, "value"},
+	} {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	return "invalid"
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/msgsec/msgsec/policy"
+)
+
+// examplePolicy is a copy of examples/policies/uplusbank.yaml (go:embed
+// cannot reach outside this directory); a test keeps them identical.
+//
+//go:embed example-policy.yaml
+var examplePolicy string
+
+func policyExampleCommand() *command {
+	return &command{
+		name:    "policy example",
+		args:    "",
+		summary: "print a commented example policy file",
+		help: `Prints U+ Bank's policy (examples/policies/uplusbank.yaml), with a comment on
+every field: a starting point for your own.
+
+  msgsec policy example > policies.yaml
+  export UPLUS_JWT_SECRET="$(msgsec secret new)"
+  msgsec policy check policies.yaml`,
+		run: runPolicyExample,
+	}
+}
+
+func runPolicyExample(c *cli, cmd *command, args []string) int {
+	fs := newFlags(cmd)
+	pos, code, ok := c.parse(cmd, fs, args)
+	if !ok {
+		return code
+	}
+	if code, ok := c.exactArgs(cmd, pos, 0, ""); !ok {
+		return code
+	}
+	fmt.Fprint(c.stdout, examplePolicy)
+	return exitOK
+}
+
+func policyCheckCommand() *command {
+	return &command{
+		name:    "policy check",
+		args:    "[--strict] [--json] FILE",
+		summary: "validate a policy file and list its weak spots",
+		help: `Loads a policy file (YAML, or JSON when it ends in .json) as the chat server
+would: it resolves every secret reference (so the environment variables and
+files the policy names must be there), validates every field, and lints
+what is valid but weak (any website allowed, plain http, long token
+lifetimes, optional secret data, ...).
+
+Each problem is printed as FILE:LINE: error|warning: PATH: MESSAGE. Secret
+values are never printed.
+
+Exit status: 1 when the file has errors (syntax, unknown fields, invalid
+values, secrets that cannot be resolved) or, with --strict, warnings; 2
+when the file cannot be read at all.`,
+		run: runPolicyCheck,
+	}
+}
+
+// checkReport is what policy check prints with --json.
+type checkReport struct {
+	File        string         `json:"file"`
+	OK          bool           `json:"ok"`
+	Strict      bool           `json:"strict"`
+	Connections []string       `json:"connections"`
+	Errors      []checkFinding `json:"errors"`
+	Warnings    []checkFinding `json:"warnings"`
+}
+
+type checkFinding struct {
+	Path    string `json:"path,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Kind    string `json:"kind,omitempty"` // errors: syntax, unknown-field, missing, value, secret
+	Code    string `json:"code,omitempty"` // warnings: policy.Lint* codes
+	Message string `json:"message"`
+}
+
+func runPolicyCheck(c *cli, cmd *command, args []string) int {
+	fs := newFlags(cmd)
+	strict := fs.Bool("strict", false, "fail (exit 1) on warnings too")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, code, ok := c.parse(cmd, fs, args)
+	if !ok {
+		return code
+	}
+	if code, ok := c.exactArgs(cmd, pos, 1, "the policy FILE"); !ok {
+		return code
+	}
+	path := pos[0]
+	rep := checkReport{File: path, Strict: *strict, Connections: []string{}, Errors: []checkFinding{}, Warnings: []checkFinding{}}
+	f, err := policy.LoadWith(path, policy.LoadOptions{LookupEnv: c.env})
+	var perr *policy.Error
+	switch {
+	case errors.As(err, &perr):
+		for _, p := range perr.Problems {
+			rep.Errors = append(rep.Errors, checkFinding{Path: p.Path, Line: p.Line, Kind: problemKind(p.Kind), Message: p.Msg})
+		}
+	case err != nil:
+		// Not a verdict on the policy: the file could not be read.
+		return c.failf(exitUsage, cmd.name, "%v", err)
+	default:
+		for _, conn := range f.Connections {
+			rep.Connections = append(rep.Connections, conn.ID)
+		}
+		for _, w := range f.Lint() {
+			rep.Warnings = append(rep.Warnings, checkFinding{Path: w.Path, Line: w.Line, Code: w.Code, Message: w.Msg})
+		}
+	}
+	rep.OK = len(rep.Errors) == 0 && (!*strict || len(rep.Warnings) == 0)
+	code = exitOK
+	if !rep.OK {
+		code = exitFail
+	}
+	if *asJSON {
+		return c.printJSON(rep, code)
+	}
+	c.printCheck(&rep)
+	return code
+}
+
+func (c *cli) printCheck(rep *checkReport) {
+	for _, e := range rep.Errors {
+		fmt.Fprintln(c.stdout, oneLine(finding(rep.File, "error", e)))
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(c.stdout, oneLine(finding(rep.File, "warning", w)+" ["+w.Code+"]"))
+	}
+	verdict := "ok"
+	if !rep.OK {
+		verdict = "failed"
+	}
+	var conns string
+	if n := len(rep.Connections); n > 0 {
+		conns = fmt.Sprintf("%s (%s), ", plural(n, "connection"), strings.Join(rep.Connections, ", "))
+	}
+	fmt.Fprintf(c.stdout, "%s: %s: %s%s, %s\n", rep.File, verdict, conns,
+		plural(len(rep.Errors), "error"), plural(len(rep.Warnings), "warning"))
+}
+
+// finding renders FILE:LINE: SEVERITY: PATH: MESSAGE, the form editors and
+// CI annotations understand.
+func finding(file, severity string, f checkFinding) string {
+	var b strings.Builder
+	b.WriteString(file)
+	if f.Line > 0 {
+		fmt.Fprintf(&b, ":%d", f.Line)
+	}
+	b.WriteString(": " + severity + ": ")
+	if f.Path != "" {
+		b.WriteString(f.Path + ": ")
+	}
+	b.WriteString(f.Message)
+	return b.String()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

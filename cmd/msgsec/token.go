@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// maxInputBytes bounds what sign and verify read from a file or stdin.
+const maxInputBytes = 1 << 20
+
+func signCommand() *command {
+	return &command{
+		name:    "sign",
+		args:    "--policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID]",
+		summary: "mint a CustomerSecretData token with a connection's HMAC secret",
+		help: `Mints a CustomerSecretData token the way a bank backend does, for wiring up
+and testing: signed with the connection's HMAC secret (from the environment
+variable or file the policy names), with the policy's issuer and audience,
+a fresh jti, and customer_secret_data set to --data. Prints only the token.
+
+--data is a JSON object; pass it as @FILE or - (stdin) to keep customer data
+out of shell history and the process list. The first key that can sign and
+is active now is used, unless --kid names one. Keys given only as public
+keys cannot sign here: the bank signs with its private key.
+
+  msgsec sign --policy examples/policies/uplusbank.yaml --connection retail-bank \
+      --subject customer-42 \
+      --data '{"authentication_status":"authenticated","customer_id":"C-1001"}'`,
+		run: runSign,
+	}
+}
+
+func runSign(c *cli, cmd *command, args []string) int {
+	fs := newFlags(cmd)
+	path := fs.String("policy", "", "the policy `FILE`; required")
+	id := fs.String("connection", "", "the connection `ID`; required")
+	data := fs.String("data", "", "customer_secret_data: a JSON object, @FILE, or - for stdin; required")
+	session := fs.String("session", "", "bind the token to chat session `SID` (server-to-server delivery)")
+	subject := fs.String("subject", "", "the sub claim: the customer")
+	lifetime := fs.Duration("lifetime", secretdata.DefaultLifetime, "how long the token is valid, at most the policy's token.max_lifetime")
+	kid := fs.String("kid", "", "sign with the key with this `ID`")
+	pos, code, ok := c.parse(cmd, fs, args)
+	if !ok {
+		return code
+	}
+	if code, ok := c.exactArgs(cmd, pos, 0, ""); !ok {
+		return code
+	}
+	if *data == "" {
+		return c.failf(exitUsage, cmd.name, `--data is required: a JSON object such as '{"customer_id":"C-1001"}', @FILE, or -`)
+	}
+	secretData, err := c.readSecretData(*data)
+	if err != nil {
+		return c.failf(exitUsage, cmd.name, "%v", err)
+	}
+	conn, code, ok := c.loadConnection(cmd, *path, *id, c.env)
+	if !ok {
+		return code
+	}
+	if len(conn.Keys) == 0 {
+		return c.failf(exitUsage, cmd.name, "connection %s has no keys to sign with", conn.ID)
+	}
+	// Signing needs the connection's own keys only; do not fetch its JWKS.
+	conn.JWKSURL = ""
+	compiled, err := conn.Compile(c.ctx, policy.CompileOptions{Now: c.now})
+	if err != nil {
+		return c.failf(exitUsage, cmd.name, "%v", err)
+	}
+	key, err := signingKey(compiled.Keys(), *kid, c.now())
+	if err != nil {
+		return c.failf(exitUsage, cmd.name, "connection %s: %v", conn.ID, err)
+	}
+	signer, err := secretdata.NewSigner(secretdata.SignerConfig{
+		Key:         key,
+		Issuer:      compiled.Issuer(),
+		Audience:    compiled.Audience(),
+		Lifetime:    *lifetime,
+		MaxLifetime: compiled.MaxLifetime(),
+		Now:         c.now,
+	})
+	if err != nil {
+		return c.failf(exitUsage, cmd.name, "%v (the policy's token.max_lifetime is %s)", err, compiled.MaxLifetime())
+	}
+	token, err := signer.Sign(secretdata.Claims{Subject: *subject, SessionID: *session, SecretData: secretData})
+	if err != nil {
+		return c.failf(exitUsage, cmd.name, "%v", err)
+	}
+	fmt.Fprintln(c.stdout, token)
+	return exitOK
+}
+
+// signingKey picks the key named by kid, or else the first key that can
+// sign and is active at now.
+func signingKey(keys []secretdata.Key, kid string, now time.Time) (secretdata.Key, error) {
+	for _, k := range keys {
+		switch {
+		case kid != "" && k.ID() != kid:
+			continue
+		case kid != "" && !k.CanSign():
+			return k, fmt.Errorf("key %q is a public key; only HMAC secrets can sign here", kid)
+		case kid != "" && !active(k, now):
+			return k, fmt.Errorf("key %q is not active now (see its not_before and retire_after)", kid)
+		case k.CanSign() && active(k, now):
+			return k, nil
+		}
+	}
+	if kid != "" {
+		return secretdata.Key{}, fmt.Errorf("no key %q", kid)
+	}
+	return secretdata.Key{}, errors.New("no active key can sign (only HMAC secrets can sign here)")
+}
+
+func active(k secretdata.Key, now time.Time) bool {
+	return (k.NotBefore().IsZero() || !now.Before(k.NotBefore())) &&
+		(k.RetireAfter().IsZero() || !now.After(k.RetireAfter()))
+}
+
+// readSecretData reads --data: inline JSON, @FILE or - (stdin). Error
+// messages give positions, never the data.
+func (c *cli) readSecretData(arg string) (map[string]any, error) {
+	var raw []byte
+	var err error
+	switch {
+	case arg == "-":
+		raw, err = readCapped(c.stdin, "stdin")
+	case strings.HasPrefix(arg, "@"):
+		raw, err = readFileCapped(arg[1:])
+	default:
+		raw = []byte(arg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("--data is not valid JSON (at byte %d)", se.Offset)
+		}
+		return nil, errors.New("--data is not valid JSON")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("--data holds more than one JSON value")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("--data must be a JSON object, such as {\"customer_id\":\"C-1001\"}")
+	}
+	return m, nil
+}
+
+func readCapped(r io.Reader, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxInputBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", name, err)
+	}
+	if len(b) > maxInputBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, maxInputBytes)
+	}
+	return b, nil
+}
+
+func readFileCapped(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	return readCapped(f, path)
+}
+
+func verifyCommand() *command {
+	return &command{
+		name:    "verify",
+		args:    "--policy FILE --connection ID [--session SID] [--show-secret-data] [--json] TOKEN|-",
+		summary: "check a CustomerSecretData token as the chat server would",
+		help: `Verifies a CustomerSecretData token with a connection's keys and token rules
+(issuer, audience, lifetime, leeway), exactly as the chat server does, and
+prints the verdict, the reason a token is refused (malformed, bad signature,
+expired, not yet valid, invalid claims, unknown key, ...), and the claims of
+a valid token.
+
+The subject and the values of customer_secret_data are masked ("***")
+unless --show-secret-data; member names are always shown. Pass the token as
+- to read it from stdin, which keeps it out of shell history.
+
+A token bound to a chat session (sid) verifies only with --session SID.
+Each run has a fresh replay cache, so a token verified here is still
+accepted by the server.
+
+Exit status: 0 when the token is valid, 1 when it is not.`,
+		run: runVerify,
+	}
+}
+
+type verifyReport struct {
+	Valid  bool   `json:"valid"`
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Claims are those of a valid token; nothing of an invalid one is shown.
+	Claims *claimsView `json:"claims,omitempty"`
+	Masked bool        `json:"secret_data_masked"`
+}
+
+type claimsView struct {
+	Issuer     string         `json:"iss"`
+	Audience   string         `json:"aud"`
+	Subject    string         `json:"sub,omitempty"`
+	SessionID  string         `json:"sid,omitempty"`
+	IssuedAt   time.Time      `json:"iat"`
+	NotBefore  *time.Time     `json:"nbf,omitempty"`
+	ExpiresAt  time.Time      `json:"exp"`
+	ID         string         `json:"jti"`
+	SecretData map[string]any `json:"customer_secret_data"`
+}
+
+func runVerify(c *cli, cmd *command, args []string) int {
+	fs := newFlags(cmd)
+	path := fs.String("policy", "", "the policy `FILE`; required")
+	id := fs.String("connection", "", "the connection `ID`; required")
+	session := fs.String("session", "", "accept only a token bound to chat session `SID`")
+	show := fs.Bool("show-secret-data", false, "print the subject and secret-data values instead of masking them")
+	asJSON := fs.Bool("json", false, "print the verdict and claims as JSON")
+	pos, code, ok := c.parse(cmd, fs, args)
+	if !ok {
+		return code
+	}
+	if code, ok := c.exactArgs(cmd, pos, 1, "the TOKEN (or - to read it from stdin)"); !ok {
+		return code
+	}
+	token, err := c.readToken(pos[0])
+	if err != nil {
+		return c.failf(exitUsage, cmd.name, "%v", err)
+	}
+	conn, code, ok := c.loadConnection(cmd, *path, *id, c.env)
+	if !ok {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second) // bounds a jwks_url fetch
+	defer cancel()
+	compiled, err := conn.Compile(ctx, policy.CompileOptions{Now: c.now})
+	if err != nil {
+		return c.failf(exitUsage, cmd.name, "%v", err)
+	}
+	v := compiled.Verifier()
+	if v == nil {
+		return c.failf(exitUsage, cmd.name, "connection %s has no keys: every token is refused", conn.ID)
+	}
+	var claims *secretdata.Claims
+	if *session != "" {
+		claims, err = v.VerifySession(ctx, token, *session)
+	} else {
+		claims, err = v.Verify(ctx, token)
+	}
+	rep := verifyReport{Valid: err == nil, Masked: !*show}
+	code = exitOK
+	if err != nil {
+		rep.Reason, rep.Error, code = tokenReason(err), err.Error(), exitFail
+	} else {
+		rep.Claims = viewClaims(claims, *show)
+	}
+	if *asJSON {
+		return c.printJSON(rep, code)
+	}
+	c.printVerify(&rep, *session != "")
+	return code
+}
+
+// readToken takes the token argument, or reads it from stdin for "-".
+func (c *cli) readToken(arg string) (string, error) {
+	if arg == "-" {
+		b, err := readCapped(c.stdin, "stdin")
+		if err != nil {
+			return "", err
+		}
+		arg = string(b)
+	}
+	t := strings.TrimSpace(arg)
+	if t == "" {
+		return "", errors.New("the token is empty")
+	}
+	return t, nil
+}
+
+// tokenReason names the sentinel a verification error wraps.
+func tokenReason(err error) string {
+	for _, r := range []struct {
+		err  error
+		name string
+	}{
+		{secretdata.ErrMalformed, "malformed"},
+		{secretdata.ErrSignature, "bad signature"},
+		{secretdata.ErrExpired, "expired"},
+		{secretdata.ErrNotYetValid, "not yet valid"},
+		{secretdata.ErrReplayed, "replayed"},
+		{secretdata.ErrReplayCheckUnavailable, "replay check unavailable"},
+		{secretdata.ErrUnknownKey, "unknown key"},
+		{secretdata.ErrClaims, "invalid claims"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return "invalid"
+}
+
+const masked = "***"
+
+func viewClaims(cl *secretdata.Claims, show bool) *claimsView {
+	v := &claimsView{
+		Issuer: cl.Issuer, Audience: cl.Audience, Subject: cl.Subject, SessionID: cl.SessionID,
+		IssuedAt: cl.IssuedAt.UTC(), ExpiresAt: cl.ExpiresAt.UTC(), ID: cl.ID,
+		SecretData: cl.SecretData,
+	}
+	if !cl.NotBefore.IsZero() {
+		nbf := cl.NotBefore.UTC()
+		v.NotBefore = &nbf
+	}
+	if v.SecretData == nil {
+		v.SecretData = map[string]any{}
+	}
+	if !show {
+		if v.Subject != "" {
+			v.Subject = masked
+		}
+		v.SecretData = maskValues(v.SecretData).(map[string]any)
+	}
+	return v
+}
+
+// maskValues keeps an object's member names (they are the bank's schema,
+// not the customer's data) and replaces every value with "***".
+func maskValues(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = maskValues(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = maskValues(x)
+		}
+		return out
+	}
+	return masked
+}
+
+func (c *cli) printVerify(rep *verifyReport, withSession bool) {
+	w := c.stdout
+	if !rep.Valid {
+		fmt.Fprintln(w, oneLine("invalid: "+rep.Reason+" ("+rep.Error+")"))
+		if rep.Reason == "invalid claims" && !withSession && strings.Contains(rep.Error, "sid") {
+			fmt.Fprintln(w, "hint: a token bound to a chat session verifies only with --session SID")
+		}
+		return
+	}
+	cl := rep.Claims
+	fmt.Fprintln(w, "valid")
+	row := func(name, value string) { fmt.Fprintf(w, "  %-12s %s\n", name+":", oneLine(value)) }
+	row("issuer", cl.Issuer)
+	row("audience", cl.Audience)
+	if cl.Subject != "" {
+		row("subject", cl.Subject)
+	}
+	if cl.SessionID != "" {
+		row("session", cl.SessionID)
+	}
+	row("issued at", cl.IssuedAt.Format(time.RFC3339))
+	if cl.NotBefore != nil {
+		row("not before", cl.NotBefore.Format(time.RFC3339))
+	}
+	row("expires", cl.ExpiresAt.Format(time.RFC3339))
+	row("token id", cl.ID)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	_ = enc.Encode(cl.SecretData) // maps of JSON values always encode
+	fmt.Fprintf(w, "  secret data: %s", b.String())
+	if rep.Masked {
+		fmt.Fprintln(w, "  (values masked; --show-secret-data prints them)")
+	}
+}
