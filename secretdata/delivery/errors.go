@@ -97,7 +97,9 @@ type ConfigError struct {
 	Reason string
 }
 
-func (e *ConfigError) Error() string { return "delivery: invalid configuration: " + e.Field + ": " + e.Reason }
+func (e *ConfigError) Error() string {
+	return "delivery: invalid configuration: " + e.Field + ": " + e.Reason
+}
 
 // Unwrap returns ErrConfig.
 func (e *ConfigError) Unwrap() error { return ErrConfig }

@@ -65,7 +65,9 @@ type entry struct {
 	idx    int    // position in byExp
 }
 
-func (e *entry) cost() int { return len(e.sealed) + len(e.key.connection) + len(e.key.session) + entryOverhead }
+func (e *entry) cost() int {
+	return len(e.sealed) + len(e.key.connection) + len(e.key.session) + entryOverhead
+}
 
 // NewMemoryStore validates cfg and returns an empty store.
 func NewMemoryStore(cfg MemoryStoreConfig) (*MemoryStore, error) {
