@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
+
+	"github.com/msgsec/msgsec/cookies"
 )
 
 // Event reports a denial, or in report-only mode a would-be denial, or
@@ -12,9 +15,11 @@ import (
 type Event struct {
 	Connection string
 	Kind       Kind
-	// Reason says why, in words (an origin.Decision, a token error kind,
-	// or the dropped cookie names with their reasons).
+	// Reason says why, in words (an origin.Decision, a token error kind).
 	Reason string
+	// Dropped lists the cookies removed from the request (names and
+	// reasons, never values) for KindCookieDropped.
+	Dropped []cookies.Drop
 	// Origin is the request's Origin header as sent (browser-chosen, not
 	// secret; quoted when logged).
 	Origin string
@@ -29,12 +34,31 @@ func (e Event) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("connection", e.Connection),
 		slog.String("kind", string(e.Kind)),
-		slog.String("reason", e.Reason),
+		slog.String("reason", e.reason()),
 		slog.String("origin", strconv.Quote(e.Origin)),
 		slog.String("method", e.Method),
 		slog.String("path", e.Path),
 		slog.Bool("blocked", e.Blocked),
 	)
+}
+
+func (e Event) reason() string {
+	if e.Kind != KindCookieDropped {
+		return e.Reason
+	}
+	var b strings.Builder
+	for i, d := range e.Dropped {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
+
+// listening reports whether an event at level would go anywhere.
+func (m *Middleware) listening(ctx context.Context, level slog.Level) bool {
+	return m.onEvent != nil || m.logger.Enabled(ctx, level)
 }
 
 func (m *Middleware) report(ctx context.Context, e Event) {
@@ -46,7 +70,9 @@ func (m *Middleware) report(ctx context.Context, e Event) {
 	case !e.Blocked:
 		msg = "msgsec: request would be denied (report-only)"
 	}
-	m.logger.LogAttrs(ctx, level, msg, slog.Any("event", e))
+	if m.logger.Enabled(ctx, level) {
+		m.logger.LogAttrs(ctx, level, msg, slog.Any("event", e))
+	}
 	if m.onEvent != nil {
 		m.onEvent(e)
 	}

@@ -1,12 +1,11 @@
 package middleware
 
 import (
-	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/msgsec/msgsec/cookies"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -26,7 +25,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := m.resolve(r)
 		if !ok {
-			m.deny(w, r, nil, KindUnknownConnection, "no policy for this connection", "")
+			m.deny(w, r, nil, KindUnknownConnection, fixed("no policy for this connection"), "")
 			return
 		}
 		o, hasOrigin, single := originOf(r)
@@ -41,17 +40,21 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			m.corsFor(p).HandlerFunc(w, r) // adds the CORS response headers
 		}
 		inf := &info{policy: p}
-		kept, dropped := p.Cookies().RewriteRequestReport(r)
-		inf.cookies = kept
-		if len(dropped) > 0 {
-			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Reason: dropReason(dropped), Origin: o, Method: r.Method, Path: r.URL.Path})
+		if m.listening(r.Context(), slog.LevelDebug) {
+			kept, dropped := p.Cookies().RewriteRequestReport(r)
+			inf.cookies = kept
+			if len(dropped) > 0 {
+				m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: r.URL.Path})
+			}
+		} else {
+			inf.cookies = p.Cookies().RewriteRequest(r)
 		}
 		claims, ok := m.verify(w, r, p, o)
 		if !ok {
 			return
 		}
 		inf.claims = claims
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, inf)))
+		next.ServeHTTP(w, withInfo(r, inf))
 	})
 }
 
@@ -64,18 +67,18 @@ func (m *Middleware) ServerToServer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := m.resolve(r)
 		if !ok {
-			m.deny(w, r, nil, KindUnknownConnection, "no policy for this connection", "")
+			m.deny(w, r, nil, KindUnknownConnection, fixed("no policy for this connection"), "")
 			return
 		}
 		o, hasOrigin, single := originOf(r)
 		if isPreflight(r) {
-			m.deny(w, r, p, KindPreflightDenied, "server-to-server route: no CORS", o)
+			m.deny(w, r, p, KindPreflightDenied, fixed("server-to-server route: no CORS"), o)
 			return
 		}
 		if hasOrigin && !m.checkOrigin(w, r, p, o, hasOrigin, single, true) {
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &info{policy: p})))
+		next.ServeHTTP(w, withInfo(r, &info{policy: p}))
 	})
 }
 
@@ -87,7 +90,7 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := m.resolve(r)
 		if !ok {
-			m.deny(w, r, nil, KindUnknownConnection, "no policy for this connection", "")
+			m.deny(w, r, nil, KindUnknownConnection, fixed("no policy for this connection"), "")
 			return
 		}
 		if csp := p.FrameAncestorsCSP(); csp != "" {
@@ -97,7 +100,7 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 			}
 			w.Header().Add(name, csp)
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &info{policy: p})))
+		next.ServeHTTP(w, withInfo(r, &info{policy: p}))
 	})
 }
 
@@ -141,16 +144,15 @@ func headerHasToken(values []string, token string) bool {
 // runs (no CORS headers, so the browser stops), allowed ones by rs/cors.
 func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, wellFormed bool) {
 	if !wellFormed || !m.originAllowed(p, o) {
-		reason := "more than one Origin header"
-		if wellFormed {
-			reason = explainOrigin(p, o)
+		reason := func() string {
+			if !wellFormed {
+				return "more than one Origin header"
+			}
+			return explainOrigin(p, o)
 		}
-		if !p.ReportOnly() {
-			w.Header()["Vary"] = preflightVary
-			m.deny(w, r, p, KindPreflightDenied, reason, o)
+		if !m.deny(w, r, p, KindPreflightDenied, reason, o) {
 			return
 		}
-		m.report(r.Context(), Event{Connection: p.ID(), Kind: KindPreflightDenied, Reason: reason, Origin: o, Method: r.Method, Path: r.URL.Path})
 	}
 	m.corsFor(p).HandlerFunc(w, r)
 }
@@ -158,26 +160,22 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy
 // checkOrigin enforces the Origin rules on an actual request. It writes
 // the denial and returns false when the request must stop.
 func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, hasOrigin, single, serverRoute bool) bool {
-	var kind Kind
-	var reason string
 	switch {
 	case !single:
-		kind, reason = KindOriginDenied, "more than one Origin header"
+		return m.deny(w, r, p, KindOriginDenied, fixed("more than one Origin header"), o)
 	case hasOrigin:
 		if m.originAllowed(p, o) {
 			return true
 		}
-		kind, reason = KindOriginDenied, explainOrigin(p, o)
+		return m.deny(w, r, p, KindOriginDenied, func() string { return explainOrigin(p, o) }, o)
 	case isWebSocket(r):
-		kind, reason = KindOriginRequired, "websocket upgrade without Origin"
+		return m.deny(w, r, p, KindOriginRequired, fixed("websocket upgrade without Origin"), o)
 	case serverRoute, m.allowMissingOrigin:
 		return true
 	case m.sameOriginFetches && r.Header.Get("Sec-Fetch-Site") == "same-origin":
 		return true
-	default:
-		kind, reason = KindOriginRequired, "no Origin header on a browser route"
 	}
-	return m.deny(w, r, p, kind, reason, o)
+	return m.deny(w, r, p, KindOriginRequired, fixed("no Origin header on a browser route"), o)
 }
 
 // verify checks the CustomerSecretData token, if any.
@@ -185,53 +183,53 @@ func (m *Middleware) verify(w http.ResponseWriter, r *http.Request, p *policy.Co
 	tok, present, ok := tokenFrom(p, r)
 	if !present {
 		if p.SecretDataRequired() {
-			return nil, m.deny(w, r, p, KindTokenRequired, "no token", o)
+			return nil, m.deny(w, r, p, KindTokenRequired, fixed("no token"), o)
 		}
 		return nil, true
 	}
 	if !ok {
-		return nil, m.deny(w, r, p, KindTokenInvalid, "malformed token header", o)
+		return nil, m.deny(w, r, p, KindTokenInvalid, fixed("malformed token header"), o)
 	}
 	v := p.Verifier()
 	if v == nil {
-		return nil, m.deny(w, r, p, KindTokenInvalid, "the connection has no keys", o)
+		return nil, m.deny(w, r, p, KindTokenInvalid, fixed("the connection has no keys"), o)
 	}
 	claims, err := v.Verify(r.Context(), tok)
 	if err == nil {
 		return claims, true
 	}
 	if errors.Is(err, secretdata.ErrReplayCheckUnavailable) {
-		return nil, m.deny(w, r, p, KindTokenUnverifiable, tokenReason(err), o)
+		return nil, m.deny(w, r, p, KindTokenUnverifiable, func() string { return tokenReason(err) }, o)
 	}
-	return nil, m.deny(w, r, p, KindTokenInvalid, tokenReason(err), o)
+	return nil, m.deny(w, r, p, KindTokenInvalid, func() string { return tokenReason(err) }, o)
 }
 
 // deny reports the event and, unless the policy is report-only, writes the
-// problem document. It returns true when the request may go on.
-func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Compiled, k Kind, reason, o string) bool {
-	e := Event{Kind: k, Reason: reason, Origin: o, Method: r.Method, Path: r.URL.Path, Blocked: true}
-	reportOnly := false
-	if p != nil {
-		e.Connection = p.ID()
-		reportOnly = p.ReportOnly()
+// problem document. It returns true when the request may go on. The reason
+// is only worked out when someone listens (a refused preflight from an
+// attacker should cost little).
+func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Compiled, k Kind, reason func() string, o string) bool {
+	reportOnly := p != nil && p.ReportOnly()
+	if m.listening(r.Context(), slog.LevelWarn) {
+		e := Event{Kind: k, Reason: reason(), Origin: o, Method: r.Method, Path: r.URL.Path, Blocked: !reportOnly}
+		if p != nil {
+			e.Connection = p.ID()
+		}
+		m.report(r.Context(), e)
 	}
 	if reportOnly {
-		e.Blocked = false
-		m.report(r.Context(), e)
 		return true
 	}
-	m.report(r.Context(), e)
+	if k == KindPreflightDenied {
+		// A browser never shows a preflight's body to the page: answer
+		// with no CORS headers, the Vary rs/cors would set, and no body.
+		w.Header()["Vary"] = preflightVary
+		w.WriteHeader(problems[k].status)
+		return false
+	}
 	writeProblem(w, k)
 	return false
 }
 
-func dropReason(dropped []cookies.Drop) string {
-	var b strings.Builder
-	for i, d := range dropped {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(d.String())
-	}
-	return b.String()
-}
+// fixed returns a reason that needs no work.
+func fixed(s string) func() string { return func() string { return s } }

@@ -38,37 +38,57 @@ const (
 // TypeURI is the problem type of the kind.
 func (k Kind) TypeURI() string { return "urn:msgsec:problem:" + string(k) }
 
-// status and title of each blocking kind. Titles and details are fixed
-// strings: nothing from the request is echoed.
-var problems = map[Kind]struct {
+// problem is a prebuilt answer for a blocking kind: titles and details are
+// fixed strings, nothing from the request is echoed, and nothing is built
+// per request.
+type problem struct {
 	status int
-	title  string
-	detail string
-}{
-	KindUnknownConnection: {http.StatusNotFound, "unknown connection", "no chat connection has this id"},
-	KindOriginDenied:      {http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"},
-	KindOriginRequired:    {http.StatusForbidden, "origin required", "this route needs the browser's Origin header"},
-	KindPreflightDenied:   {http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"},
-	KindTokenRequired:     {http.StatusUnauthorized, "token required", "this connection requires customer secret data"},
-	KindTokenInvalid:      {http.StatusUnauthorized, "invalid token", "invalid token"},
-	KindTokenUnverifiable: {http.StatusServiceUnavailable, "token cannot be verified now", "try again later"},
+	body   []byte
 }
 
-// writeProblem writes an RFC 9457 problem document for k.
+var problems = func() map[Kind]problem {
+	out := map[Kind]problem{}
+	for k, p := range map[Kind]struct {
+		status        int
+		title, detail string
+	}{
+		KindUnknownConnection: {http.StatusNotFound, "unknown connection", "no chat connection has this id"},
+		KindOriginDenied:      {http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"},
+		KindOriginRequired:    {http.StatusForbidden, "origin required", "this route needs the browser's Origin header"},
+		KindPreflightDenied:   {http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"},
+		KindTokenRequired:     {http.StatusUnauthorized, "token required", "this connection requires customer secret data"},
+		KindTokenInvalid:      {http.StatusUnauthorized, "invalid token", "invalid token"},
+		KindTokenUnverifiable: {http.StatusServiceUnavailable, "token cannot be verified now", "try again later"},
+	} {
+		body := `{"type":` + strconv.Quote(k.TypeURI()) + `,"title":` + strconv.Quote(p.title) +
+			`,"status":` + strconv.Itoa(p.status) + `,"detail":` + strconv.Quote(p.detail) + "}\n"
+		out[k] = problem{status: p.status, body: []byte(body)}
+	}
+	return out
+}()
+
+// Header values shared by every problem response (never modified).
+var (
+	hdrProblemJSON = []string{"application/problem+json"}
+	hdrNoStore     = []string{"no-store"}
+	hdrNoSniff     = []string{"nosniff"}
+	hdrBearer      = []string{`Bearer error="invalid_token"`}
+	hdrRetry       = []string{"1"}
+)
+
+// writeProblem writes the RFC 9457 problem document for k.
 func writeProblem(w http.ResponseWriter, k Kind) {
 	p := problems[k]
-	body := `{"type":` + strconv.Quote(k.TypeURI()) + `,"title":` + strconv.Quote(p.title) +
-		`,"status":` + strconv.Itoa(p.status) + `,"detail":` + strconv.Quote(p.detail) + "}\n"
 	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if p.status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	}
-	if p.status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "1")
+	h["Content-Type"] = hdrProblemJSON
+	h["Cache-Control"] = hdrNoStore
+	h["X-Content-Type-Options"] = hdrNoSniff
+	switch p.status {
+	case http.StatusUnauthorized:
+		h["Www-Authenticate"] = hdrBearer
+	case http.StatusServiceUnavailable:
+		h["Retry-After"] = hdrRetry
 	}
 	w.WriteHeader(p.status)
-	_, _ = w.Write([]byte(body))
+	_, _ = w.Write(p.body)
 }

@@ -220,12 +220,14 @@ func (m *Matcher) match(s string) (int32, Reason, string) {
 	if m == nil {
 		return -1, ReasonNoMatch, "no allowlist"
 	}
+	// Every key of the exact map is a canonical origin, so a hit needs no
+	// parsing; everything else is parsed (and so validated) first.
+	if i, ok := m.exact[s]; ok {
+		return i, ReasonAllowed, "exact match"
+	}
 	o, r, d := parseRequest(s)
 	if r != ReasonAllowed {
 		return -1, r, d
-	}
-	if i, ok := m.exact[s]; ok {
-		return i, ReasonAllowed, "exact match"
 	}
 	if m.flags&hasAnyPortHost != 0 {
 		if i, ok := m.hosts[hostKey{host: o.host, port: portAny, scheme: o.scheme}]; ok {
