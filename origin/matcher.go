@@ -342,10 +342,14 @@ func (m *Matcher) hint(s string, d *Decision) {
 			return
 		}
 	}
-	if m.sameSite || o.kind != hostDNS {
+	if o.kind != hostDNS {
 		return
 	}
 	site := siteOf(o.host, o.kind)
+	if m.sameSite {
+		d.Detail = "its site (" + o.scheme.String() + "://" + site + ") is not the site of any entry"
+		return
+	}
 	for _, p := range m.patterns {
 		if p.kind != Any && p.site() == site {
 			d.Pattern = p.norm

@@ -219,6 +219,12 @@ func TestExplain(t *testing.T) {
 			assert.Contains(t, d.String(), tc.origin)
 		})
 	}
+	t.Run("same-site miss names the site", func(t *testing.T) {
+		ss := mustMatcher(t, []string{"https://www.uplusbank.com"}, SameSite())
+		d := ss.Explain("https://www.uplus.com")
+		assert.Equal(t, ReasonNoMatch, d.Reason)
+		assert.Equal(t, "its site (https://uplus.com) is not the site of any entry", d.Detail)
+	})
 	t.Run("hostile origin is quoted in String", func(t *testing.T) {
 		s := m.Explain("https://x\r\nforged: log").String()
 		assert.NotContains(t, s, "\n")

@@ -78,10 +78,23 @@ func TestPolicyCheck(t *testing.T) {
 			stdout: []string{"failed: 1 connection (retail-bank), 0 errors, 1 warning"},
 		},
 		{
-			name:   "missing secret variable is an error with its path and line",
+			name:   "missing secret variable is a warning with its path (secrets are often absent where policies are checked)",
 			env:    e.without(),
+			code:   exitOK,
+			stdout: []string{"warning: connections[0].keys[0].secret.env: environment variable UPLUS_JWT_SECRET is not set here", "[secret-unavailable]", "ok: 1 connection (retail-bank), 0 errors, 2 warnings"},
+		},
+		{
+			name:   "missing secret variable fails with --strict",
+			env:    e.without(),
+			args:   []string{"--strict"},
 			code:   exitFail,
-			stdout: []string{"uplusbank.yaml:39: error: connections[0].keys[0].secret.env: environment variable UPLUS_JWT_SECRET is not set", "failed: 1 error, 0 warnings"},
+			stdout: []string{"[secret-unavailable]", "failed"},
+		},
+		{
+			name:   "an undecodable secret is an error with its path and line",
+			env:    &testEnv{vars: map[string]string{secretEnv: "not base64url!"}},
+			code:   exitFail,
+			stdout: []string{"uplusbank.yaml:39: error: connections[0].keys[0].secret: cannot decode the secret as base64url", "failed: 1 error"},
 		},
 		{
 			name:   "invalid YAML is an error",
@@ -157,7 +170,7 @@ func TestPolicyCheckJSON(t *testing.T) {
 		}}, rep.Warnings)
 	})
 	t.Run("errors carry kinds", func(t *testing.T) {
-		r := e.without().run(t, "", "policy", "check", "--json", examplePath)
+		r := (&testEnv{vars: map[string]string{secretEnv: "not base64url!"}}).run(t, "", "policy", "check", "--json", examplePath)
 		require.Equal(t, exitFail, r.code)
 		var rep checkReport
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep))
@@ -165,7 +178,7 @@ func TestPolicyCheckJSON(t *testing.T) {
 		require.Len(t, rep.Errors, 1)
 		require.Equal(t, "secret", rep.Errors[0].Kind)
 		require.Equal(t, 39, rep.Errors[0].Line)
-		require.True(t, strings.HasSuffix(rep.Errors[0].Path, ".secret.env"))
+		require.True(t, strings.HasSuffix(rep.Errors[0].Path, ".secret"))
 	})
 	t.Run("syntax kind", func(t *testing.T) {
 		r := e.run(t, "", "policy", "check", "--json", writeFile(t, "p.yaml", invalidYAML))
