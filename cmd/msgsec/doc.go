@@ -55,7 +55,7 @@
 //	$ msgsec origin --policy examples/policies/uplusbank.yaml --connection retail-bank \
 //	      https://account.uplusbank.com https://www.uplus.com
 //	"https://account.uplusbank.com" allowed by https://www.uplusbank.com (same site (same scheme and registrable domain))
-//	"https://www.uplus.com" denied: no matching pattern: no pattern admits this origin
+//	"https://www.uplus.com" denied: no matching pattern: its site (https://uplus.com) is not the site of any entry
 //	$ msgsec sign --policy examples/policies/uplusbank.yaml --connection retail-bank \
 //	      --data '{"customer_id":"C-1001"}' |
 //	  msgsec verify --policy examples/policies/uplusbank.yaml --connection retail-bank -

@@ -97,7 +97,7 @@ func TestBinarySmoke(t *testing.T) {
 	require.ErrorAs(t, err, &exitErr)
 	require.Equal(t, exitFail, exitErr.ExitCode())
 	require.Equal(t, `"https://account.uplusbank.com" allowed by https://www.uplusbank.com (same site (same scheme and registrable domain))`+"\n"+
-		`"https://www.uplus.com" denied: no matching pattern: no pattern admits this origin`+"\n", stdout.String())
+		`"https://www.uplus.com" denied: no matching pattern: its site (https://uplus.com) is not the site of any entry`+"\n", stdout.String())
 	require.Empty(t, stderr.String())
 
 	check := exec.Command(bin, "policy", "check", examplePath)
