@@ -49,6 +49,10 @@ func (tr *tokenRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tr.mu.Unlock()
 	if tr.fail != nil {
 		if status := tr.fail(n); status != 0 {
+			if status/100 == 3 {
+				// Followed, this would show up as a second request.
+				w.Header().Set("Location", "/elsewhere")
+			}
 			w.WriteHeader(status)
 			return
 		}
