@@ -1,0 +1,66 @@
+// Package redisstore keeps msgsec's shared chat-server state in Redis: a
+// secretdata.ReplayCache and a delivery.Store that every instance of a chat
+// server behind a load balancer sees alike, through github.com/redis/go-redis/v9.
+//
+// It is for chat servers that run more than one instance, or that must not
+// lose stored secret data when an instance restarts. A single instance can
+// keep the in-memory defaults (secretdata.MemoryReplayCache,
+// delivery.MemoryStore); importing secretdata pulls in no Redis code.
+//
+// Both take a redis.UniversalClient — a single node, Sentinel (failover) or
+// Cluster client — which must have ContextTimeoutEnabled set, so that
+// Config.Timeout bounds every call. Nothing else is kept in the process.
+//
+//   - [ReplayCache] records each accepted token's (issuer, jti) with one
+//     atomic SET NX until the token's expiry plus a leeway: a token
+//     accepted by one instance is refused by every other.
+//   - [Store] keeps each chat session's verified secret data sealed with
+//     AES-256-GCM (a delivery.Sealer; the (connection, session) pair is the
+//     additional data), for a TTL, until the session ends.
+//
+// # Keys
+//
+// Keys are built from hashes only, so no jti, issuer, connection or session
+// ID — all of which come from outside — ever forms or appears in a key:
+//
+//	<prefix>:replay:<issuer tag>:<sha256 of issuer and jti>
+//	<prefix>:sd:<connection tag>:<sha256 of connection and session>
+//
+// There are no hash tags: in a Redis Cluster the keys spread over every
+// slot, and each command touches a single key.
+//
+// # Failures
+//
+// Redis errors and timeouts fail closed: Record returns an error wrapping
+// secretdata.ErrReplayCheckUnavailable (the Verifier refuses the token, and
+// the middleware and delivery Handler answer 503, not 401); Store calls
+// return an error wrapping delivery.ErrStoreUnavailable. Both are
+// *UnavailableError. When Redis comes back the next call succeeds: go-redis
+// redials by itself, and there is no cached state to go stale.
+//
+// # Persistence
+//
+// A chat-server restart loses nothing: a new ReplayCache or Store on the
+// same Redis, Prefix and key sees everything stored before. A restart of
+// Redis itself keeps data only if Redis persists it (AOF or RDB); without
+// persistence, stored secret data is gone (reads report
+// delivery.ErrNotFound) and tokens accepted before the restart could be
+// replayed until they expire. Production deployments should run Redis with
+// appendonly yes, or accept that window.
+//
+// # Example
+//
+//	opt, err := redis.ParseURL("redis://127.0.0.1:6379/0")
+//	if err != nil { … }
+//	opt.ContextTimeoutEnabled = true
+//	client := redis.NewClient(opt)
+//
+//	replay, err := redisstore.NewReplayCache(client, redisstore.Config{})
+//	verifier, err := secretdata.NewVerifier(secretdata.VerifierConfig{
+//		Keys: keys, Issuer: "https://bank.example", Audience: "retail-bank",
+//		Replay: replay,
+//	})
+//
+//	store, err := redisstore.NewStore(client, sealingKey32, redisstore.Config{})
+//	handler, err := delivery.NewHandler(delivery.HandlerConfig{Verifier: …, Store: store})
+package redisstore

@@ -1,0 +1,163 @@
+package redisstore
+
+import (
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
+)
+
+// TestRedisStoppedFailsClosedThenRecovers stops a redis-server of the
+// test's own mid-test: every operation fails closed with the Unavailable
+// sentinels, within the Timeout; when the server is back on the same port,
+// the very same objects work again without being rebuilt.
+func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
+	srv := startOwnRedis(t)
+	c := newClient(t, srv.url())
+	const timeout = 200 * time.Millisecond
+	replay := newReplay(t, c, Config{Timeout: timeout})
+	store := newStore(t, c, testKey, Config{Timeout: timeout})
+	v := newVerifier(t, replay)
+	signer := newSigner(t)
+
+	if _, err := v.Verify(bg(), sign(t, signer)); err != nil {
+		t.Fatalf("before the outage: %v", err)
+	}
+	if err := store.Put(bg(), connA, sessA, storedClaims(), time.Minute); err != nil {
+		t.Fatalf("before the outage: %v", err)
+	}
+
+	srv.stop()
+	down := sign(t, signer)
+	for _, tc := range []struct {
+		name string
+		op   func() error
+		want error
+	}{
+		{"verify", func() error { _, err := v.Verify(bg(), down); return err }, secretdata.ErrReplayCheckUnavailable},
+		{"record", func() error { return replay.Record(bg(), testIssuer, "j-down", time.Now().Add(time.Minute)) }, secretdata.ErrReplayCheckUnavailable},
+		{"put", func() error { return store.Put(bg(), connA, sessB, storedClaims(), time.Minute) }, delivery.ErrStoreUnavailable},
+		{"get", func() error { _, err := store.Get(bg(), connA, sessA); return err }, delivery.ErrStoreUnavailable},
+		{"delete", func() error { return store.Delete(bg(), connA, sessA) }, delivery.ErrStoreUnavailable},
+	} {
+		t.Run("down/"+tc.name, func(t *testing.T) {
+			start := time.Now()
+			err := tc.op()
+			mustIs(t, err, tc.want, tc.name)
+			if errors.Is(err, secretdata.ErrReplayed) || errors.Is(err, delivery.ErrNotFound) {
+				t.Fatalf("outage reported as an answer: %v", err)
+			}
+			if took := time.Since(start); took > timeout+time.Second {
+				t.Fatalf("took %v with a %v timeout", took, timeout)
+			}
+		})
+	}
+
+	srv.start()
+	// Nothing was rebuilt: the same verifier and store answer again. The
+	// token refused during the outage was never recorded, so it passes now.
+	eventually(t, 10*time.Second, "verify after restart", func() error {
+		_, err := v.Verify(bg(), down)
+		return err
+	})
+	if _, err := v.Verify(bg(), down); !errors.Is(err, secretdata.ErrReplayed) {
+		t.Fatalf("replay after recovery: %v, want ErrReplayed", err)
+	}
+	if err := store.Put(bg(), connA, sessB, storedClaims(), time.Minute); err != nil {
+		t.Fatalf("put after restart: %v", err)
+	}
+	if _, err := store.Get(bg(), connA, sessB); err != nil {
+		t.Fatalf("get after restart: %v", err)
+	}
+	// Redis ran without persistence: what it held before its own restart
+	// is gone (see the package doc), and that is reported as not found.
+	if _, err := store.Get(bg(), connA, sessA); !errors.Is(err, delivery.ErrNotFound) {
+		t.Fatalf("pre-restart data on a non-persistent redis: %v, want ErrNotFound", err)
+	}
+}
+
+// TestChatServerRestartLosesNothing drops every object of a "chat server"
+// (client, store, replay cache) and builds new ones on the same Redis: the
+// secret data and the replay entries are all still there.
+func TestChatServerRestartLosesNothing(t *testing.T) {
+	srv := startOwnRedis(t)
+	signer := newSigner(t)
+	tokens := []string{sign(t, signer), sign(t, signer), sign(t, signer)}
+	sessions := []string{"s-1", "s-2", "s-3"}
+
+	before := newClient(t, srv.url())
+	v := newVerifier(t, newReplay(t, before, Config{}))
+	store := newStore(t, before, testKey, Config{})
+	for i, tok := range tokens {
+		claims, err := v.Verify(bg(), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Put(bg(), connA, sessions[i], claims, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := before.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	after := newClient(t, srv.url())
+	v2 := newVerifier(t, newReplay(t, after, Config{}))
+	store2 := newStore(t, after, testKey, Config{})
+	for i, tok := range tokens {
+		got, err := store2.Get(bg(), connA, sessions[i])
+		if err != nil {
+			t.Fatalf("session %s after restart: %v", sessions[i], err)
+		}
+		if id, _ := got.CustomerID(); id != "C-1001-secret-customer" {
+			t.Fatalf("session %s: customer id %q", sessions[i], id)
+		}
+		if _, err := v2.Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
+			t.Fatalf("token %d after restart: %v, want ErrReplayed", i, err)
+		}
+	}
+}
+
+// TestUnresponsiveRedisIsBounded points the client at a listener that
+// accepts connections and never answers (a hung Redis): calls give up at
+// the Timeout, not at go-redis's own 3-second read timeout.
+func TestUnresponsiveRedisIsBounded(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+		}
+	}()
+	c := newClient(t, "redis://"+l.Addr().String()+"/0")
+	const timeout = 100 * time.Millisecond
+	replay := newReplay(t, c, Config{Timeout: timeout})
+	store := newStore(t, c, testKey, Config{Timeout: timeout})
+	for _, tc := range []struct {
+		name string
+		op   func() error
+		want error
+	}{
+		{"record", func() error { return replay.Record(bg(), testIssuer, "j", time.Now().Add(time.Minute)) }, secretdata.ErrReplayCheckUnavailable},
+		{"put", func() error { return store.Put(bg(), connA, sessA, storedClaims(), time.Minute) }, delivery.ErrStoreUnavailable},
+		{"get", func() error { _, err := store.Get(bg(), connA, sessA); return err }, delivery.ErrStoreUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			mustIs(t, tc.op(), tc.want, tc.name)
+			if took := time.Since(start); took > timeout+500*time.Millisecond {
+				t.Fatalf("took %v with a %v timeout", took, timeout)
+			}
+		})
+	}
+}

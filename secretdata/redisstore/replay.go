@@ -1,0 +1,67 @@
+package redisstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// ReplayCache is a secretdata.ReplayCache in Redis, shared by every
+// chat-server instance that uses the same Redis and Prefix: a token
+// accepted by one instance is refused by all the others until it expires.
+//
+// Each Record is one atomic command, SET key 1 NX PX ttl, so two instances
+// racing on the same token cannot both win. The TTL is the time left until
+// the expiry Record is given, plus Leeway, measured on this process's clock
+// (a relative TTL, so Redis's own clock does not matter), and at least one
+// second.
+//
+// It is stateless apart from the client: when Redis is down every Record
+// fails closed with an error wrapping secretdata.ErrReplayCheckUnavailable,
+// and the first Record after Redis returns succeeds again (go-redis redials
+// by itself). Entries live in Redis memory: if Redis restarts without
+// persistence, tokens accepted before the restart could be replayed until
+// they expire — enable AOF or RDB persistence, or accept a window of at
+// most the token lifetime.
+//
+// If go-redis retries a SET whose reply was lost, the retry finds the key
+// and the token is refused as replayed: a lost reply can refuse a genuine
+// token, never admit a replayed one.
+type ReplayCache struct {
+	c redis.UniversalClient
+	s settings
+}
+
+var _ secretdata.ReplayCache = (*ReplayCache)(nil)
+
+// NewReplayCache validates cfg and returns a ReplayCache on c. A go-redis
+// *Client, *ClusterClient or *Ring must have ContextTimeoutEnabled set, so
+// that cfg.Timeout bounds every call. It does not contact Redis.
+func NewReplayCache(c redis.UniversalClient, cfg Config) (*ReplayCache, error) {
+	s, err := cfg.validate(c)
+	if err != nil {
+		return nil, err
+	}
+	return &ReplayCache{c: c, s: s}, nil
+}
+
+// Record implements secretdata.ReplayCache: nil the first time (issuer,
+// jti) is seen, secretdata.ErrReplayed after, and an *UnavailableError
+// (secretdata.ErrReplayCheckUnavailable) when Redis does not answer within
+// the Timeout.
+func (r *ReplayCache) Record(ctx context.Context, issuer, jti string, expires time.Time) error {
+	ttl := max(expires.Sub(r.s.now())+r.s.leeway, minReplayTTL)
+	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
+	defer cancel()
+	set, err := r.c.SetNX(ctx, replayKey(r.s.prefix, issuer, jti), 1, ttl).Result()
+	if err != nil {
+		return &UnavailableError{Op: "record", Kind: secretdata.ErrReplayCheckUnavailable, Err: err}
+	}
+	if !set {
+		return secretdata.ErrReplayed
+	}
+	return nil
+}

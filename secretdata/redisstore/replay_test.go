@@ -1,0 +1,175 @@
+package redisstore
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+func TestReplayCacheRecord(t *testing.T) {
+	c, prefix := sharedRedis(t)
+	r := newReplay(t, c, Config{Prefix: prefix})
+	exp := time.Now().Add(5 * time.Minute)
+	// Steps run in order on one cache: each sees what the earlier recorded.
+	for _, tc := range []struct {
+		name        string
+		issuer, jti string
+		want        error
+	}{
+		{"first use is accepted", "iss-a", "jti-1", nil},
+		{"second use is replayed", "iss-a", "jti-1", secretdata.ErrReplayed},
+		{"another jti is accepted", "iss-a", "jti-2", nil},
+		{"same jti from another issuer is accepted", "iss-b", "jti-1", nil},
+		{"field boundary shift is another pair", "iss-a:jti", "1", nil},
+		{"and is itself replayed after", "iss-a:jti", "1", secretdata.ErrReplayed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.Record(bg(), tc.issuer, tc.jti, exp)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("Record: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestReplayAcrossVerifiers runs two chat-server instances, each with its
+// own Verifier, client and ReplayCache, on one Redis: a token accepted by
+// one is refused by the other.
+func TestReplayAcrossVerifiers(t *testing.T) {
+	c1, prefix := sharedRedis(t)
+	c2 := newClient(t, "redis://"+c1.Options().Addr+"/"+itoa(c1.Options().DB))
+	v1 := newVerifier(t, newReplay(t, c1, Config{Prefix: prefix}))
+	v2 := newVerifier(t, newReplay(t, c2, Config{Prefix: prefix}))
+	s := newSigner(t)
+
+	tok := sign(t, s)
+	if _, err := v1.Verify(bg(), tok); err != nil {
+		t.Fatalf("first instance refused a fresh token: %v", err)
+	}
+	if _, err := v2.Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
+		t.Fatalf("second instance: %v, want ErrReplayed", err)
+	}
+	if _, err := v1.Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
+		t.Fatalf("first instance again: %v, want ErrReplayed", err)
+	}
+	// The refusal comes from Redis: an instance with a namespace of its own
+	// (another prefix) has not seen the token.
+	v3 := newVerifier(t, newReplay(t, c2, Config{Prefix: prefix + "-other"}))
+	t.Cleanup(func() { deletePrefix(c2, prefix+"-other") })
+	if _, err := v3.Verify(bg(), tok); err != nil {
+		t.Fatalf("separate namespace refused the token: %v", err)
+	}
+	// A fresh token still passes on the second instance.
+	if _, err := v2.Verify(bg(), sign(t, s)); err != nil {
+		t.Fatalf("second instance refused a fresh token: %v", err)
+	}
+}
+
+// TestReplayRace has many goroutines on two instances race to use one
+// token: exactly one wins.
+func TestReplayRace(t *testing.T) {
+	c1, prefix := sharedRedis(t)
+	c2 := newClient(t, "redis://"+c1.Options().Addr+"/"+itoa(c1.Options().DB))
+	caches := []*ReplayCache{newReplay(t, c1, Config{Prefix: prefix}), newReplay(t, c2, Config{Prefix: prefix})}
+	exp := time.Now().Add(time.Minute)
+	for round := range 20 {
+		jti := "race-" + itoa(round)
+		var wins, replays atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() {
+				switch err := caches[i%2].Record(bg(), testIssuer, jti, exp); {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, secretdata.ErrReplayed):
+					replays.Add(1)
+				default:
+					t.Errorf("Record: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 || replays.Load() != 15 {
+			t.Fatalf("round %d: %d accepted, %d replayed; want 1 and 15", round, wins.Load(), replays.Load())
+		}
+	}
+}
+
+func TestReplayTTL(t *testing.T) {
+	c, prefix := sharedRedis(t)
+	now := time.Now()
+	for _, tc := range []struct {
+		name     string
+		leeway   time.Duration
+		expires  time.Time
+		min, max time.Duration // bounds on the key's PTTL right after Record
+	}{
+		{"expiry plus leeway", 30 * time.Second, now.Add(2 * time.Minute), 149 * time.Second, 150 * time.Second},
+		{"default leeway", 0, now.Add(time.Minute), 119 * time.Second, 120 * time.Second},
+		{"past expiry still refused for a second", time.Millisecond, now.Add(-time.Hour), 900 * time.Millisecond, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReplay(t, c, Config{Prefix: prefix, Leeway: tc.leeway, Now: func() time.Time { return now }})
+			jti := "ttl-" + strings.ReplaceAll(tc.name, " ", "-")
+			if err := r.Record(bg(), testIssuer, jti, tc.expires); err != nil {
+				t.Fatal(err)
+			}
+			ttl, err := c.PTTL(bg(), replayKey(prefix, testIssuer, jti)).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ttl < tc.min || ttl > tc.max {
+				t.Fatalf("PTTL %v, want between %v and %v", ttl, tc.min, tc.max)
+			}
+			if err := r.Record(bg(), testIssuer, jti, tc.expires); !errors.Is(err, secretdata.ErrReplayed) {
+				t.Fatalf("immediate second Record: %v, want ErrReplayed", err)
+			}
+		})
+	}
+}
+
+// TestReplayEntryExpires waits (polling) for a short entry to go: the pair
+// is accepted again only after its expiry plus leeway.
+func TestReplayEntryExpires(t *testing.T) {
+	c, prefix := sharedRedis(t)
+	r := newReplay(t, c, Config{Prefix: prefix, Leeway: 200 * time.Millisecond})
+	start := time.Now()
+	exp := start.Add(time.Second)
+	if err := r.Record(bg(), testIssuer, "short", exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Record(bg(), testIssuer, "short", exp); !errors.Is(err, secretdata.ErrReplayed) {
+		t.Fatalf("before expiry: %v, want ErrReplayed", err)
+	}
+	eventually(t, 5*time.Second, "entry expiry", func() error {
+		return r.Record(bg(), testIssuer, "short", exp)
+	})
+	if held := time.Since(start); held < time.Second+200*time.Millisecond-50*time.Millisecond {
+		t.Fatalf("entry left after %v, before expiry plus leeway", held)
+	}
+}
+
+// TestReplayKeysHideIdentity reads the keys Redis really holds.
+func TestReplayKeysHideIdentity(t *testing.T) {
+	c, prefix := sharedRedis(t)
+	r := newReplay(t, c, Config{Prefix: prefix})
+	issuer, jti := "https://issuer.example/tenant-7", "jti-VISIBLE-0123456789abcdef"
+	if err := r.Record(bg(), issuer, jti, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	ks := keys(t, c, prefix)
+	if len(ks) != 1 {
+		t.Fatalf("%d keys under the prefix, want 1: %q", len(ks), ks)
+	}
+	if n, ok := containsAny(ks[0], issuer, jti, "tenant-7", "VISIBLE"); ok {
+		t.Fatalf("key %q contains %q", ks[0], n)
+	}
+	if !strings.HasPrefix(ks[0], prefix+":replay:") {
+		t.Fatalf("key %q outside the layout", ks[0])
+	}
+}
