@@ -1,0 +1,49 @@
+// Package chat is msgsec's example chat server, as a library: the widget
+// loader and iframe, the chat API, the server-to-server secret-data route
+// and the representative's view, each route guarded by package middleware.
+//
+// It is built in-process by the chatserver command, the one-command demo,
+// and the tests (including the load test), so all of them run the same
+// code. It keeps sessions in memory: one instance, or several that share
+// the policy's replay cache and the secret-data Store (Redis) but not the
+// chats themselves.
+//
+// # Routes
+//
+//	GET  /connections/{connection}/widget.js   loader (public code)
+//	GET  /connections/{connection}/widget      iframe page (CSP frame-ancestors)
+//	GET  /connections/{connection}/config      allowed cookie names (CORS, Origin)
+//	POST /connections/{connection}/sessions    open a chat (Origin, cookies, browser token)
+//	POST /connections/{connection}/sessions/{session}/messages
+//	GET  /connections/{connection}/sessions/{session}/events      (SSE)
+//	POST /connections/{connection}/sessions/{session}/secret-data (server to server)
+//	GET  /agent                                 sessions, cookies, verified secret data
+//	GET  /healthz
+//
+// # Flow
+//
+// The bank's page loads widget.js from the chat server. The loader, running
+// with the bank page's Origin, fetches the config and opens a session with
+// cross-origin requests: msgsec's CORS and Origin checks refuse any site
+// outside the policy. It sends the allowed cookies it read (the server
+// filters them again with the policy's allowlist and records only what
+// passed) and, if the page provides window.msgsecGetToken, a
+// CustomerSecretData token, which the middleware verifies (signature,
+// issuer, audience, expiry, replay). It then frames the widget page, which
+// carries CSP frame-ancestors from the same allowlist, so it renders only
+// inside an allowed site; the session ID travels in the URL fragment. The
+// iframe's own requests (messages, the event stream) are same-origin. The
+// bank backend may also deliver secret data for the session server to
+// server (package delivery), kept sealed in the Store for the session's
+// lifetime and deleted when it ends.
+//
+// # Example
+//
+//	reg, _ := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{})
+//	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: key32})
+//	srv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: "http://127.0.0.1:8080"})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	log.Fatal(http.ListenAndServe("127.0.0.1:8080", srv))
+package chat

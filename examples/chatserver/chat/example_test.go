@@ -1,0 +1,73 @@
+package chat_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/msgsec/msgsec/examples/chatserver/chat"
+	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
+)
+
+// A chat server on the built-in U+ Bank policy, with its JWT secret handed
+// over in-process (as the demo does) rather than read from the environment.
+func ExampleNew() {
+	ctx := context.Background()
+	secret := base64.RawURLEncoding.EncodeToString(secretdata.NewSecret())
+	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{
+		Load: policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
+			return secret, name == "UPLUS_JWT_SECRET"
+		}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	storeKey := make([]byte, delivery.KeySize)
+	_, _ = rand.Read(storeKey)
+	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey})
+	if err != nil {
+		panic(err)
+	}
+	srv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: "http://127.0.0.1:8080"})
+	if err != nil {
+		panic(err)
+	}
+
+	// Another website asks for the widget configuration: refused.
+	r := httptest.NewRequest("GET", "/connections/retail-bank/config", nil)
+	r.Header.Set("Origin", "http://evil.localhost:8082")
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, r)
+	fmt.Println("evil.localhost:", w.Code)
+
+	// The bank's page asks: allowed.
+	r = httptest.NewRequest("GET", "/connections/retail-bank/config", nil)
+	r.Header.Set("Origin", "http://www.uplusbank.localhost:8081")
+	w = httptest.NewRecorder()
+	srv.ServeHTTP(w, r)
+	fmt.Println("www.uplusbank.localhost:", w.Code, w.Body.String())
+	_ = http.ListenAndServe // in main: http.ListenAndServe("127.0.0.1:8080", srv)
+	// Output:
+	// evil.localhost: 403
+	// www.uplusbank.localhost: 200 {"connection":"retail-bank","name":"U+ Bank (demo)","allowed_cookies":["page_viewed","cart_contents"]}
+}
+
+// DefaultPolicy is a policy document like any other: check it, or start
+// from it.
+func ExampleDefaultPolicy() {
+	env := func(string) (string, bool) {
+		return base64.RawURLEncoding.EncodeToString(make([]byte, 32)), true
+	}
+	f, err := policy.Parse(chat.DefaultPolicy(), policy.FormatYAML, policy.LoadOptions{LookupEnv: env})
+	if err != nil {
+		panic(err)
+	}
+	c := f.Connections[0]
+	fmt.Println(c.ID, c.AllowedDomains, c.AllowedCookies)
+	// Output: retail-bank [http://www.uplusbank.localhost:*] [page_viewed cart_contents]
+}

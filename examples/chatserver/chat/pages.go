@@ -1,0 +1,210 @@
+package chat
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/msgsec/msgsec/middleware"
+	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// staticFiles are the assets served under /static/ (the loader has its own
+// route); nothing else in the embedded directory is reachable.
+var staticFiles = map[string]string{
+	"widget-app.js": "text/javascript; charset=utf-8",
+	"widget.css":    "text/css; charset=utf-8",
+	"agent.css":     "text/css; charset=utf-8",
+}
+
+func serveAsset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	ctype, ok := staticFiles[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	serveEmbedded(w, "assets/"+name, ctype)
+}
+
+func serveEmbedded(w http.ResponseWriter, path, ctype string) {
+	body, err := assets.ReadFile(path)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(body)
+}
+
+// loader serves GET /connections/{connection}/widget.js. A <script> GET
+// carries no Origin, so this route cannot and need not be origin-checked:
+// it is public code. What it calls is checked.
+func (s *Server) loader(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.policies.Get(r.PathValue("connection")); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	// Any site may load the script (the bank page needs it cross-origin).
+	w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	serveEmbedded(w, "assets/widget.js", "text/javascript; charset=utf-8")
+}
+
+var widgetTemplate = template.Must(template.New("widget").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Chat with {{.}}</title>
+<link rel="stylesheet" href="/static/widget.css">
+<script src="/static/widget-app.js" defer></script>
+</head>
+<body>
+<header>{{.}}</header>
+<ol id="log" aria-live="polite"></ol>
+<form id="send"><input id="text" autocomplete="off" maxlength="2000" placeholder="Type a message" aria-label="Message"><button>Send</button></form>
+</body>
+</html>
+`))
+
+// widgetPage serves GET /connections/{connection}/widget, the iframe. The
+// middleware (WidgetPage) has set CSP frame-ancestors from the policy's
+// allowed domains; this adds a second policy that locks the page's own
+// resources to this server.
+func (s *Server) widgetPage(w http.ResponseWriter, r *http.Request) {
+	p := middleware.Connection(r.Context())
+	h := w.Header()
+	h.Add("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	_ = widgetTemplate.Execute(w, p.Name())
+}
+
+var agentTemplate = template.Must(template.New("agent").Funcs(template.FuncMap{
+	"time": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}).Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="3">
+<title>Agent view</title>
+<link rel="stylesheet" href="/static/agent.css">
+</head>
+<body>
+<h1>Agent view: {{len .}} session(s)</h1>
+{{range .}}<section class="session" data-session="{{.ID}}">
+<h2>{{.Connection}} / {{.ID}}</h2>
+<p>Opened {{time .Created}} from <code>{{or .Origin "(no Origin)"}}</code>, ends {{time .Expires}}.</p>
+<h3>Cookies (allowed by the policy)</h3>
+{{if .Cookies}}<table class="cookies">{{range .Cookies}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>{{else}}<p class="none">none</p>{{end}}
+<h3>Verified secret data: browser pass-through</h3>
+{{template "claims" .Browser}}
+<h3>Verified secret data: server-to-server</h3>
+{{template "claims" .Server}}
+<h3>Messages</h3>
+{{if .Messages}}<ol class="messages">{{range .Messages}}<li class="{{.From}}"><b>{{.From}}:</b> {{.Text}}</li>{{end}}</ol>{{else}}<p class="none">none yet</p>{{end}}
+</section>
+{{else}}<p class="none">No sessions yet.</p>{{end}}
+</body>
+</html>
+{{define "claims"}}{{if .Err}}<p class="none">{{.Err}}</p>{{else if .Rows}}<table class="secret-data" data-mode="{{.Mode}}"><tr><th>issuer</th><td>{{.Issuer}}</td></tr><tr><th>subject</th><td>{{.Subject}}</td></tr>{{range .Rows}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>{{else}}<p class="none">none</p>{{end}}{{end}}
+`))
+
+// agentSession is a session as the agent view renders it.
+type agentSession struct {
+	snapshot
+	Browser, Server claimsView
+}
+
+type claimsView struct {
+	Mode            string
+	Issuer, Subject string
+	Rows            []row
+	Err             string
+}
+
+type row struct{ Name, Value string }
+
+// agent serves GET /agent, the representative's view. Every value is
+// HTML-escaped by html/template. In a real deployment this page sits
+// behind the chat vendor's staff login; the demo binds to loopback.
+func (s *Server) agent(w http.ResponseWriter, r *http.Request) {
+	list := s.sessions.list()
+	view := make([]agentSession, 0, len(list))
+	for _, ss := range list {
+		view = append(view, agentSession{
+			snapshot: ss,
+			Browser:  viewClaims("browser", ss.BrowserClaims),
+			Server:   s.serverClaims(r.Context(), ss.Connection, ss.ID),
+		})
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	_ = agentTemplate.Execute(w, view)
+}
+
+// serverClaims reads the session's server-to-server secret data.
+func (s *Server) serverClaims(ctx context.Context, connection, id string) claimsView {
+	c, err := s.store.Get(ctx, connection, id)
+	switch {
+	case errors.Is(err, delivery.ErrNotFound):
+		return claimsView{}
+	case err != nil:
+		// The error names no secret (see delivery.Store), but the page
+		// only needs to know it failed.
+		s.log.Error("chat: reading secret data", "connection", connection, "err", err)
+		return claimsView{Err: "unavailable"}
+	}
+	return viewClaims("server", c)
+}
+
+// viewClaims lists the customer_secret_data members, sorted by name.
+func viewClaims(mode string, c *secretdata.Claims) claimsView {
+	if c == nil {
+		return claimsView{}
+	}
+	v := claimsView{Mode: mode, Issuer: c.Issuer, Subject: c.Subject}
+	for name, value := range c.SecretData {
+		v.Rows = append(v.Rows, row{Name: name, Value: display(value)})
+	}
+	if v.Rows == nil {
+		// Verified but empty: the table still shows issuer and subject.
+		v.Rows = []row{{Name: "(no members)"}}
+	}
+	slices.SortFunc(v.Rows, func(a, b row) int { return cmp.Compare(a.Name, b.Name) })
+	return v
+}
+
+// display renders a secret-data member: strings and numbers as they are,
+// anything else as JSON.
+func display(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "(unprintable)"
+	}
+	return string(b)
+}

@@ -1,0 +1,231 @@
+package chat
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/msgsec/msgsec/middleware"
+	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
+)
+
+// DefaultPolicy is the built-in U+ Bank policy (YAML): connection
+// "retail-bank", allowed domain http://www.uplusbank.localhost on any port,
+// allowed cookies page_viewed and cart_contents, and an HS256 key read from
+// the environment variable UPLUS_JWT_SECRET (base64url, ≥ 32 bytes).
+//
+//go:embed default_policy.yaml
+var defaultPolicy []byte
+
+// DefaultPolicy returns a copy of the built-in policy document.
+func DefaultPolicy() []byte { return append([]byte(nil), defaultPolicy...) }
+
+// Defaults for Config.
+const (
+	DefaultSessionLifetime = 30 * time.Minute
+	DefaultMaxSessions     = 10_000
+	DefaultMaxMessages     = 200
+	// MaxTextBytes bounds one customer message.
+	MaxTextBytes = 2000
+	// maxBodyBytes bounds a JSON request body.
+	maxBodyBytes = 16 << 10
+)
+
+// ErrConfig: New refused its configuration.
+var ErrConfig = errors.New("chat: invalid configuration")
+
+// Config configures New. Policies, Store and SelfOrigin are required.
+type Config struct {
+	// Policies holds the connections' compiled policies.
+	Policies *policy.Registry
+	// Store keeps server-to-server secret data, sealed (see package
+	// delivery): a MemoryStore for one instance, the Redis store for many.
+	Store delivery.Store
+	// SelfOrigin is the chat server's origin as browsers see it, e.g.
+	// "http://127.0.0.1:8080". The widget iframe's own requests carry it,
+	// and the middleware admits it besides each connection's domains.
+	SelfOrigin string
+
+	// SessionLifetime is how long a chat lasts. Default
+	// DefaultSessionLifetime, at most delivery.MaxTTL.
+	SessionLifetime time.Duration
+	// MaxSessions bounds the live sessions (then 429). Default
+	// DefaultMaxSessions.
+	MaxSessions int
+	// MaxMessages bounds one session's messages (then 429). Default
+	// DefaultMaxMessages.
+	MaxMessages int
+
+	// Logger hears denials and failures; never secrets. Default
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (tests). Default time.Now.
+	Now func() time.Time
+}
+
+// Server is the example chat server: an http.Handler serving the widget,
+// the chat API, the server-to-server secret-data route and the agent view.
+type Server struct {
+	mux      *http.ServeMux
+	policies *policy.Registry
+	store    delivery.Store
+	sessions *sessions
+	log      *slog.Logger
+}
+
+// New validates cfg and builds the server's routes.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		mux:      http.NewServeMux(),
+		policies: cfg.Policies,
+		store:    cfg.Store,
+		log:      cfg.Logger,
+	}
+	s.sessions = &sessions{
+		byKey:       map[string]*session{},
+		lifetime:    cfg.SessionLifetime,
+		maxSessions: cfg.MaxSessions,
+		maxMessages: cfg.MaxMessages,
+		now:         cfg.Now,
+		ended:       s.sessionEnded,
+	}
+	m, err := middleware.ForRegistry(cfg.Policies,
+		// The widget iframe is served by this server: its POSTs carry our
+		// own Origin, and its EventSource (a same-origin GET) carries none,
+		// only "Sec-Fetch-Site: same-origin", which pages cannot forge.
+		middleware.WithSelfOrigins(cfg.SelfOrigin),
+		middleware.AllowSameOriginFetches(),
+		middleware.WithLogger(cfg.Logger),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	secretData, err := delivery.NewHandler(delivery.HandlerConfig{
+		Verifier: s.verifier,
+		Store:    cfg.Store,
+		TTL:      cfg.SessionLifetime,
+		SessionLifetime: func(_ context.Context, connection, session string) (time.Duration, bool) {
+			return s.sessions.remaining(connection, session)
+		},
+		Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	s.routes(m, secretData)
+	return s, nil
+}
+
+func (c *Config) defaults() error {
+	if c.Policies == nil {
+		return fmt.Errorf("%w: Policies is required", ErrConfig)
+	}
+	if c.Store == nil {
+		return fmt.Errorf("%w: Store is required", ErrConfig)
+	}
+	if err := checkOrigin(c.SelfOrigin); err != nil {
+		return fmt.Errorf("%w: SelfOrigin: %w", ErrConfig, err)
+	}
+	if c.SessionLifetime == 0 {
+		c.SessionLifetime = DefaultSessionLifetime
+	}
+	if c.SessionLifetime < 0 || c.SessionLifetime > delivery.MaxTTL {
+		return fmt.Errorf("%w: SessionLifetime must be between 0 and %v", ErrConfig, delivery.MaxTTL)
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.MaxMessages == 0 {
+		c.MaxMessages = DefaultMaxMessages
+	}
+	if c.MaxSessions < 0 || c.MaxMessages < 2 {
+		return fmt.Errorf("%w: MaxSessions must be positive and MaxMessages at least 2", ErrConfig)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// checkOrigin accepts a bare http(s) origin: scheme://host[:port].
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		return errors.New("want http(s)://host[:port]")
+	case u.User != nil, u.Path != "", u.RawQuery != "", u.Fragment != "", u.Opaque != "":
+		return errors.New("want an origin: no userinfo, path, query or fragment")
+	}
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// routes mounts every route. Which msgsec wrapper guards each one is the
+// point of the example:
+//
+//   - Handler (browser API): CORS, Origin required and allowed, cookies
+//     filtered, browser token verified;
+//   - WidgetPage: CSP frame-ancestors, so only allowed sites can frame it;
+//   - ServerToServer: the bank backend's secret-data delivery;
+//   - nothing: the loader script (public code, fetched by <script>, which
+//     sends no Origin), static assets, /healthz, and /agent (the
+//     representative's console: put it behind your staff login).
+func (s *Server) routes(m *middleware.Middleware, secretData http.Handler) {
+	api := func(method, path string, h http.HandlerFunc) {
+		s.mux.Handle(method+" "+path, m.Handler(h))
+		// Preflights are answered (or refused) by the middleware; any
+		// other OPTIONS request gets 405 from methodNotAllowed.
+		s.mux.Handle("OPTIONS "+path, m.Handler(http.HandlerFunc(methodNotAllowed)))
+	}
+	const conn = "/connections/{connection}"
+	s.mux.HandleFunc("GET "+conn+"/widget.js", s.loader)
+	s.mux.Handle("GET "+conn+"/widget", m.WidgetPage(http.HandlerFunc(s.widgetPage)))
+	api("GET", conn+"/config", s.config)
+	api("POST", conn+"/sessions", s.openSession)
+	api("POST", conn+"/sessions/{session}/messages", s.postMessage)
+	api("GET", conn+"/sessions/{session}/events", s.events)
+	s.mux.Handle(delivery.Pattern, m.ServerToServer(secretData))
+	s.mux.HandleFunc("GET /static/{file}", serveAsset)
+	s.mux.HandleFunc("GET /agent", s.agent)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+}
+
+// verifier finds a connection's token verifier for the delivery Handler.
+func (s *Server) verifier(connection string) (*secretdata.Verifier, bool) {
+	p, ok := s.policies.Get(connection)
+	if !ok || p.Verifier() == nil {
+		return nil, false
+	}
+	return p.Verifier(), true
+}
+
+// sessionEnded forgets an expired session's server-to-server secret data.
+func (s *Server) sessionEnded(connection, id string) {
+	if err := s.store.Delete(context.Background(), connection, id); err != nil {
+		s.log.Error("chat: deleting secret data of an ended session", "connection", connection, "err", err)
+	}
+}
+
+func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}
