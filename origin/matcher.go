@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -91,13 +92,11 @@ type config struct {
 // localhost, a public suffix) are their own site.
 func SameSite() Option { return func(c *config) { c.sameSite = true } }
 
-// hostKey indexes the patterns that are not a single whole origin: exact
-// hosts on any port, and wildcard suffixes.
+// hostKey indexes exact hosts on any port.
 type hostKey struct {
 	host   string
 	port   int32
 	scheme scheme
-	wild   bool
 }
 
 // siteKey indexes same-site entries.
@@ -112,19 +111,26 @@ type Matcher struct {
 	patterns []Pattern
 	sameSite bool
 
-	anyIdx int32             // index of "*", or -1
-	exact  map[string]int32  // whole canonical origin -> pattern index
-	hosts  map[hostKey]int32 // any-port hosts and wildcard suffixes
-	sites  map[siteKey]int32 // same-site mode only
-	flags  uint8             // which kinds of hostKey lookups can hit
-	wildN  uint64            // bit n set: some wildcard suffix has n labels
-	_      [0]func()         // not comparable
+	anyIdx int32                  // index of "*", or -1
+	exact  map[string]int32       // whole canonical origin -> pattern index
+	hosts  map[hostKey]int32      // exact hosts on any port
+	wild   map[string][]wildEntry // wildcard suffix -> its patterns
+	sites  map[siteKey]int32      // same-site mode only
+	flags  uint8                  // which kinds of lookups can hit
+	wildN  uint64                 // bit n set: some wildcard suffix has n labels
+	_      [0]func()              // not comparable
+}
+
+// wildEntry is one wildcard pattern under a suffix; a suffix rarely has
+// more than one or two (schemes, ports), so they are scanned.
+type wildEntry struct {
+	idx    int32
+	port   int32
+	scheme scheme
 }
 
 const (
 	hasAnyPortHost uint8 = 1 << iota
-	hasWildPort
-	hasWildAnyPort
 )
 
 // NewMatcher validates and compiles patterns (see the package doc for the
@@ -142,6 +148,7 @@ func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 		anyIdx:   -1,
 		exact:    make(map[string]int32),
 		hosts:    make(map[hostKey]int32),
+		wild:     make(map[string][]wildEntry),
 	}
 	if cfg.sameSite {
 		m.sites = make(map[siteKey]int32)
@@ -188,12 +195,7 @@ func (m *Matcher) add(p Pattern) {
 			m.exact[p.norm] = idx
 		}
 	case Wildcard:
-		setIfAbsent(hostKey{host: p.host, port: p.port, scheme: p.scheme, wild: true})
-		if p.port == portAny {
-			m.flags |= hasWildAnyPort
-		} else {
-			m.flags |= hasWildPort
-		}
+		m.wild[p.host] = append(m.wild[p.host], wildEntry{idx: idx, port: p.port, scheme: p.scheme})
 		if n := strings.Count(p.host, ".") + 1; n < 64 {
 			m.wildN |= 1 << n
 		}
@@ -225,8 +227,8 @@ func (m *Matcher) match(s string) (int32, Reason, string) {
 	if i, ok := m.exact[s]; ok {
 		return i, ReasonAllowed, "exact match"
 	}
-	o, r, d := parseRequest(s)
-	if r != ReasonAllowed {
+	var o reqOrigin
+	if r, d := parseRequest(s, &o); r != ReasonAllowed {
 		return -1, r, d
 	}
 	if m.flags&hasAnyPortHost != 0 {
@@ -235,12 +237,12 @@ func (m *Matcher) match(s string) (int32, Reason, string) {
 		}
 	}
 	if m.wildN != 0 && o.kind == hostDNS {
-		if i, ok := m.matchWildcard(o); ok {
+		if i, ok := m.matchWildcard(&o); ok {
 			return i, ReasonAllowed, "subdomain of a wildcard"
 		}
 	}
 	if m.sites != nil {
-		if i, ok := m.matchSite(o); ok {
+		if i, ok := m.matchSite(&o); ok {
 			return i, ReasonAllowed, "same site (same scheme and registrable domain)"
 		}
 	}
@@ -251,8 +253,29 @@ func (m *Matcher) match(s string) (int32, Reason, string) {
 }
 
 // matchWildcard probes each proper suffix of the host whose label count
-// some wildcard has, longest first, so the most specific pattern wins.
-func (m *Matcher) matchWildcard(o reqOrigin) (int32, bool) {
+// some wildcard has, longest first, so the most specific pattern wins. It
+// jumps to each suffix through the dot offsets parseRequest recorded.
+func (m *Matcher) matchWildcard(o *reqOrigin) (int32, bool) {
+	if o.labels > maxDots+1 || o.labels >= 64 {
+		return m.matchWildcardSlow(o)
+	}
+	// Suffixes of k labels, 1 <= k < labels, that some wildcard has.
+	mask := m.wildN & (uint64(1)<<o.labels - 1) &^ 1
+	for mask != 0 {
+		k := bits.Len64(mask) - 1
+		mask &^= 1 << k
+		h := o.host[int(o.dots[o.labels-1-k])+1:]
+		for _, e := range m.wild[h] {
+			if e.scheme == o.scheme && (e.port == o.port || e.port == portAny) {
+				return e.idx, true
+			}
+		}
+	}
+	return -1, false
+}
+
+// matchWildcardSlow walks the labels of a very deep host.
+func (m *Matcher) matchWildcardSlow(o *reqOrigin) (int32, bool) {
 	h := o.host
 	labels := o.labels
 	for {
@@ -265,14 +288,9 @@ func (m *Matcher) matchWildcard(o reqOrigin) (int32, bool) {
 		if labels >= 64 || m.wildN&(1<<labels) == 0 {
 			continue
 		}
-		if m.flags&hasWildPort != 0 {
-			if i, ok := m.hosts[hostKey{host: h, port: o.port, scheme: o.scheme, wild: true}]; ok {
-				return i, true
-			}
-		}
-		if m.flags&hasWildAnyPort != 0 {
-			if i, ok := m.hosts[hostKey{host: h, port: portAny, scheme: o.scheme, wild: true}]; ok {
-				return i, true
+		for _, e := range m.wild[h] {
+			if e.scheme == o.scheme && (e.port == o.port || e.port == portAny) {
+				return e.idx, true
 			}
 		}
 	}
@@ -283,7 +301,7 @@ func (m *Matcher) matchWildcard(o reqOrigin) (int32, bool) {
 // a candidate below a listed site is confirmed with the public suffix list
 // (whose lookup allocates once), since a suffix rule between the two (as
 // s3.amazonaws.com below amazonaws.com) makes them different sites.
-func (m *Matcher) matchSite(o reqOrigin) (int32, bool) {
+func (m *Matcher) matchSite(o *reqOrigin) (int32, bool) {
 	if o.kind != hostDNS {
 		i, ok := m.sites[siteKey{site: o.host, scheme: o.scheme}]
 		return i, ok
@@ -325,7 +343,8 @@ func (m *Matcher) Explain(origin string) Decision {
 // hint looks for a near miss to explain a denial. It scans the list, which
 // is fine off the hot path.
 func (m *Matcher) hint(s string, d *Decision) {
-	o, _, _ := parseRequest(s)
+	var o reqOrigin
+	parseRequest(s, &o)
 	for _, p := range m.patterns {
 		switch {
 		case p.kind == Exact && p.host == o.host && p.scheme != o.scheme:

@@ -132,6 +132,8 @@ func TestAllowsRequestStrictness(t *testing.T) {
 		{"host too long", "https://" + strings.Repeat("a.", 127) + "uplusbank.com", false, ReasonMalformed},
 		{"huge value", "https://" + strings.Repeat("a", 100000), false, ReasonMalformed},
 		{"wildcard literal in request", "https://*.uplusbank.com", false, ReasonMalformed},
+		{"very deep subdomain (slow path)", "https://" + strings.Repeat("a.", 40) + "uplusbank.com", true, ReasonAllowed},
+		{"very deep look-alike (slow path)", "https://" + strings.Repeat("a.", 40) + "evil-uplusbank.com", false, ReasonNoMatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,20 +57,26 @@ type reqOrigin struct {
 	port   int32  // portDefault or an explicit non-default port
 	kind   hostKind
 	labels int // number of DNS labels (0 for IP literals)
+	// dots holds the offsets of the first len(dots) dots in host, so the
+	// wildcard lookup jumps straight to each suffix.
+	dots [maxDots]uint8
 }
+
+// maxDots bounds the dot offsets kept per host (hosts are at most 253
+// bytes, so an offset fits a byte); deeper hosts take a slower path.
+const maxDots = 24
 
 // parseRequest checks that s is a canonical browser serialisation of an http
 // or https origin. It never allocates. On failure it returns a reason and a
 // constant detail string.
-func parseRequest(s string) (reqOrigin, Reason, string) {
-	var o reqOrigin
+func parseRequest(s string, o *reqOrigin) (Reason, string) {
 	switch {
 	case s == "":
-		return o, ReasonEmpty, "the Origin value is empty"
+		return ReasonEmpty, "the Origin value is empty"
 	case s == "null":
-		return o, ReasonNull, `the browser sent "null" (opaque origin: sandboxed frame, file:, data:, or a redirect)`
+		return ReasonNull, `the browser sent "null" (opaque origin: sandboxed frame, file:, data:, or a redirect)`
 	case len(s) > maxOriginLen:
-		return o, ReasonMalformed, "longer than any origin can be"
+		return ReasonMalformed, "longer than any origin can be"
 	}
 	var rest string
 	switch {
@@ -81,28 +87,28 @@ func parseRequest(s string) (reqOrigin, Reason, string) {
 	default:
 		if i := strings.Index(s, "://"); i > 0 {
 			if sch := s[:i]; strings.EqualFold(sch, "http") || strings.EqualFold(sch, "https") {
-				return o, ReasonNotCanonical, "the scheme is not lowercase"
+				return ReasonNotCanonical, "the scheme is not lowercase"
 			}
 			if isSchemeName(s[:i]) {
-				return o, ReasonScheme, "the scheme is not http or https"
+				return ReasonScheme, "the scheme is not http or https"
 			}
 		}
-		return o, ReasonMalformed, `no "scheme://"`
+		return ReasonMalformed, `no "scheme://"`
 	}
 	host, port, hasPort := splitHostPort(rest)
-	kind, labels, r, d := checkHost(host)
+	kind, labels, r, d := checkHost(host, &o.dots)
 	if r != ReasonAllowed {
-		return o, r, d
+		return r, d
 	}
 	o.host, o.kind, o.labels = host, kind, labels
 	if hasPort {
 		p, r, d := parsePort(port, o.scheme)
 		if r != ReasonAllowed {
-			return o, r, d
+			return r, d
 		}
 		o.port = p
 	}
-	return o, ReasonAllowed, ""
+	return ReasonAllowed, ""
 }
 
 // splitHostPort splits "host[:port]" and "[v6][:port]". Whatever follows is
@@ -159,7 +165,7 @@ func parsePort(s string, sch scheme) (int32, Reason, string) {
 // of [a-z0-9_-] separated by single dots (no empty label, so no trailing
 // dot), a canonical dotted-quad IPv4 address, or a bracketed IPv6 address in
 // RFC 5952 form.
-func checkHost(h string) (hostKind, int, Reason, string) {
+func checkHost(h string, dots *[maxDots]uint8) (hostKind, int, Reason, string) {
 	if h == "" {
 		return 0, 0, ReasonMalformed, "no host"
 	}
@@ -172,19 +178,26 @@ func checkHost(h string) (hostKind, int, Reason, string) {
 	labels, labelLen, lastStart := 1, 0, 0
 	for i := 0; i < len(h); i++ {
 		c := h[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		switch hostByte[c] {
+		case byteLabel:
 			labelLen++
 			if labelLen > maxLabelLen {
 				return 0, 0, ReasonMalformed, "a host label is longer than 63 bytes"
 			}
-		case c == '.':
+			continue
+		case byteDot:
 			if labelLen == 0 {
 				return 0, 0, ReasonNotCanonical, "empty host label (leading, doubled or trailing dot)"
+			}
+			if labels <= maxDots {
+				dots[labels-1] = uint8(i)
 			}
 			labels++
 			labelLen = 0
 			lastStart = i + 1
+			continue
+		}
+		switch {
 		case 'A' <= c && c <= 'Z':
 			return 0, 0, ReasonNotCanonical, "uppercase letter in the host"
 		case c >= 0x80:
@@ -208,6 +221,24 @@ func checkHost(h string) (hostKind, int, Reason, string) {
 	}
 	return hostDNS, labels, ReasonAllowed, ""
 }
+
+// Byte classes of a canonical host, looked up once per byte.
+const (
+	byteOther uint8 = iota
+	byteLabel       // a-z 0-9 - _
+	byteDot
+)
+
+var hostByte = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byteLabel
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byteLabel
+	}
+	t['-'], t['_'], t['.'] = byteLabel, byteLabel, byteDot
+	return t
+}()
 
 // endsInNumber follows the WHATWG URL rule: a host whose last label is a
 // number (decimal, or 0x hex) is parsed as IPv4 by browsers.

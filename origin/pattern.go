@@ -239,7 +239,8 @@ func normaliseHost(host string) (string, hostKind, string) {
 			}
 		}
 	}
-	kind, _, r, d := checkHost(h)
+	var dots [maxDots]uint8
+	kind, _, r, d := checkHost(h, &dots)
 	if r != ReasonAllowed {
 		return "", 0, "invalid host: " + d
 	}
