@@ -39,6 +39,8 @@ import (
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
+	"github.com/msgsec/msgsec/secretdata/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -110,19 +112,35 @@ func backends(redisURL string, storeKey []byte) (secretdata.ReplayCache, deliver
 	return nil, store, nil // nil replay: the registry makes a bounded in-memory cache
 }
 
-// redisBackends is where the -redis flag is wired to package
-// secretdata/redisstore (a shared replay cache and a sealed Store), e.g.:
-//
-//	opts, err := redis.ParseURL(redisURL)
-//	client := redis.NewClient(opts)
-//	replay, err := redisstore.NewReplayCache(client, redisstore.Config{…})
-//	store, err := redisstore.NewStore(client, storeKey, redisstore.Config{…})
-//
-// TODO(redisstore): wire it once the package lands. Until then -redis
-// fails closed rather than silently running with per-process state.
+// redisBackends connects to Redis and returns package
+// secretdata/redisstore's shared replay cache and sealed Store, so several
+// instances refuse each other's used tokens and see each other's secret
+// data. Redis errors then fail closed (503); the URL is never logged (it
+// may hold a password).
 func redisBackends(redisURL string, storeKey []byte) (secretdata.ReplayCache, delivery.Store, error) {
-	_, _ = redisURL, storeKey
-	return nil, nil, errors.New("-redis is not available in this build yet")
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, nil, errors.New("-redis: not a valid redis:// URL")
+	}
+	opts.ContextTimeoutEnabled = true // redisstore.Config.Timeout bounds every call
+	client := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("-redis: no answer from %s: %w", opts.Addr, err)
+	}
+	replay, err := redisstore.NewReplayCache(client, redisstore.Config{})
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	store, err := redisstore.NewStore(client, storeKey, redisstore.Config{})
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	return replay, store, nil
 }
 
 // storeKeyFromEnv reads MSGSEC_STORE_KEY, or makes a random key.
