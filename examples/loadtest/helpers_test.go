@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// chatServerBin builds examples/chatserver once per test binary.
+var chatServerBin = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "msgsec-loadtest-bin-")
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	return buildChatServer(ctx, dir)
+})
+
+func buildBin(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the chat server")
+	}
+	bin, err := chatServerBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func startTestServer(t testing.TB, bin string, secret []byte, extra ...string) *server {
+	t.Helper()
+	srv, err := startServer(context.Background(), bin, t.TempDir(), secret, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.stop)
+	return srv
+}
+
+// post sends a POST with a JSON body from origin (none if empty) with a
+// bearer token (none if empty) and returns the status and body.
+func post(t testing.TB, url, origin, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(t, req)
+}
+
+func get(t testing.TB, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return do(t, req)
+}
+
+func do(t testing.TB, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, b.String()
+}

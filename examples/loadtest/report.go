@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Limits the oversize phase is judged by.
+const (
+	oversizeMaxP99     = time.Second
+	oversizeMaxRSSGain = 64 << 20
+)
+
+// finish judges the report, prints it and returns an error if the run
+// failed its acceptance criteria.
+func finish(rep *report, o options, out io.Writer) error {
+	judge(rep, o)
+	if o.jsonOut {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(out, rep)
+	}
+	if len(rep.Failures) > 0 {
+		return errors.New("FAILED: " + strings.Join(rep.Failures, "; "))
+	}
+	return nil
+}
+
+func judge(rep *report, o options) {
+	fail := func(format string, args ...any) { rep.Failures = append(rep.Failures, fmt.Sprintf(format, args...)) }
+	if m := rep.Middleware; m != nil {
+		if m.Errors > 0 {
+			fail("%d errors with the middleware (%d of them 5xx)", m.Errors, m.Status5xx)
+		}
+		if m.WrongDecisions > 0 {
+			fail("%d wrong decisions", m.WrongDecisions)
+		}
+		if m.Reloads != o.reloads || m.ReloadErrors > 0 {
+			fail("%d of %d reloads ran during the load (%d failed to signal)", m.Reloads, o.reloads, m.ReloadErrors)
+		}
+	}
+	for _, r := range rep.Oversize {
+		if r.Refused != r.Sent {
+			fail("oversized %s: %d of %d refused with %d", r.Kind, r.Refused, r.Sent, r.Want)
+		}
+		if r.P99 > oversizeMaxP99 {
+			fail("oversized %s: p99 %v above %v", r.Kind, r.P99, oversizeMaxP99)
+		}
+	}
+	if rep.PeakBefore > 0 && rep.PeakAfter-rep.PeakBefore > oversizeMaxRSSGain {
+		fail("peak memory grew by %d MiB during the oversize phase", (rep.PeakAfter-rep.PeakBefore)>>20)
+	}
+	if b, m := rep.Baseline, rep.Middleware; b != nil && m != nil && b.Throughput > 0 {
+		rep.Overhead = 1 - m.Throughput/b.Throughput
+		if b.Errors > 0 {
+			fail("%d errors in the baseline run (%d of them 5xx)", b.Errors, b.Status5xx)
+		}
+		if o.maxOverhead > 0 && rep.Overhead > o.maxOverhead {
+			fail("throughput overhead %.1f%% above %.0f%%", 100*rep.Overhead, 100*o.maxOverhead)
+		}
+	}
+}
+
+func printReport(w io.Writer, rep *report) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	line := func(name string, r *loadResult) {
+		p("%-11s %7d req  %8.0f req/s  p50 %-9v p99 %-9v 5xx %d  errors %d  wrong decisions %d",
+			name, r.Requests, r.Throughput, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond),
+			r.Status5xx, r.Errors, r.WrongDecisions)
+	}
+	p("clients: %d", rep.Clients)
+	if m := rep.Middleware; m != nil {
+		line("msgsec", m)
+		p("            mix: %v", m.ByKind)
+		p("            policy reloads during the run: %d (final policy %q)", m.Reloads, rep.PolicyFinal)
+		for _, pr := range m.Problems {
+			p("            ! %s", pr)
+		}
+	}
+	if b := rep.Baseline; b != nil {
+		line("baseline", b)
+		for _, pr := range b.Problems {
+			p("            ! %s", pr)
+		}
+		p("throughput overhead of msgsec: %.1f%%", 100*rep.Overhead)
+	}
+	for _, r := range rep.Oversize {
+		p("oversized %-6s %4d KiB: %d/%d refused with %d, p99 %v, max %v",
+			r.Kind, r.Bytes>>10, r.Refused, r.Sent, r.Want, r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
+		for _, pr := range r.Problems {
+			p("            ! %s", pr)
+		}
+	}
+	if rep.PeakBefore > 0 {
+		p("server memory: rss %d → %d MiB, peak %d → %d MiB across the oversize phase",
+			rep.RSSBefore>>20, rep.RSSAfter>>20, rep.PeakBefore>>20, rep.PeakAfter>>20)
+	}
+	if len(rep.Failures) == 0 {
+		p("PASS")
+		return
+	}
+	for _, f := range rep.Failures {
+		p("FAIL: %s", f)
+	}
+}
