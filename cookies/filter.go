@@ -68,9 +68,42 @@ func (a *Allowlist) FilterValuesReport(m map[string]string) (kept []*http.Cookie
 // kept cookies, as Filter does. It must not run concurrently with other
 // users of r.
 func (a *Allowlist) RewriteRequest(r *http.Request) []*http.Cookie {
-	kept := a.Filter(r.Header)
+	var buf [stackPairs]pair
+	lines := r.Header["Cookie"]
+	ps := a.scanLines(lines, buf[:0])
+	n := a.resolve(ps)
+	kept := collect(ps, n)
+	if n == len(ps) && len(lines) == 1 && lines[0] == sameSerialisation(kept, lines[0]) {
+		// One line, every pair kept, already in canonical "a=b; c=d" form:
+		// the header is what it would be rewritten to.
+		deleteOtherSpellings(r.Header)
+		return kept
+	}
 	setCookieHeader(r.Header, kept)
 	return kept
+}
+
+// sameSerialisation returns line when it is exactly the "name=value; ..."
+// serialisation of kept (so no rewrite is needed), and "" otherwise.
+func sameSerialisation(kept []*http.Cookie, line string) string {
+	pos := 0
+	for i, c := range kept {
+		if i > 0 {
+			if !strings.HasPrefix(line[pos:], "; ") {
+				return ""
+			}
+			pos += 2
+		}
+		rest := line[pos:]
+		if len(rest) < len(c.Name)+1+len(c.Value) || rest[:len(c.Name)] != c.Name || rest[len(c.Name)] != '=' || rest[len(c.Name)+1:len(c.Name)+1+len(c.Value)] != c.Value {
+			return ""
+		}
+		pos += len(c.Name) + 1 + len(c.Value)
+	}
+	if pos != len(line) {
+		return ""
+	}
+	return line
 }
 
 // RewriteRequestReport is RewriteRequest that also returns what was dropped
@@ -265,11 +298,7 @@ func drops(ps []pair) []Drop {
 
 // setCookieHeader replaces the Cookie header of h with the kept cookies.
 func setCookieHeader(h http.Header, kept []*http.Cookie) {
-	for k := range h {
-		if k != "Cookie" && strings.EqualFold(k, "Cookie") {
-			delete(h, k)
-		}
-	}
+	deleteOtherSpellings(h)
 	if len(kept) == 0 {
 		delete(h, "Cookie")
 		return
@@ -289,4 +318,14 @@ func setCookieHeader(h http.Header, kept []*http.Cookie) {
 		b.WriteString(c.Value)
 	}
 	h["Cookie"] = []string{b.String()}
+}
+
+// deleteOtherSpellings removes Cookie headers keyed in another case, which
+// net/http never produces but a hand-built request might.
+func deleteOtherSpellings(h http.Header) {
+	for k := range h {
+		if len(k) == len("Cookie") && k != "Cookie" && strings.EqualFold(k, "Cookie") {
+			delete(h, k)
+		}
+	}
 }

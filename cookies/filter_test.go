@@ -588,3 +588,28 @@ func TestFilterConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestRewriteRequestKeepsCanonicalLineAndNormalisesOthers(t *testing.T) {
+	a, err := cookies.NewAllowlist([]string{"page_viewed", "cart_contents"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"page_viewed=1; cart_contents=2", "page_viewed=1; cart_contents=2"},
+		{"page_viewed=1;cart_contents=2", "page_viewed=1; cart_contents=2"},
+		{"page_viewed=1;  cart_contents=2 ", "page_viewed=1; cart_contents=2"},
+		{"page_viewed=1; other=3", "page_viewed=1"},
+		{`page_viewed="1"; cart_contents=2`, `page_viewed="1"; cart_contents=2`},
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "https://chat.example/", nil)
+		r.Header["Cookie"] = []string{tc.in}
+		r.Header["COOKIE"] = []string{"session_id=secret"}
+		a.RewriteRequest(r)
+		if got := r.Header["Cookie"]; len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+		if _, ok := r.Header["COOKIE"]; ok {
+			t.Errorf("%q: another spelling of Cookie survived", tc.in)
+		}
+	}
+}
