@@ -224,7 +224,7 @@ func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Comp
 		// A browser never shows a preflight's body to the page: answer
 		// with no CORS headers, the Vary rs/cors would set, and no body.
 		w.Header()["Vary"] = preflightVary
-		w.WriteHeader(problems[k].status)
+		w.WriteHeader(problems[k].Status)
 		return false
 	}
 	writeProblem(w, k)

@@ -2,7 +2,8 @@ package middleware
 
 import (
 	"net/http"
-	"strconv"
+
+	"github.com/msgsec/msgsec/internal/problem"
 )
 
 // Kind names a denial. Each has a stable problem type URI,
@@ -36,59 +37,18 @@ const (
 )
 
 // TypeURI is the problem type of the kind.
-func (k Kind) TypeURI() string { return "urn:msgsec:problem:" + string(k) }
+func (k Kind) TypeURI() string { return problem.URI(string(k)) }
 
-// problem is a prebuilt answer for a blocking kind: titles and details are
-// fixed strings, nothing from the request is echoed, and nothing is built
-// per request.
-type problem struct {
-	status int
-	body   []byte
+// problems holds the prebuilt answer of each blocking kind: fixed titles
+// and details, nothing from the request echoed, nothing built per request.
+var problems = map[Kind]problem.Doc{
+	KindUnknownConnection: problem.New(string(KindUnknownConnection), http.StatusNotFound, "unknown connection", "no chat connection has this id"),
+	KindOriginDenied:      problem.New(string(KindOriginDenied), http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"),
+	KindOriginRequired:    problem.New(string(KindOriginRequired), http.StatusForbidden, "origin required", "this route needs the browser's Origin header"),
+	KindPreflightDenied:   problem.New(string(KindPreflightDenied), http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"),
+	KindTokenRequired:     problem.New(string(KindTokenRequired), http.StatusUnauthorized, "token required", "this connection requires customer secret data"),
+	KindTokenInvalid:      problem.New(string(KindTokenInvalid), http.StatusUnauthorized, "invalid token", "invalid token"),
+	KindTokenUnverifiable: problem.New(string(KindTokenUnverifiable), http.StatusServiceUnavailable, "token cannot be verified now", "try again later"),
 }
 
-var problems = func() map[Kind]problem {
-	out := map[Kind]problem{}
-	for k, p := range map[Kind]struct {
-		status        int
-		title, detail string
-	}{
-		KindUnknownConnection: {http.StatusNotFound, "unknown connection", "no chat connection has this id"},
-		KindOriginDenied:      {http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"},
-		KindOriginRequired:    {http.StatusForbidden, "origin required", "this route needs the browser's Origin header"},
-		KindPreflightDenied:   {http.StatusForbidden, "origin not allowed", "this website may not use this chat connection"},
-		KindTokenRequired:     {http.StatusUnauthorized, "token required", "this connection requires customer secret data"},
-		KindTokenInvalid:      {http.StatusUnauthorized, "invalid token", "invalid token"},
-		KindTokenUnverifiable: {http.StatusServiceUnavailable, "token cannot be verified now", "try again later"},
-	} {
-		body := `{"type":` + strconv.Quote(k.TypeURI()) + `,"title":` + strconv.Quote(p.title) +
-			`,"status":` + strconv.Itoa(p.status) + `,"detail":` + strconv.Quote(p.detail) + "}\n"
-		out[k] = problem{status: p.status, body: []byte(body)}
-	}
-	return out
-}()
-
-// Header values shared by every problem response (never modified).
-var (
-	hdrProblemJSON = []string{"application/problem+json"}
-	hdrNoStore     = []string{"no-store"}
-	hdrNoSniff     = []string{"nosniff"}
-	hdrBearer      = []string{`Bearer error="invalid_token"`}
-	hdrRetry       = []string{"1"}
-)
-
-// writeProblem writes the RFC 9457 problem document for k.
-func writeProblem(w http.ResponseWriter, k Kind) {
-	p := problems[k]
-	h := w.Header()
-	h["Content-Type"] = hdrProblemJSON
-	h["Cache-Control"] = hdrNoStore
-	h["X-Content-Type-Options"] = hdrNoSniff
-	switch p.status {
-	case http.StatusUnauthorized:
-		h["Www-Authenticate"] = hdrBearer
-	case http.StatusServiceUnavailable:
-		h["Retry-After"] = hdrRetry
-	}
-	w.WriteHeader(p.status)
-	_, _ = w.Write(p.body)
-}
+func writeProblem(w http.ResponseWriter, k Kind) { problems[k].Write(w) }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 
+	"github.com/msgsec/msgsec/internal/problem"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -46,7 +46,7 @@ const (
 )
 
 // TypeURI is the problem type of the kind.
-func (k Kind) TypeURI() string { return "urn:msgsec:problem:" + string(k) }
+func (k Kind) TypeURI() string { return problem.URI(string(k)) }
 
 // Event reports one Handler outcome, for logs and metrics. It never
 // carries the token or the secret data.
@@ -119,39 +119,35 @@ func tokenReason(err error) string {
 	return "refused"
 }
 
-// problems holds the status, title and detail of each denial. They are
-// fixed strings: nothing from the request is echoed.
-var problems = map[Kind]struct {
-	status        int
-	title, detail string
-}{
-	KindMethodNotAllowed:  {http.StatusMethodNotAllowed, "method not allowed", "use POST to deliver, DELETE to forget"},
-	KindBadRequest:        {http.StatusBadRequest, "bad request", "malformed delivery request"},
-	KindBodyTooLarge:      {http.StatusRequestEntityTooLarge, "body too large", "the request body exceeds the limit"},
-	KindUnknownConnection: {http.StatusNotFound, "unknown connection", "no chat connection accepts secret data under this id"},
-	KindUnknownSession:    {http.StatusNotFound, "unknown session", "no live chat session has this id"},
-	KindTokenInvalid:      {http.StatusUnauthorized, "invalid token", "invalid token"},
-	KindTokenUnverifiable: {http.StatusServiceUnavailable, "token cannot be verified now", "try again later"},
-	KindStoreUnavailable:  {http.StatusServiceUnavailable, "store unavailable", "try again later"},
-	KindStoreError:        {http.StatusInternalServerError, "internal error", "the secret data was not stored"},
-}
+// problems holds the prebuilt answer of each denial: fixed titles and
+// details, nothing from the request echoed.
+var problems = func() map[Kind]problem.Doc {
+	out := map[Kind]problem.Doc{}
+	for k, p := range map[Kind]struct {
+		status        int
+		title, detail string
+	}{
+		KindMethodNotAllowed:  {http.StatusMethodNotAllowed, "method not allowed", "use POST to deliver, DELETE to forget"},
+		KindBadRequest:        {http.StatusBadRequest, "bad request", "malformed delivery request"},
+		KindBodyTooLarge:      {http.StatusRequestEntityTooLarge, "body too large", "the request body exceeds the limit"},
+		KindUnknownConnection: {http.StatusNotFound, "unknown connection", "no chat connection accepts secret data under this id"},
+		KindUnknownSession:    {http.StatusNotFound, "unknown session", "no live chat session has this id"},
+		KindTokenInvalid:      {http.StatusUnauthorized, "invalid token", "invalid token"},
+		KindTokenUnverifiable: {http.StatusServiceUnavailable, "token cannot be verified now", "try again later"},
+		KindStoreUnavailable:  {http.StatusServiceUnavailable, "store unavailable", "try again later"},
+		KindStoreError:        {http.StatusInternalServerError, "internal error", "the secret data was not stored"},
+	} {
+		out[k] = problem.New(string(k), p.status, p.title, p.detail)
+	}
+	return out
+}()
+
+var hdrAllow = []string{"POST, DELETE"}
 
 // writeProblem writes the RFC 9457 document of k.
 func writeProblem(w http.ResponseWriter, k Kind) {
-	p := problems[k]
-	body := `{"type":` + strconv.Quote(k.TypeURI()) + `,"title":` + strconv.Quote(p.title) +
-		`,"status":` + strconv.Itoa(p.status) + `,"detail":` + strconv.Quote(p.detail) + "}\n"
-	hd := w.Header()
-	hd.Set("Content-Type", "application/problem+json")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	switch p.status {
-	case http.StatusUnauthorized:
-		hd.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	case http.StatusServiceUnavailable:
-		hd.Set("Retry-After", "1")
-	case http.StatusMethodNotAllowed:
-		hd.Set("Allow", "POST, DELETE")
+	if k == KindMethodNotAllowed {
+		w.Header()["Allow"] = hdrAllow
 	}
-	w.WriteHeader(p.status)
-	_, _ = w.Write([]byte(body))
+	problems[k].Write(w)
 }

@@ -138,7 +138,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev := Event{Method: r.Method}
 	ev = h.serve(w, r, ev)
 	if ev.Status == 0 {
-		ev.Status = problems[ev.Kind].status
+		ev.Status = problems[ev.Kind].Status
 		writeProblem(w, ev.Kind)
 	} else {
 		w.WriteHeader(ev.Status)
