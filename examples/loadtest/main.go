@@ -49,7 +49,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.IntVar(&o.clients, "clients", 16, "concurrent clients (at most 256)")
-	fs.IntVar(&o.requests, "requests", 20_000, "requests per load run (at most 1,000,000)")
+	fs.IntVar(&o.requests, "requests", 100_000, "requests per load run (at most 1,000,000)")
 	fs.IntVar(&o.reloads, "reloads", 100, "policy reloads (SIGHUP) during the middleware run")
 	fs.IntVar(&o.oversize, "oversize", 100, "oversized requests of each kind (0 skips the phase)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long (at most 30m)")
@@ -186,7 +186,8 @@ func middlewareRun(ctx context.Context, o options, bin, dir string, secret []byt
 	}
 	if o.oversize > 0 {
 		rep.RSSBefore, rep.PeakBefore, _ = srv.memory()
-		rep.Oversize, err = oversizePhase(ctx, srv.base, o.oversize, o.clients, func() (string, error) { return openSession(ctx, srv.base, signer) })
+		rep.Oversize, err = oversizePhase(ctx, srv.base, o.oversize, o.clients, func() (string, error) { return openSession(ctx, srv.base, signer) },
+			func() int64 { _, peak, _ := srv.memory(); return peak })
 		if err != nil {
 			return err
 		}

@@ -21,19 +21,22 @@ const (
 
 // oversizeResult is one kind of oversized request, sent n times.
 type oversizeResult struct {
-	Kind     string        `json:"kind"`
-	Bytes    int           `json:"bytes"`
-	Sent     int           `json:"sent"`
-	Refused  int           `json:"refused"` // answered with the expected status
-	Want     int           `json:"want_status"`
-	P99      time.Duration `json:"p99_ns"`
+	Kind    string        `json:"kind"`
+	Bytes   int           `json:"bytes"`
+	Sent    int           `json:"sent"`
+	Refused int           `json:"refused"` // answered with the expected status
+	Want    int           `json:"want_status"`
+	P99     time.Duration `json:"p99_ns"`
+	// PeakGain is how much the server's peak resident memory grew while
+	// these requests ran (Linux; 0 elsewhere).
+	PeakGain int64         `json:"peak_rss_gain_bytes"`
 	Max      time.Duration `json:"max_ns"`
 	Problems []string      `json:"problems,omitempty"`
 }
 
 // oversizePhase sends n of each oversized request, clients at a time, to a
 // session the load run opened, and reports how each was refused.
-func oversizePhase(ctx context.Context, base string, n, clients int, session func() (string, error)) ([]oversizeResult, error) {
+func oversizePhase(ctx context.Context, base string, n, clients int, session func() (string, error), peak func() int64) ([]oversizeResult, error) {
 	sid, err := session()
 	if err != nil {
 		return nil, err
@@ -71,6 +74,7 @@ func oversizePhase(ctx context.Context, base string, n, clients int, session fun
 	var out []oversizeResult
 	for _, k := range kinds {
 		res := oversizeResult{Kind: k.name, Bytes: k.bytes, Want: k.want}
+		peakBefore := peak()
 		var mu sync.Mutex
 		var lat []time.Duration
 		work := make(chan struct{}, n)
@@ -115,6 +119,7 @@ func oversizePhase(ctx context.Context, base string, n, clients int, session fun
 		}
 		slices.Sort(lat)
 		res.P99, res.Max = percentile(lat, 0.99), lat[len(lat)-1]
+		res.PeakGain = peak() - peakBefore
 		out = append(out, res)
 	}
 	return out, nil
