@@ -309,7 +309,8 @@ func TestBrowser(t *testing.T) {
 		// Chromium replace it with an error page.
 		frameURL := e.demo.chatURL + "/connections/retail-bank/widget#session=stolen"
 		f := e.frame(t, tab, frameURL)
-		waitFor(t, tab, `document.getElementById('api-result').textContent !== '…'`)
+		waitFor(t, tab, `document.getElementById('api-result').textContent !== '…' && document.getElementById('loader-result').textContent !== '…'`)
+		assert.Equal(t, "widget refused", eval[string](t, tab, `document.getElementById('loader-result').textContent`))
 		assert.Equal(t, "chrome-error://chromewebdata/", eval[string](t, f, `location.href`))
 		assert.False(t, eval[bool](t, f, `!!document.getElementById('log')`), "no widget in the frame")
 		screenshot(t, tab, "evil-site")

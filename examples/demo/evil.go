@@ -34,7 +34,12 @@ var evilTemplate = template.Must(template.New("evil").Parse(`<!doctype html>
 const probeJS = `'use strict';
 const chat = document.currentScript.dataset.chat;
 const show = (id, text) => { document.getElementById(id).textContent = text; };
-setTimeout(() => show('loader-result', document.documentElement.dataset.msgsecWidget === 'ready' ? 'widget opened (!)' : 'widget refused'), 1500);
+const timer = setInterval(() => {
+  const state = document.documentElement.dataset.msgsecWidget; // set by the loader
+  if (!state) return;
+  clearInterval(timer);
+  show('loader-result', state === 'ready' ? 'widget opened (!)' : 'widget refused');
+}, 100);
 fetch(chat + '/connections/retail-bank/sessions', {
   method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
 }).then((res) => show('api-result', 'HTTP ' + res.status + ' (!)'), (err) => show('api-result', 'refused: ' + err.message));

@@ -1,0 +1,55 @@
+package bank_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/msgsec/msgsec/examples/bankbackend/bank"
+	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
+)
+
+// The bank's site, signing with the secret it shares with the chat
+// server's policy.
+func ExampleNew() {
+	key, err := secretdata.NewHMACKey("uplus-demo", secretdata.HS256, secretdata.NewSecret())
+	if err != nil {
+		panic(err)
+	}
+	newSigner := func(lifetime time.Duration) *secretdata.Signer {
+		s, err := secretdata.NewSigner(secretdata.SignerConfig{
+			Key: key, Issuer: "uplusbank-backend", Audience: "retail-bank", Lifetime: lifetime,
+		})
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
+	client, err := delivery.NewClient(delivery.ClientConfig{BaseURL: "http://127.0.0.1:8080", Signer: newSigner(0)})
+	if err != nil {
+		panic(err)
+	}
+	site, err := bank.New(bank.Config{
+		ChatURL:    "http://127.0.0.1:8080",
+		Connection: "retail-bank",
+		Signer:     newSigner(bank.TokenLifetime),
+		Delivery:   client,
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	w := httptest.NewRecorder()
+	site.ServeHTTP(w, httptest.NewRequest("GET", "http://www.uplusbank.localhost:8081/", nil))
+	for _, c := range w.Result().Cookies() {
+		fmt.Println("cookie:", c.Name)
+	}
+	fmt.Println(strings.Contains(w.Body.String(), `src="http://127.0.0.1:8080/connections/retail-bank/widget.js"`))
+	// Output:
+	// cookie: page_viewed
+	// cookie: cart_contents
+	// cookie: session_id
+	// true
+}
