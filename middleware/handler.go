@@ -37,7 +37,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		if hasOrigin {
-			m.corsFor(p).HandlerFunc(w, r) // adds the CORS response headers
+			m.corsFor(p).cors.HandlerFunc(w, r) // adds the CORS response headers
 		}
 		inf := &info{policy: p}
 		if m.listening(r.Context(), slog.LevelDebug) {
@@ -153,8 +153,10 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy
 		if !m.deny(w, r, p, KindPreflightDenied, reason, o) {
 			return
 		}
+		m.corsFor(p).cors.HandlerFunc(w, r) // report-only: no memo for refused origins
+		return
 	}
-	m.corsFor(p).HandlerFunc(w, r)
+	m.corsFor(p).preflight(w, r, o)
 }
 
 // checkOrigin enforces the Origin rules on an actual request. It writes

@@ -105,7 +105,7 @@ type Middleware struct {
 	extraHeaders       []string
 	maxAge             int
 
-	staticCors *cors.Cors // ForPolicy: built once
+	staticCors *corsEntry // ForPolicy: built once
 	corsCache  atomic.Pointer[corsCache]
 	corsMu     sync.Mutex
 }
@@ -159,10 +159,10 @@ func (m *Middleware) resolve(r *http.Request) (*policy.Compiled, bool) {
 // snapshot and old entries go with it.
 type corsCache struct {
 	snapshot *policy.Snapshot
-	byPolicy map[*policy.Compiled]*cors.Cors
+	byPolicy map[*policy.Compiled]*corsEntry
 }
 
-func (m *Middleware) corsFor(p *policy.Compiled) *cors.Cors {
+func (m *Middleware) corsFor(p *policy.Compiled) *corsEntry {
 	if m.staticCors != nil {
 		return m.staticCors
 	}
@@ -178,7 +178,7 @@ func (m *Middleware) corsFor(p *policy.Compiled) *cors.Cors {
 	m.corsMu.Lock()
 	defer m.corsMu.Unlock()
 	old := m.corsCache.Load()
-	next := &corsCache{snapshot: snap, byPolicy: map[*policy.Compiled]*cors.Cors{}}
+	next := &corsCache{snapshot: snap, byPolicy: map[*policy.Compiled]*corsEntry{}}
 	if old != nil && old.snapshot == snap {
 		for k, v := range old.byPolicy {
 			next.byPolicy[k] = v
@@ -195,13 +195,13 @@ func (m *Middleware) corsFor(p *policy.Compiled) *cors.Cors {
 
 // newCors configures rs/cors for a policy with our origin decision plugged
 // in; its own origin lists are never used.
-func (m *Middleware) newCors(p *policy.Compiled) *cors.Cors {
+func (m *Middleware) newCors(p *policy.Compiled) *corsEntry {
 	headers := []string{"Content-Type", "Authorization"}
 	if h := p.TokenHeader(); h != "" {
 		headers = append(headers, h)
 	}
 	headers = append(headers, m.extraHeaders...)
-	return cors.New(cors.Options{
+	return &corsEntry{memo: map[preflightKey]*preflightAnswer{}, cors: cors.New(cors.Options{
 		// rs/cors only ever sees requests whose origin msgsec has already
 		// decided on: admitted, or (report-only) refused and reported. The
 		// decision is not made twice; the tests check that no refused origin
@@ -211,7 +211,7 @@ func (m *Middleware) newCors(p *policy.Compiled) *cors.Cors {
 		AllowedHeaders:             headers,
 		AllowCredentials:           true,
 		MaxAge:                     m.maxAge,
-	})
+	})}
 }
 
 func (m *Middleware) originAllowed(p *policy.Compiled, o string) bool {

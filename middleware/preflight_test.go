@@ -1,0 +1,96 @@
+package middleware
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The memo must answer exactly as rs/cors does, for allowed and refused
+// methods and headers, on first and later calls.
+func TestPreflightMemoMatchesRSCors(t *testing.T) {
+	f := newFixture(t, uplus())
+	m, err := ForPolicy(f.policy)
+	require.NoError(t, err)
+	h := m.Handler(http.NotFoundHandler())
+	cases := []struct{ method, headers string }{
+		{"POST", "authorization,content-type"},
+		{"POST", ""},
+		{"PUT", "content-type"},
+		{"CONNECT", ""},           // method rs/cors refuses
+		{"POST", "x-not-allowed"}, // header rs/cors refuses
+		{"POST", "Content-Type"},  // not lowercase: rs/cors refuses
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.headers, func(t *testing.T) {
+			req := func() *http.Request {
+				r := httptest.NewRequest(http.MethodOptions, "/x", nil)
+				r.Header.Set("Origin", "https://www.uplusbank.com")
+				r.Header.Set("Access-Control-Request-Method", tc.method)
+				if tc.headers != "" {
+					r.Header.Set("Access-Control-Request-Headers", tc.headers)
+				}
+				return r
+			}
+			direct := httptest.NewRecorder()
+			m.staticCors.cors.HandlerFunc(direct, req())
+			for i := 0; i < 3; i++ { // the first call records, later ones replay
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req())
+				assert.Equal(t, direct.Code, w.Code)
+				assert.Equal(t, direct.Header(), w.Header(), "call %d", i)
+			}
+		})
+	}
+}
+
+func TestPreflightMemoIsPerOriginAndBounded(t *testing.T) {
+	c := uplus()
+	c.AllowedDomains = []string{"https://*.uplusbank.com"}
+	f := newFixture(t, c)
+	m, err := ForPolicy(f.policy)
+	require.NoError(t, err)
+	h := m.Handler(http.NotFoundHandler())
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				o := "https://a" + string(rune('a'+g)) + itoa(i) + ".uplusbank.com"
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, preflight(o))
+				if w.Header().Get("Access-Control-Allow-Origin") != o {
+					t.Errorf("origin %s answered with %q", o, w.Header().Get("Access-Control-Allow-Origin"))
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	m.staticCors.mu.RLock()
+	defer m.staticCors.mu.RUnlock()
+	assert.LessOrEqual(t, len(m.staticCors.memo), maxPreflightMemo)
+	// A refused origin never reaches the memo.
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, preflight("https://evil.example"))
+	assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
+	for k := range m.staticCors.memo {
+		assert.NotEqual(t, "https://evil.example", k.origin)
+	}
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
