@@ -268,13 +268,33 @@ func markDuplicates(ps []pair) {
 	}
 }
 
-// collect returns the n kept pairs as cookies, in two allocations.
+// smallKept is how many kept cookies collect returns in one allocation.
+const smallKept = 4
+
+// collect returns the n kept pairs as cookies: one allocation up to
+// smallKept cookies (the usual case: a handful of public names), two above.
 func collect(ps []pair, n int) []*http.Cookie {
 	if n == 0 {
 		return nil
 	}
-	cs := make([]http.Cookie, n)
-	out := make([]*http.Cookie, n)
+	var cs []http.Cookie
+	var out []*http.Cookie
+	switch {
+	case n <= 2:
+		block := new(struct {
+			cs  [2]http.Cookie
+			out [2]*http.Cookie
+		})
+		cs, out = block.cs[:n:n], block.out[:n:n]
+	case n <= smallKept:
+		block := new(struct {
+			cs  [smallKept]http.Cookie
+			out [smallKept]*http.Cookie
+		})
+		cs, out = block.cs[:n:n], block.out[:n:n]
+	default:
+		cs, out = make([]http.Cookie, n), make([]*http.Cookie, n)
+	}
 	k := 0
 	for i := range ps {
 		if ps[i].reason == 0 {
