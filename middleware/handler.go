@@ -37,7 +37,12 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		}
 		if hasOrigin {
-			m.corsFor(p).cors.HandlerFunc(w, r) // adds the CORS response headers
+			m.corsFor(p).cors.HandlerFunc(w, r) // adds the CORS response headers and Vary: Origin
+		} else {
+			// The answer depends on the Origin even when there is none:
+			// shared caches must not serve it to a cross-origin request.
+			h := w.Header()
+			h["Vary"] = append(h["Vary"], "Origin")
 		}
 		inf := &info{policy: p}
 		if m.listening(r.Context(), slog.LevelDebug) {

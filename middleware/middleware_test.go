@@ -216,6 +216,7 @@ func TestActualRequestOrigin(t *testing.T) {
 			} else {
 				require.NotNil(t, seen)
 				assert.Same(t, f.policy, Connection(seen.Context()))
+				assert.Contains(t, w.Header().Values("Vary"), "Origin", "every answer varies by Origin")
 				if len(tc.origin) == 1 {
 					assert.Equal(t, tc.origin[0], w.Header().Get("Access-Control-Allow-Origin"))
 					assert.Contains(t, w.Header().Values("Vary"), "Origin")
