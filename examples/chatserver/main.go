@@ -10,11 +10,18 @@
 //	             the widget iframe's requests carry it as their Origin
 //	-config      a policy file (YAML, or JSON by extension); default: the
 //	             built-in U+ Bank policy, whose key is read from UPLUS_JWT_SECRET
-//	-redis       redis://… URL for a replay cache and secret-data store shared
-//	             by several instances (see redisBackends)
+//	-redis       redis://… URL for the replay cache, the secret-data store
+//	             and the chat sessions, shared by several instances (see
+//	             redisBackends)
+//	-no-middleware
+//	             DANGEROUS, for benchmarks only: serve the same handlers
+//	             with msgsec removed (no CORS, Origin, cookie or token
+//	             checks), as the load test's baseline; loopback addresses
+//	             only
 //
 // Environment: MSGSEC_STORE_KEY, 32 bytes in base64url, seals the
-// secret-data store; instances sharing a Redis store must share it. Unset:
+// secret-data store and the browser claims of Redis sessions; instances
+// sharing a Redis must share it. Unset:
 // a random key per process. SIGHUP reloads the policy file.
 //
 // For the whole story (bank site, evil site, browser) run go run ./examples/demo.
@@ -55,7 +62,8 @@ func run(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	publicURL := fs.String("public-url", "", "the server's origin as browsers reach it (default http://<addr>)")
 	configPath := fs.String("config", "", "policy file (default: the built-in U+ Bank policy)")
-	redisURL := fs.String("redis", "", "redis://… URL for a shared replay cache and secret-data store")
+	redisURL := fs.String("redis", "", "redis://… URL for a shared replay cache, secret-data store and chat sessions")
+	noMiddleware := fs.Bool("no-middleware", false, "DANGEROUS, benchmarks only: serve without msgsec (no origin, cookie or token checks); loopback only")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,11 +78,11 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	replay, store, err := backends(*redisURL, storeKey)
+	b, err := backends(*redisURL, storeKey)
 	if err != nil {
 		return err
 	}
-	reg, err := loadPolicies(ctx, *configPath, replay, logger)
+	reg, err := loadPolicies(ctx, *configPath, b.replay, logger)
 	if err != nil {
 		return err
 	}
@@ -86,11 +94,16 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *noMiddleware && !ln.Addr().(*net.TCPAddr).IP.IsLoopback() {
+		ln.Close()
+		return errors.New("-no-middleware serves without any msgsec check: only on a loopback -addr")
+	}
 	self := *publicURL
 	if self == "" {
 		self = "http://" + ln.Addr().String()
 	}
-	srv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: self, Logger: logger})
+	srv, err := chat.New(chat.Config{Policies: reg, Store: b.store, Sessions: b.sessions, SelfOrigin: self,
+		DangerouslyNoMiddleware: *noMiddleware, Logger: logger})
 	if err != nil {
 		ln.Close()
 		return err
@@ -99,48 +112,61 @@ func run(ctx context.Context, args []string) error {
 	return serve(ctx, ln, srv)
 }
 
-// backends returns the replay cache and secret-data store: in memory for
-// one instance, or in Redis for several.
-func backends(redisURL string, storeKey []byte) (secretdata.ReplayCache, delivery.Store, error) {
+// backends are where the chat server keeps what must outlive a request.
+type backendSet struct {
+	replay   secretdata.ReplayCache // nil: the registry makes a bounded in-memory cache
+	store    delivery.Store
+	sessions chat.SessionStore // nil: in memory
+}
+
+// backends returns the replay cache, secret-data store and session store:
+// in memory for one instance, or in Redis for several.
+func backends(redisURL string, storeKey []byte) (backendSet, error) {
 	if redisURL != "" {
 		return redisBackends(redisURL, storeKey)
 	}
 	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey})
 	if err != nil {
-		return nil, nil, err
+		return backendSet{}, err
 	}
-	return nil, store, nil // nil replay: the registry makes a bounded in-memory cache
+	return backendSet{store: store}, nil
 }
 
 // redisBackends connects to Redis and returns package
-// secretdata/redisstore's shared replay cache and sealed Store, so several
-// instances refuse each other's used tokens and see each other's secret
-// data. Redis errors then fail closed (503); the URL is never logged (it
-// may hold a password).
-func redisBackends(redisURL string, storeKey []byte) (secretdata.ReplayCache, delivery.Store, error) {
+// secretdata/redisstore's shared replay cache and sealed Store, and the
+// chat's RedisSessions, so several instances refuse each other's used
+// tokens and share each other's chats and secret data, and a restarted
+// instance finds them again. Redis errors then fail closed (503); the URL
+// is never logged (it may hold a password).
+func redisBackends(redisURL string, storeKey []byte) (backendSet, error) {
 	opts, err := redis.ParseURL(redisURL)
 	if err != nil {
-		return nil, nil, errors.New("-redis: not a valid redis:// URL")
+		return backendSet{}, errors.New("-redis: not a valid redis:// URL")
 	}
-	opts.ContextTimeoutEnabled = true // redisstore.Config.Timeout bounds every call
+	opts.ContextTimeoutEnabled = true // the stores' Timeout bounds every call
 	client := redis.NewClient(opts)
+	fail := func(err error) (backendSet, error) {
+		client.Close()
+		return backendSet{}, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
-		client.Close()
-		return nil, nil, fmt.Errorf("-redis: no answer from %s: %w", opts.Addr, err)
+		return fail(fmt.Errorf("-redis: no answer from %s: %w", opts.Addr, err))
 	}
 	replay, err := redisstore.NewReplayCache(client, redisstore.Config{})
 	if err != nil {
-		client.Close()
-		return nil, nil, err
+		return fail(err)
 	}
 	store, err := redisstore.NewStore(client, storeKey, redisstore.Config{})
 	if err != nil {
-		client.Close()
-		return nil, nil, err
+		return fail(err)
 	}
-	return replay, store, nil
+	sessions, err := chat.NewRedisSessions(client, storeKey, chat.RedisSessionsConfig{})
+	if err != nil {
+		return fail(err)
+	}
+	return backendSet{replay: replay, store: store, sessions: sessions}, nil
 }
 
 // storeKeyFromEnv reads MSGSEC_STORE_KEY, or makes a random key.
@@ -175,12 +201,22 @@ func loadPolicies(ctx context.Context, path string, replay secretdata.ReplayCach
 	return reg, nil
 }
 
+// maxHeaderBytes bounds a request's header block.
+const maxHeaderBytes = 64 << 10
+
 // serve runs the server until ctx ends, then shuts it down gracefully.
 func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
-		Handler:           h,
+		Handler: h,
+		// The widget's requests carry a few cookies and at most an 8 KiB
+		// token: 64 KiB of headers is plenty, and it bounds what a client
+		// can make the server hold (net/http's default is 1 MiB).
+		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// Bodies are at most 16 KiB; the event stream clears this
+		// deadline for itself once its request is read.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
 		// Requests end with ctx, so event streams close on shutdown.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}

@@ -9,9 +9,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/msgsec/msgsec/middleware"
-	"github.com/msgsec/msgsec/policy"
 )
 
 // configResponse is the widget's public configuration.
@@ -28,7 +25,11 @@ type configResponse struct {
 // config serves GET /connections/{connection}/config (behind Handler, so
 // only allowed sites can read it).
 func (s *Server) config(w http.ResponseWriter, r *http.Request) {
-	p := middleware.Connection(r.Context())
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
+	p := in.policy
 	names := append(p.Cookies().Names(), p.Cookies().Patterns()...)
 	if names == nil {
 		names = []string{}
@@ -55,14 +56,27 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	p := middleware.Connection(r.Context())
-	ss, err := s.sessions.open(p.ID(), r.Header.Get("Origin"), s.allowedCookies(r, p, req.Cookies), middleware.Claims(r.Context()))
-	if err != nil {
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
+	p := in.policy
+	now := s.now()
+	ss := &Session{
+		ID:            newSessionID(),
+		Connection:    p.ID(),
+		Origin:        r.Header.Get("Origin"),
+		Created:       now,
+		Expires:       now.Add(s.lifetime),
+		Cookies:       s.allowedCookies(in, req.Cookies),
+		BrowserClaims: in.claims,
+	}
+	if err := s.sessions.Create(r.Context(), ss, s.maxSessions); err != nil {
 		s.log.Warn("chat: session refused", "connection", p.ID(), "err", err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
-	writeJSON(w, http.StatusCreated, openResponse{Session: ss.id})
+	writeJSON(w, http.StatusCreated, openResponse{Session: ss.ID})
 }
 
 // messageRequest is the body of POST …/messages.
@@ -85,15 +99,24 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("text must be 1 to %d bytes of UTF-8", MaxTextBytes), http.StatusBadRequest)
 		return
 	}
-	p := middleware.Connection(r.Context())
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
 	var cookies []Cookie
 	if req.Cookies != nil {
-		cookies = s.allowedCookies(r, p, req.Cookies)
+		cookies = s.allowedCookies(in, req.Cookies)
 		if cookies == nil {
 			cookies = []Cookie{} // sent, and nothing passed: clear them
 		}
 	}
-	if err := s.sessions.add(p.ID(), r.PathValue("session"), req.Text, cookies); err != nil {
+	now := s.now()
+	msgs := []Message{
+		{From: FromCustomer, Text: req.Text, At: now},
+		{From: FromAgent, Text: echo(req.Text), At: now},
+	}
+	if err := s.sessions.Append(r.Context(), in.policy.ID(), r.PathValue("session"), cookies, msgs, s.maxMessages); err != nil {
+		s.logStoreError("append", in.policy.ID(), err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
@@ -104,7 +127,8 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 // filtered by the connection's allowlist, then the (already rewritten)
 // Cookie header's, skipping names the body gave. Dropped cookies are only
 // counted in the log: their names and values stay out of it.
-func (s *Server) allowedCookies(r *http.Request, p *policy.Compiled, sent map[string]string) []Cookie {
+func (s *Server) allowedCookies(in requestInfo, sent map[string]string) []Cookie {
+	p := in.policy
 	kept, dropped := p.Cookies().FilterValuesReport(sent)
 	if len(dropped) > 0 {
 		s.log.Info("chat: cookies dropped by the allowlist", "connection", p.ID(), "count", len(dropped))
@@ -115,7 +139,7 @@ func (s *Server) allowedCookies(r *http.Request, p *policy.Compiled, sent map[st
 		out = append(out, Cookie{Name: c.Name, Value: c.Value})
 		seen[c.Name] = true
 	}
-	for _, c := range middleware.Cookies(r.Context()) {
+	for _, c := range in.cookies {
 		if !seen[c.Name] {
 			out = append(out, Cookie{Name: c.Name, Value: c.Value})
 			seen[c.Name] = true
@@ -128,17 +152,26 @@ func (s *Server) allowedCookies(r *http.Request, p *policy.Compiled, sent map[st
 // every message since Last-Event-ID, then each new one, until the session
 // ends or the client leaves.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	p := middleware.Connection(r.Context())
-	id := r.PathValue("session")
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
+	conn, id := in.policy.ID(), r.PathValue("session")
 	after, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
-	msgs, wake, expires, err := s.sessions.since(p.ID(), id, after)
+	// Watch first, then read: a message added in between still wakes us.
+	wake, stop := s.sessions.Watch(conn, id)
+	defer stop()
+	msgs, expires, err := s.sessions.Messages(r.Context(), conn, id, after)
 	if err != nil {
+		s.logStoreError("messages", conn, err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
-	defer s.sessions.unwatch(p.ID(), id, wake)
 
 	rc := http.NewResponseController(w)
+	// The stream outlives the server's ReadTimeout, whose expiry would
+	// cancel the request; the request itself (a GET) has been read.
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -171,13 +204,27 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 			msgs = nil
 		case <-wake:
-			msgs, err = s.sessions.newer(p.ID(), id, after)
-			if err != nil { // the session ended
+			msgs, _, err = s.sessions.Messages(r.Context(), conn, id, after)
+			switch {
+			case errors.Is(err, ErrNoSession): // the session ended
 				_, _ = w.Write([]byte("event: end\ndata: {}\n\n"))
 				_ = rc.Flush()
 				return
+			case err != nil:
+				// The store is down: close; the browser reconnects with
+				// Last-Event-ID and resumes when it is back.
+				s.logStoreError("messages", conn, err)
+				return
 			}
 		}
+	}
+}
+
+// logStoreError logs a session-store failure; a session that does not
+// exist or is full is the client's business, not an error.
+func (s *Server) logStoreError(op, connection string, err error) {
+	if statusFor(err) >= http.StatusInternalServerError {
+		s.log.Error("chat: session store", "op", op, "connection", connection, "err", err)
 	}
 }
 

@@ -166,3 +166,11 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// list returns the server's live sessions.
+func (f *fixture) list(t testing.TB) []Session {
+	t.Helper()
+	list, err := f.srv.sessions.List(context.Background())
+	require.NoError(t, err)
+	return list
+}

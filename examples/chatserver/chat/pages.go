@@ -11,7 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/msgsec/msgsec/middleware"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -84,7 +83,11 @@ var widgetTemplate = template.Must(template.New("widget").Parse(`<!doctype html>
 // allowed domains; this adds a second policy that locks the page's own
 // resources to this server.
 func (s *Server) widgetPage(w http.ResponseWriter, r *http.Request) {
-	p := middleware.Connection(r.Context())
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
+	p := in.policy
 	h := w.Header()
 	h.Add("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'")
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -126,7 +129,7 @@ var agentTemplate = template.Must(template.New("agent").Funcs(template.FuncMap{
 
 // agentSession is a session as the agent view renders it.
 type agentSession struct {
-	snapshot
+	Session
 	Browser, Server claimsView
 }
 
@@ -143,13 +146,18 @@ type row struct{ Name, Value string }
 // HTML-escaped by html/template. In a real deployment this page sits
 // behind the chat vendor's staff login; the demo binds to loopback.
 func (s *Server) agent(w http.ResponseWriter, r *http.Request) {
-	list := s.sessions.list()
+	list, err := s.sessions.List(r.Context())
+	if err != nil {
+		s.logStoreError("list", "", err)
+		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
+		return
+	}
 	view := make([]agentSession, 0, len(list))
 	for _, ss := range list {
 		view = append(view, agentSession{
-			snapshot: ss,
-			Browser:  viewClaims("browser", ss.BrowserClaims),
-			Server:   s.serverClaims(r.Context(), ss.Connection, ss.ID),
+			Session: ss,
+			Browser: viewClaims("browser", ss.BrowserClaims),
+			Server:  s.serverClaims(r.Context(), ss.Connection, ss.ID),
 		})
 	}
 	h := w.Header()

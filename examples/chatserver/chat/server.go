@@ -63,6 +63,18 @@ type Config struct {
 	// DefaultMaxMessages.
 	MaxMessages int
 
+	// Sessions keeps the chats. Default: this process's memory (one
+	// instance). Several instances behind a load balancer share a
+	// RedisSessions.
+	Sessions SessionStore
+
+	// DangerouslyNoMiddleware mounts every route WITHOUT msgsec: no CORS,
+	// no Origin check, no cookie filtering of the Cookie header, no token
+	// verification; only the connection is resolved. It exists so the
+	// load test can measure the middleware's cost against the same
+	// handlers. Never serve real traffic with it.
+	DangerouslyNoMiddleware bool
+
 	// Logger hears denials and failures; never secrets. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -73,11 +85,16 @@ type Config struct {
 // Server is the example chat server: an http.Handler serving the widget,
 // the chat API, the server-to-server secret-data route and the agent view.
 type Server struct {
-	mux      *http.ServeMux
-	policies *policy.Registry
-	store    delivery.Store
-	sessions *sessions
-	log      *slog.Logger
+	mux         *http.ServeMux
+	policies    *policy.Registry
+	store       delivery.Store
+	sessions    SessionStore
+	lifetime    time.Duration
+	maxSessions int
+	maxMessages int
+	now         func() time.Time
+	bare        bool // DangerouslyNoMiddleware
+	log         *slog.Logger
 }
 
 // New validates cfg and builds the server's routes.
@@ -86,43 +103,48 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		mux:      http.NewServeMux(),
-		policies: cfg.Policies,
-		store:    cfg.Store,
-		log:      cfg.Logger,
-	}
-	s.sessions = &sessions{
-		byKey:       map[string]*session{},
+		mux:         http.NewServeMux(),
+		policies:    cfg.Policies,
+		store:       cfg.Store,
+		sessions:    cfg.Sessions,
 		lifetime:    cfg.SessionLifetime,
 		maxSessions: cfg.MaxSessions,
 		maxMessages: cfg.MaxMessages,
 		now:         cfg.Now,
-		ended:       s.sessionEnded,
+		bare:        cfg.DangerouslyNoMiddleware,
+		log:         cfg.Logger,
 	}
-	m, err := middleware.ForRegistry(cfg.Policies,
-		// The widget iframe is served by this server: its POSTs carry our
-		// own Origin, and its EventSource (a same-origin GET) carries none,
-		// only "Sec-Fetch-Site: same-origin", which pages cannot forge.
-		middleware.WithSelfOrigins(cfg.SelfOrigin),
-		middleware.AllowSameOriginFetches(),
-		middleware.WithLogger(cfg.Logger),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	if s.sessions == nil {
+		s.sessions = newMemorySessions(cfg.Now, s.sessionEnded)
+	}
+	g := s.bareGuard()
+	if !s.bare {
+		m, err := middleware.ForRegistry(cfg.Policies,
+			// The widget iframe is served by this server: its POSTs carry our
+			// own Origin, and its EventSource (a same-origin GET) carries none,
+			// only "Sec-Fetch-Site: same-origin", which pages cannot forge.
+			middleware.WithSelfOrigins(cfg.SelfOrigin),
+			middleware.AllowSameOriginFetches(),
+			middleware.WithLogger(cfg.Logger),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		g = middlewareGuard(m)
+	} else {
+		cfg.Logger.Warn("chat: DangerouslyNoMiddleware: msgsec is OFF, no origin, cookie or token checks (benchmark baseline only)")
 	}
 	secretData, err := delivery.NewHandler(delivery.HandlerConfig{
-		Verifier: s.verifier,
-		Store:    cfg.Store,
-		TTL:      cfg.SessionLifetime,
-		SessionLifetime: func(_ context.Context, connection, session string) (time.Duration, bool) {
-			return s.sessions.remaining(connection, session)
-		},
-		Logger: cfg.Logger,
+		Verifier:        s.verifier,
+		Store:           cfg.Store,
+		TTL:             cfg.SessionLifetime,
+		SessionLifetime: s.remaining,
+		Logger:          cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	s.routes(m, secretData)
+	s.routes(g, secretData)
 	return s, nil
 }
 
@@ -187,21 +209,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 //   - nothing: the loader script (public code, fetched by <script>, which
 //     sends no Origin), static assets, /healthz, and /agent (the
 //     representative's console: put it behind your staff login).
-func (s *Server) routes(m *middleware.Middleware, secretData http.Handler) {
+func (s *Server) routes(g guard, secretData http.Handler) {
 	api := func(method, path string, h http.HandlerFunc) {
-		s.mux.Handle(method+" "+path, m.Handler(h))
+		s.mux.Handle(method+" "+path, g.api(h))
 		// Preflights are answered (or refused) by the middleware; any
 		// other OPTIONS request gets 405 from methodNotAllowed.
-		s.mux.Handle("OPTIONS "+path, m.Handler(http.HandlerFunc(methodNotAllowed)))
+		s.mux.Handle("OPTIONS "+path, g.api(http.HandlerFunc(methodNotAllowed)))
 	}
 	const conn = "/connections/{connection}"
 	s.mux.HandleFunc("GET "+conn+"/widget.js", s.loader)
-	s.mux.Handle("GET "+conn+"/widget", m.WidgetPage(http.HandlerFunc(s.widgetPage)))
+	s.mux.Handle("GET "+conn+"/widget", g.page(http.HandlerFunc(s.widgetPage)))
 	api("GET", conn+"/config", s.config)
 	api("POST", conn+"/sessions", s.openSession)
 	api("POST", conn+"/sessions/{session}/messages", s.postMessage)
 	api("GET", conn+"/sessions/{session}/events", s.events)
-	s.mux.Handle(delivery.Pattern, m.ServerToServer(secretData))
+	s.mux.Handle(delivery.Pattern, g.server(secretData))
 	s.mux.HandleFunc("GET /static/{file}", serveAsset)
 	s.mux.HandleFunc("GET /agent", s.agent)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -217,6 +239,20 @@ func (s *Server) verifier(connection string) (*secretdata.Verifier, bool) {
 		return nil, false
 	}
 	return p.Verifier(), true
+}
+
+// remaining reports how long a live session has left (the delivery
+// Handler's SessionLifetime). A store that cannot answer counts as no
+// session: nothing is stored (404).
+func (s *Server) remaining(ctx context.Context, connection, id string) (time.Duration, bool) {
+	ss, err := s.sessions.Get(ctx, connection, id)
+	if err != nil {
+		if !errors.Is(err, ErrNoSession) {
+			s.log.Error("chat: reading a session", "connection", connection, "err", err)
+		}
+		return 0, false
+	}
+	return ss.Expires.Sub(s.now()), true
 }
 
 // sessionEnded forgets an expired session's server-to-server secret data.

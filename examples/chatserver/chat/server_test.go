@@ -121,7 +121,7 @@ func TestCookiesFiltered(t *testing.T) {
 				h["Cookie"] = tt.cookie
 			}
 			sid := f.open(t, tt.body, h)
-			list := f.srv.sessions.list()
+			list := f.list(t)
 			require.Len(t, list, 1)
 			assert.Equal(t, sid, list[0].ID)
 			assert.Equal(t, tt.want, list[0].Cookies)
@@ -147,7 +147,7 @@ func TestMessageCookiesReplace(t *testing.T) {
 		body:   `{"text":"hi","cookies":{"page_viewed":"2","session_id":"` + privateValue + `"}}`,
 		header: map[string]string{"Origin": bankOrigin, "Content-Type": jsonCT}})
 	require.Equal(t, 204, w.Code)
-	assert.Equal(t, []Cookie{{"page_viewed", "2"}}, f.srv.sessions.list()[0].Cookies)
+	assert.Equal(t, []Cookie{{"page_viewed", "2"}}, f.list(t)[0].Cookies)
 	assert.NotContains(t, f.agentPage(t), privateValue)
 }
 
@@ -176,12 +176,12 @@ func TestBrowserToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := f.srv.sessions.len()
+			before := f.srv.sessions.(*memorySessions).len()
 			w := f.do(t, req{method: "POST", path: "/connections/retail-bank/sessions", body: `{}`,
 				header: map[string]string{"Origin": bankOrigin, "Content-Type": jsonCT, "Authorization": "Bearer " + tt.token}})
 			require.Equal(t, tt.wantStatus, w.Code, w.Body.String())
 			if tt.wantStatus == 401 {
-				assert.Equal(t, before, f.srv.sessions.len(), "no session opened")
+				assert.Equal(t, before, f.srv.sessions.(*memorySessions).len(), "no session opened")
 				assert.NotContains(t, w.Body.String(), "C-1001")
 				assert.Contains(t, w.Body.String(), "invalid token")
 			}
@@ -263,7 +263,7 @@ func TestServerToServerDelivery(t *testing.T) {
 	assert.NotContains(t, page, `data-mode="browser"`, "no browser token was sent")
 
 	f.clock.add(11 * time.Minute)
-	f.srv.sessions.list() // purges
+	f.list(t) // purges
 	_, err = f.store.Get(ctx, conn, sid)
 	assert.ErrorIs(t, err, delivery.ErrNotFound, "secret data deleted with the session")
 	assert.NotContains(t, f.agentPage(t), sid)

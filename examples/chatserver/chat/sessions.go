@@ -2,6 +2,7 @@ package chat
 
 import (
 	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -34,44 +35,61 @@ type Cookie struct {
 	Value string
 }
 
-// errSessionsFull: the server holds MaxSessions live sessions.
-var errSessionsFull = errors.New("chat: too many sessions")
-
-// errTooManyMessages: the session holds MaxMessages messages.
-var errTooManyMessages = errors.New("chat: too many messages in this session")
-
-// session is one chat. Its fields are guarded by sessions.mu.
-type session struct {
-	id, connection string
-	origin         string // the Origin that opened it (the bank page)
-	created        time.Time
-	expires        time.Time
-	cookies        []Cookie
-	// browserClaims is the secret data verified from the browser
-	// pass-through token the widget sent when it opened the session.
-	// Server-to-server data lives in the delivery Store instead.
-	browserClaims *secretdata.Claims
-	messages      []Message
-	// waiters are woken (never blocked on) when a message is added or
-	// the session ends.
-	waiters map[chan struct{}]struct{}
+// Session is one chat as a SessionStore keeps it. Stores return copies:
+// changing one changes nothing stored.
+type Session struct {
+	ID, Connection string
+	Origin         string // the Origin that opened it (the bank page)
+	Created        time.Time
+	Expires        time.Time
+	Cookies        []Cookie
+	// BrowserClaims is the secret data verified from the browser
+	// pass-through token the widget sent when it opened the session (nil
+	// without one). Server-to-server data lives in the delivery Store.
+	BrowserClaims *secretdata.Claims
+	Messages      []Message
 }
 
-// sessions holds the chats in memory, bounded in number and size.
-type sessions struct {
-	mu          sync.Mutex
-	byKey       map[string]*session
-	lifetime    time.Duration
-	maxSessions int
-	maxMessages int
-	now         func() time.Time
-	lastPurge   time.Time
-	// ended is called (outside the lock) for each session that expired,
-	// so its secret data is deleted with it.
-	ended func(connection, id string)
+// SessionStore keeps the chat sessions. The Server gives every session
+// its ID, lifetime and limits; a store keeps them, bounded, until Expires,
+// and must be safe for concurrent use. Errors wrap ErrNoSession,
+// ErrSessionsFull, ErrTooManyMessages or ErrSessionStoreUnavailable (the
+// Server answers 404, 429, 429 and 503). Two implementations: the default,
+// in this process's memory (one instance), and RedisSessions (several
+// instances behind a load balancer).
+type SessionStore interface {
+	// Create stores s (Messages ignored) unless max live sessions are
+	// already held.
+	Create(ctx context.Context, s *Session, max int) error
+	// Get returns a live session without its messages.
+	Get(ctx context.Context, connection, id string) (*Session, error)
+	// Append adds msgs, numbering them after the last one, and replaces
+	// the session's cookies when cookies is not nil. It refuses, adding
+	// nothing, if the session would then hold more than max messages.
+	Append(ctx context.Context, connection, id string, cookies []Cookie, msgs []Message, max int) error
+	// Messages returns the messages after the one numbered after (all of
+	// them when after is out of range) and when the session ends.
+	Messages(ctx context.Context, connection, id string, after int) ([]Message, time.Time, error)
+	// List returns the live sessions with their messages, newest first.
+	List(ctx context.Context) ([]Session, error)
+	// Watch returns a channel signalled (never blocked on) when the
+	// session may have changed, and a function that stops it. Call Watch
+	// before reading, so no change between the two is missed.
+	Watch(connection, id string) (<-chan struct{}, func())
 }
 
-func key(connection, id string) string { return connection + "\x00" + id }
+// Sentinel errors of a SessionStore, for errors.Is.
+var (
+	// ErrNoSession: no live session has this (connection, ID).
+	ErrNoSession = errors.New("chat: no such session")
+	// ErrSessionsFull: the store holds MaxSessions live sessions.
+	ErrSessionsFull = errors.New("chat: too many sessions")
+	// ErrTooManyMessages: the session holds MaxMessages messages.
+	ErrTooManyMessages = errors.New("chat: too many messages in this session")
+	// ErrSessionStoreUnavailable: the store did not answer (Redis down or
+	// slow). Nothing was changed; the request fails closed with 503.
+	ErrSessionStoreUnavailable = errors.New("chat: session store unavailable")
+)
 
 // newSessionID returns 128 random bits in base64url: unguessable, and
 // made only of characters delivery.ValidID accepts.
@@ -81,107 +99,149 @@ func newSessionID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// open starts a session.
-func (s *sessions) open(connection, origin string, cookies []Cookie, claims *secretdata.Claims) (*session, error) {
-	expired := s.purge()
+// echo is the demo's agent: it repeats what the customer wrote.
+func echo(text string) string { return "Echo: " + text }
+
+// statusFor maps a session error to an HTTP status. Anything unknown is
+// a 500: never a success.
+func statusFor(err error) int {
+	switch {
+	case errors.Is(err, ErrNoSession):
+		return http.StatusNotFound
+	case errors.Is(err, ErrTooManyMessages), errors.Is(err, ErrSessionsFull):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrSessionStoreUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// memorySessions is the default SessionStore: this process's memory.
+type memorySessions struct {
+	mu        sync.Mutex
+	byKey     map[string]*memorySession
+	now       func() time.Time
+	lastPurge time.Time
+	// ended is called (outside the lock) for each session that expired,
+	// so its secret data is deleted with it.
+	ended func(connection, id string)
+}
+
+// memorySession is a stored session; its fields are guarded by
+// memorySessions.mu.
+type memorySession struct {
+	Session
+	// waiters are woken (never blocked on) when a message is added or
+	// the session ends.
+	waiters map[chan struct{}]struct{}
+}
+
+var _ SessionStore = (*memorySessions)(nil)
+
+func newMemorySessions(now func() time.Time, ended func(connection, id string)) *memorySessions {
+	return &memorySessions{byKey: map[string]*memorySession{}, now: now, ended: ended}
+}
+
+func key(connection, id string) string { return connection + "\x00" + id }
+
+// Create implements SessionStore.
+func (s *memorySessions) Create(_ context.Context, ss *Session, max int) error {
+	expired := s.purge(max)
 	defer s.notifyEnded(expired)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.byKey) >= s.maxSessions {
-		return nil, errSessionsFull
+	if len(s.byKey) >= max {
+		return ErrSessionsFull
 	}
-	now := s.now()
-	ss := &session{
-		id:            newSessionID(),
-		connection:    connection,
-		origin:        origin,
-		created:       now,
-		expires:       now.Add(s.lifetime),
-		cookies:       cookies,
-		browserClaims: claims,
-		waiters:       map[chan struct{}]struct{}{},
+	k := key(ss.Connection, ss.ID)
+	if _, taken := s.byKey[k]; taken {
+		return ErrSessionsFull // 128 random bits never collide; refuse anyway
 	}
-	s.byKey[key(connection, ss.id)] = ss
-	return ss, nil
+	stored := &memorySession{Session: *ss, waiters: map[chan struct{}]struct{}{}}
+	stored.Cookies = slices.Clone(ss.Cookies)
+	stored.Messages = nil
+	s.byKey[k] = stored
+	return nil
 }
 
-// get returns a live session, under the lock held by the caller.
-func (s *sessions) getLocked(connection, id string) (*session, bool) {
+// getLocked returns a live session, under the lock held by the caller.
+func (s *memorySessions) getLocked(connection, id string) (*memorySession, bool) {
 	ss, ok := s.byKey[key(connection, id)]
-	if !ok || !s.now().Before(ss.expires) {
+	if !ok || !s.now().Before(ss.Expires) {
 		return nil, false
 	}
 	return ss, true
 }
 
-// remaining reports how long a live session has left (for the delivery
-// Handler's SessionLifetime).
-func (s *sessions) remaining(connection, id string) (time.Duration, bool) {
+// Get implements SessionStore.
+func (s *memorySessions) Get(_ context.Context, connection, id string) (*Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.getLocked(connection, id)
 	if !ok {
-		return 0, false
+		return nil, ErrNoSession
 	}
-	return ss.expires.Sub(s.now()), true
+	out := ss.Session
+	out.Cookies = slices.Clone(ss.Cookies)
+	out.Messages = nil
+	return &out, nil
 }
 
-// add appends a customer message (replacing the session's cookies when
-// the message carries some) and the echo agent's answer.
-func (s *sessions) add(connection, id, text string, cookies []Cookie) error {
+// Append implements SessionStore.
+func (s *memorySessions) Append(_ context.Context, connection, id string, cookies []Cookie, msgs []Message, max int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.getLocked(connection, id)
 	if !ok {
-		return errNoSession
+		return ErrNoSession
 	}
-	if len(ss.messages)+2 > s.maxMessages {
-		return errTooManyMessages
+	if len(ss.Messages)+len(msgs) > max {
+		return ErrTooManyMessages
 	}
 	if cookies != nil {
-		ss.cookies = cookies
+		ss.Cookies = slices.Clone(cookies)
 	}
-	now := s.now()
-	ss.messages = append(ss.messages,
-		Message{ID: len(ss.messages) + 1, From: FromCustomer, Text: text, At: now},
-		Message{ID: len(ss.messages) + 2, From: FromAgent, Text: echo(text), At: now},
-	)
+	for _, m := range msgs {
+		m.ID = len(ss.Messages) + 1
+		ss.Messages = append(ss.Messages, m)
+	}
 	ss.wake()
 	return nil
 }
 
-// echo is the demo's agent: it repeats what the customer wrote.
-func echo(text string) string { return "Echo: " + text }
-
-var errNoSession = errors.New("chat: no such session")
-
-// since returns the messages after id, a channel woken on the next change,
-// and when the session ends. The caller must call unwatch(ch).
-func (s *sessions) since(connection, id string, after int) (msgs []Message, ch chan struct{}, expires time.Time, err error) {
+// Messages implements SessionStore.
+func (s *memorySessions) Messages(_ context.Context, connection, id string, after int) ([]Message, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.getLocked(connection, id)
 	if !ok {
-		return nil, nil, time.Time{}, errNoSession
+		return nil, time.Time{}, ErrNoSession
 	}
-	if after < 0 || after > len(ss.messages) {
+	if after < 0 || after > len(ss.Messages) {
 		after = 0 // an unknown Last-Event-ID: send everything again
 	}
-	ch = make(chan struct{}, 1)
-	ss.waiters[ch] = struct{}{}
-	return slices.Clone(ss.messages[after:]), ch, ss.expires, nil
+	return slices.Clone(ss.Messages[after:]), ss.Expires, nil
 }
 
-// unwatch stops waking ch.
-func (s *sessions) unwatch(connection, id string, ch chan struct{}) {
+// Watch implements SessionStore. A session that does not exist is never
+// signalled: the caller's next read finds ErrNoSession.
+func (s *memorySessions) Watch(connection, id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ss, ok := s.byKey[key(connection, id)]; ok {
-		delete(ss.waiters, ch)
+		ss.waiters[ch] = struct{}{}
+	}
+	return ch, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if ss, ok := s.byKey[key(connection, id)]; ok {
+			delete(ss.waiters, ch)
+		}
 	}
 }
 
-func (ss *session) wake() {
+func (ss *memorySession) wake() {
 	for ch := range ss.waiters {
 		select {
 		case ch <- struct{}{}:
@@ -190,58 +250,51 @@ func (ss *session) wake() {
 	}
 }
 
-// snapshot is a session as the agent view shows it: copies only.
-type snapshot struct {
-	ID, Connection, Origin string
-	Created, Expires       time.Time
-	Cookies                []Cookie
-	BrowserClaims          *secretdata.Claims
-	Messages               []Message
-}
-
-// list returns the live sessions, newest first.
-func (s *sessions) list() []snapshot {
-	expired := s.purge()
+// List implements SessionStore.
+func (s *memorySessions) List(context.Context) ([]Session, error) {
+	expired := s.purge(0)
 	defer s.notifyEnded(expired)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]snapshot, 0, len(s.byKey))
+	out := make([]Session, 0, len(s.byKey))
 	now := s.now()
 	for _, ss := range s.byKey {
-		if !now.Before(ss.expires) {
+		if !now.Before(ss.Expires) {
 			continue
 		}
-		out = append(out, snapshot{
-			ID: ss.id, Connection: ss.connection, Origin: ss.origin,
-			Created: ss.created, Expires: ss.expires,
-			Cookies:       slices.Clone(ss.cookies),
-			BrowserClaims: ss.browserClaims,
-			Messages:      slices.Clone(ss.messages),
-		})
+		c := ss.Session
+		c.Cookies = slices.Clone(ss.Cookies)
+		c.Messages = slices.Clone(ss.Messages)
+		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b snapshot) int {
+	sortSessions(out)
+	return out, nil
+}
+
+// sortSessions orders newest first, then by ID.
+func sortSessions(list []Session) {
+	slices.SortFunc(list, func(a, b Session) int {
 		if c := b.Created.Compare(a.Created); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	return out
 }
 
 // purge removes expired sessions and returns them (the caller reports
 // them after releasing the lock). It scans at most once a second, or when
-// the server is full, so opening sessions stays cheap.
-func (s *sessions) purge() []*session {
+// max sessions are held, so opening sessions stays cheap.
+func (s *memorySessions) purge(max int) []*memorySession {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if len(s.byKey) < s.maxSessions && now.Sub(s.lastPurge) < time.Second && now.Sub(s.lastPurge) >= 0 {
+	if (max == 0 || len(s.byKey) < max) && now.Sub(s.lastPurge) < time.Second && now.Sub(s.lastPurge) >= 0 {
 		return nil
 	}
 	s.lastPurge = now
-	var expired []*session
+	var expired []*memorySession
 	for k, ss := range s.byKey {
-		if !now.Before(ss.expires) {
+		if !now.Before(ss.Expires) {
 			delete(s.byKey, k)
 			ss.wake() // event streams notice the end
 			expired = append(expired, ss)
@@ -250,41 +303,15 @@ func (s *sessions) purge() []*session {
 	return expired
 }
 
-func (s *sessions) notifyEnded(expired []*session) {
+func (s *memorySessions) notifyEnded(expired []*memorySession) {
 	for _, ss := range expired {
-		s.ended(ss.connection, ss.id)
+		s.ended(ss.Connection, ss.ID)
 	}
 }
 
 // len returns the number of sessions held (live or not yet purged).
-func (s *sessions) len() int {
+func (s *memorySessions) len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.byKey)
-}
-
-// statusFor maps a session error to an HTTP status.
-func statusFor(err error) int {
-	switch {
-	case errors.Is(err, errNoSession):
-		return http.StatusNotFound
-	case errors.Is(err, errTooManyMessages), errors.Is(err, errSessionsFull):
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
-// newer returns the messages after id, or errNoSession once the session
-// has ended.
-func (s *sessions) newer(connection, id string, after int) ([]Message, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss, ok := s.getLocked(connection, id)
-	if !ok {
-		return nil, errNoSession
-	}
-	if after < 0 || after > len(ss.messages) {
-		after = 0
-	}
-	return slices.Clone(ss.messages[after:]), nil
 }
