@@ -30,7 +30,8 @@ func WithConnectionFunc(f func(*http.Request) string) Option {
 	}
 }
 
-// WithLogger sets the slog logger for denials (default slog.Default()).
+// WithLogger sets the slog logger for denials (default slog.Default(); nil
+// discards).
 func WithLogger(l *slog.Logger) Option {
 	return func(m *Middleware) error { m.logger = l; return nil }
 }
