@@ -56,7 +56,7 @@ func ExampleForPolicy() {
 		fmt.Fprintln(w, "hello from", middleware.Connection(r.Context()).ID())
 	}))
 	fmt.Print(post(h, "https://account.uplusbank.com", "", "").Body) // same site: allowed
-	fmt.Println(post(h, "https://evil.example", "", "").Code)       // refused before the handler
+	fmt.Println(post(h, "https://evil.example", "", "").Code)        // refused before the handler
 	// Output:
 	// hello from retail-bank
 	// 403
