@@ -103,3 +103,10 @@ func ExampleParsePattern() {
 	// https://xn--bcher-kva.example exact true
 	// origin: pattern "https://*uplusbank.com": a wildcard is only allowed as the whole first label ("https://*.example.com") or as the port (":*")
 }
+
+// The same allowlist, as the frame-ancestors source list of a widget page.
+func ExampleMatcher_CSPSources() {
+	m, _ := origin.NewMatcher([]string{"https://www.uplusbank.com"}, origin.SameSite())
+	fmt.Println(m.CSPSources())
+	// Output: [https://www.uplusbank.com https://uplusbank.com:* https://*.uplusbank.com:*]
+}

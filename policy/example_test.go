@@ -95,3 +95,38 @@ func ExampleNewRegistry() {
 	fmt.Println(ok, p.ID(), reg.Snapshot().Version())
 	// Output: true retail-bank 1
 }
+
+// A reload swaps every connection at once, or keeps what is in force.
+func ExampleRegistry_Reload() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "msgsec")
+	defer os.RemoveAll(dir)
+	path := dir + "/policies.yaml"
+	write := func(domain string) {
+		_ = os.WriteFile(path, []byte("connections:\n  - {id: retail-bank, allowed_domains: ['"+domain+"'], token: {secret_data: optional}}\n"), 0o600)
+	}
+	write("https://www.uplusbank.com")
+	reg, _ := policy.NewRegistry(ctx, path, policy.RegistryOptions{})
+
+	write("https://www.uplus.com")
+	fmt.Println(reg.Reload(ctx), reg.Snapshot().Version())
+	write("https://*.com") // invalid: the reload fails, version 2 stays
+	fmt.Println(reg.Reload(ctx) != nil, reg.Snapshot().Version())
+	p, _ := reg.Get("retail-bank")
+	fmt.Println(p.Origins().Patterns())
+	// Output:
+	// <nil> 2
+	// true 2
+	// [https://www.uplus.com]
+}
+
+func ExampleNewRegistryFromBytes() {
+	doc := []byte("connections:\n  - {id: demo, allowed_domains: ['http://localhost:*'], token: {secret_data: optional}}\n")
+	reg, err := policy.NewRegistryFromBytes(context.Background(), doc, policy.FormatYAML, policy.RegistryOptions{})
+	if err != nil {
+		panic(err)
+	}
+	p, _ := reg.Get("demo")
+	fmt.Println(p.Origins().Allows("http://localhost:5173"))
+	// Output: true
+}
