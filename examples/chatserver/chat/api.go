@@ -52,12 +52,12 @@ type openResponse struct {
 // (if any) and filtered the Cookie header; this handler filters the
 // cookies in the body with the same allowlist and keeps only what passed.
 func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
-	var req openRequest
-	if !s.decode(w, r, &req) {
-		return
-	}
 	in, ok := s.info(w, r)
 	if !ok {
+		return
+	}
+	var req openRequest
+	if !s.decode(w, r, &req) {
 		return
 	}
 	p := in.policy
@@ -91,16 +91,16 @@ type messageRequest struct {
 // (same origin) or the bank page (an allowed origin) sends a customer
 // message; the echo agent answers.
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
 	var req messageRequest
 	if !s.decode(w, r, &req) {
 		return
 	}
 	if req.Text == "" || len(req.Text) > MaxTextBytes || !utf8.ValidString(req.Text) {
 		http.Error(w, fmt.Sprintf("text must be 1 to %d bytes of UTF-8", MaxTextBytes), http.StatusBadRequest)
-		return
-	}
-	in, ok := s.info(w, r)
-	if !ok {
 		return
 	}
 	var cookies []Cookie

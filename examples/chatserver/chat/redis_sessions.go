@@ -123,8 +123,9 @@ func NewRedisSessions(c redis.UniversalClient, key []byte, cfg RedisSessionsConf
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if len(key) != delivery.KeySize {
-		return nil, fmt.Errorf("%w: key must be %d bytes", ErrConfig, delivery.KeySize)
+	// The store key's own checks (length, not all zeros) come first.
+	if _, err := delivery.NewSealer(key); err != nil {
+		return nil, fmt.Errorf("%w: key: %w", ErrConfig, err)
 	}
 	derived, err := hkdf.Key(sha256.New, key, nil, sessionSealInfo, delivery.KeySize)
 	if err != nil {

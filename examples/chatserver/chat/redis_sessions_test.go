@@ -1,0 +1,174 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRedisSessionsKeepSecretsSealed: Redis holds neither the browser
+// claims' secret data nor any ID in a key, and claims moved to another
+// session do not open there.
+func TestRedisSessionsKeepSecretsSealed(t *testing.T) {
+	ctx := context.Background()
+	c, prefix := sharedRedis(t)
+	st := newRedisSessions(t, c, prefix, make32(9))
+	a, b := testSession(conn, time.Minute), testSession(conn, time.Minute)
+	b.BrowserClaims.SecretData["customer_id"] = "C-other"
+	require.NoError(t, st.Create(ctx, a, 10))
+	require.NoError(t, st.Create(ctx, b, 10))
+
+	ks := redisKeys(t, c, prefix)
+	require.NotEmpty(t, ks)
+	for _, k := range ks {
+		for _, needle := range []string{a.ID, b.ID, conn} {
+			assert.NotContains(t, k, needle, "a key holds an ID")
+		}
+		if typ, _ := c.Type(ctx, k).Result(); typ == "hash" {
+			h, err := c.HGetAll(ctx, k).Result()
+			require.NoError(t, err)
+			for f, v := range h {
+				assert.NotContains(t, v, "C-1001", "field %s holds secret data in clear", f)
+				assert.NotContains(t, v, "C-other", "field %s holds secret data in clear", f)
+			}
+		}
+	}
+
+	// Copy a's sealed claims over b's: b must not show them.
+	ma, mb := st.metaKey(member(conn, a.ID)), st.metaKey(member(conn, b.ID))
+	sealed, err := c.HGet(ctx, ma, "claims").Result()
+	require.NoError(t, err)
+	require.NoError(t, c.HSet(ctx, mb, "claims", sealed).Err())
+	_, err = st.Get(ctx, conn, b.ID)
+	assert.ErrorIs(t, err, errCorruptSession)
+	_, err = st.List(ctx)
+	assert.ErrorIs(t, err, errCorruptSession, "the agent view fails rather than show moved claims")
+
+	// Another key opens nothing either.
+	other := newRedisSessions(t, c, prefix, make32(10))
+	_, err = other.Get(ctx, conn, a.ID)
+	assert.ErrorIs(t, err, errCorruptSession)
+}
+
+// TestNewRedisSessionsRefusesBadConfig: configuration is checked once.
+func TestNewRedisSessionsRefusesBadConfig(t *testing.T) {
+	good := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	defer good.Close()
+	noTimeout := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer noTimeout.Close()
+	tests := []struct {
+		name   string
+		client redis.UniversalClient
+		key    []byte
+		cfg    RedisSessionsConfig
+	}{
+		{"nil client", nil, make32(1), RedisSessionsConfig{}},
+		{"client ignores deadlines", noTimeout, make32(1), RedisSessionsConfig{}},
+		{"short key", good, make([]byte, 16), RedisSessionsConfig{}},
+		{"all-zero key", good, make([]byte, 32), RedisSessionsConfig{}},
+		{"prefix with a brace", good, make32(1), RedisSessionsConfig{Prefix: "a{b}"}},
+		{"prefix with a space", good, make32(1), RedisSessionsConfig{Prefix: "a b"}},
+		{"timeout too long", good, make32(1), RedisSessionsConfig{Timeout: time.Minute}},
+		{"poll too fast", good, make32(1), RedisSessionsConfig{PollInterval: time.Millisecond}},
+		{"poll too slow", good, make32(1), RedisSessionsConfig{PollInterval: time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewRedisSessions(tt.client, tt.key, tt.cfg)
+			assert.ErrorIs(t, err, ErrConfig)
+		})
+	}
+	_, err := NewRedisSessions(good, make32(1), RedisSessionsConfig{})
+	assert.NoError(t, err, "defaults")
+}
+
+// TestTwoServersShareRedisSessions: two chat servers on one Redis, as two
+// instances behind a load balancer. A session opened on A takes messages
+// through B, B's agent view shows it with its verified browser data, and
+// an event stream on B sees what A appends.
+func TestTwoServersShareRedisSessions(t *testing.T) {
+	c, prefix := sharedRedis(t)
+	a := newFixture(t, Config{Sessions: newRedisSessions(t, c, prefix, make32(9))})
+	b := newFixture(t, Config{Sessions: newRedisSessions(t, c, prefix, make32(9))})
+	tsB := httptest.NewServer(b.srv)
+	defer tsB.Close()
+
+	sid := a.open(t, `{"cookies":{"page_viewed":"7"}}`, map[string]string{"Authorization": "Bearer " + a.token(t, "")})
+	path := "/connections/retail-bank/sessions/" + sid
+	h := map[string]string{"Origin": selfOrigin, "Content-Type": jsonCT}
+	w := b.do(t, req{method: "POST", path: path + "/messages", body: `{"text":"via B"}`, header: h})
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+
+	page := b.agentPage(t)
+	for _, want := range []string{sid, "via B", "Echo: via B", `data-mode="browser"`, "<th>customer_id</th><td>C-1001</td>", "<th>page_viewed</th><td>7</td>"} {
+		assert.Contains(t, page, want)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, _ := http.NewRequestWithContext(ctx, "GET", tsB.URL+path+"/events", nil)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	r.Header.Set("Last-Event-ID", "2")
+	resp, err := http.DefaultClient.Do(r)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	w = a.do(t, req{method: "POST", path: path + "/messages", body: `{"text":"via A"}`, header: h})
+	require.Equal(t, http.StatusNoContent, w.Code)
+	got := scanEvents(t, resp, 2)
+	assert.Equal(t, []Message{{ID: 3, From: FromCustomer, Text: "via A"}, {ID: 4, From: FromAgent, Text: "Echo: via A"}}, got)
+}
+
+// TestRedisSessionsOutage: with Redis stopped every session route fails
+// closed with 503 within the timeout; when Redis is back, they work again.
+func TestRedisSessionsOutage(t *testing.T) {
+	rs := startOwnRedis(t)
+	c := newRedisClient(t, rs.url())
+	st, err := NewRedisSessions(c, make32(9), RedisSessionsConfig{Timeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	f := newFixture(t, Config{Sessions: st})
+	sid := f.open(t, `{}`, nil)
+	path := "/connections/retail-bank/sessions/" + sid
+	h := map[string]string{"Origin": selfOrigin, "Content-Type": jsonCT}
+
+	rs.stop()
+	tests := []struct {
+		name string
+		req  req
+	}{
+		{"open", req{method: "POST", path: "/connections/retail-bank/sessions", body: `{}`, header: map[string]string{"Origin": bankOrigin, "Content-Type": jsonCT}}},
+		{"message", req{method: "POST", path: path + "/messages", body: `{"text":"hi"}`, header: h}},
+		{"events", req{method: "GET", path: path + "/events", header: map[string]string{"Sec-Fetch-Site": "same-origin"}}},
+		{"agent view", req{method: "GET", path: "/agent"}},
+	}
+	for _, tt := range tests {
+		t.Run("down: "+tt.name, func(t *testing.T) {
+			start := time.Now()
+			w := f.do(t, tt.req)
+			assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+			assert.Less(t, time.Since(start), 2*time.Second, "bounded by the timeout")
+		})
+	}
+	assert.True(t, errors.Is(st.Append(context.Background(), conn, sid, nil, msgs("x"), 10), ErrSessionStoreUnavailable))
+	assert.NotContains(t, f.logs.String(), sid, "errors name no session")
+
+	rs.start() // empty: the old session is gone (no persistence), new ones work
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w := f.do(t, tests[0].req)
+		if w.Code == http.StatusCreated {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no recovery: %d", w.Code)
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.True(t, strings.Contains(f.agentPage(t), "1 session(s)"))
+}
