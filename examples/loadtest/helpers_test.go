@@ -88,3 +88,13 @@ func do(t testing.TB, req *http.Request) (int, string) {
 	}
 	return resp.StatusCode, b.String()
 }
+
+// kill ends the server at once (SIGKILL), as a crash would.
+func (s *server) kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
