@@ -18,7 +18,7 @@
 //     error is an error. It reports p50/p99 latency and throughput, and
 //     checks that the last reload took effect.
 //  2. oversize: -oversize requests each with a 2 MiB header, a 1 MiB body
-//     and a 256 KiB token; each must be refused (431, 413, 401) quickly,
+//     and a 48 KiB token; each must be refused (431, 413, 401) quickly,
 //     and the server's resident memory is read before and after (Linux).
 //  3. baseline: the same load against the chat server started with
 //     -no-middleware (no msgsec checks), for the throughput overhead.

@@ -35,7 +35,7 @@ func buildBin(t testing.TB) string {
 
 func startTestServer(t testing.TB, bin string, secret []byte, extra ...string) *server {
 	t.Helper()
-	srv, err := startServer(context.Background(), bin, t.TempDir(), secret, extra...)
+	srv, err := startServer(context.Background(), bin, t.TempDir(), secret, nil, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}

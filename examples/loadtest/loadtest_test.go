@@ -90,6 +90,8 @@ func TestFlags(t *testing.T) {
 		{"no clients", []string{"-clients", "0"}, false},
 		{"fewer requests than clients", []string{"-clients", "8", "-requests", "4"}, false},
 		{"too many requests", []string{"-requests", "1000001"}, false},
+		{"negative server procs", []string{"-server-procs", "-1"}, false},
+		{"one server proc", []string{"-server-procs", "1"}, true},
 		{"negative reloads", []string{"-reloads", "-1"}, false},
 		{"unbounded time", []string{"-timeout", "0"}, false},
 		{"too long", []string{"-timeout", "31m"}, false},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type options struct {
 	clients, requests, reloads, oversize int
 	timeout                              time.Duration
 	baseline                             bool
+	serverProcs                          int
 	maxOverhead                          float64
 	chatserver, redis, target            string
 	jsonOut                              bool
@@ -53,6 +55,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.reloads, "reloads", 100, "policy reloads (SIGHUP) during the middleware run")
 	fs.IntVar(&o.oversize, "oversize", 100, "oversized requests of each kind (0 skips the phase)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long (at most 30m)")
+	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the chat servers started (0: inherit)")
 	fs.BoolVar(&o.baseline, "baseline", true, "also run the load against chatserver -no-middleware")
 	fs.Float64Var(&o.maxOverhead, "max-overhead", 0.20, "fail if throughput with msgsec is more than this fraction below the baseline (0: do not check)")
 	fs.StringVar(&o.chatserver, "chatserver", "", "a prebuilt examples/chatserver binary (default: go build it)")
@@ -80,6 +83,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, fmt.Errorf("-oversize must be between 0 and %d", maxOversize)
 	case o.timeout <= 0 || o.timeout > maxTimeout:
 		return o, fmt.Errorf("-timeout must be between 0 and %v", maxTimeout)
+	case o.serverProcs < 0 || o.serverProcs > 256:
+		return o, errors.New("-server-procs must be between 0 and 256")
 	case o.maxOverhead < 0 || o.maxOverhead >= 1:
 		return o, errors.New("-max-overhead must be in [0, 1)")
 	}
@@ -168,7 +173,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 }
 
 func middlewareRun(ctx context.Context, o options, bin, dir string, secret []byte, signer *secretdata.Signer, extra []string, rep *report) error {
-	srv, err := startServer(ctx, bin, dir, secret, extra...)
+	srv, err := startServer(ctx, bin, dir, secret, serverEnv(o), extra...)
 	if err != nil {
 		return err
 	}
@@ -197,7 +202,7 @@ func middlewareRun(ctx context.Context, o options, bin, dir string, secret []byt
 }
 
 func baselineRun(ctx context.Context, o options, bin, dir string, secret []byte, signer *secretdata.Signer, extra []string, rep *report) error {
-	srv, err := startServer(ctx, bin, dir, secret, append(extra, "-no-middleware")...)
+	srv, err := startServer(ctx, bin, dir, secret, serverEnv(o), append(extra, "-no-middleware")...)
 	if err != nil {
 		return err
 	}
@@ -217,6 +222,14 @@ func warmAndLoad(ctx context.Context, o options, cfg loadConfig) (*loadResult, e
 	}
 	cfg.requests = o.requests
 	return runLoad(ctx, cfg)
+}
+
+// serverEnv is the environment added for the chat servers started.
+func serverEnv(o options) []string {
+	if o.serverProcs > 0 {
+		return []string{"GOMAXPROCS=" + strconv.Itoa(o.serverProcs)}
+	}
+	return nil
 }
 
 func newSigner(secret []byte) (*secretdata.Signer, error) {

@@ -14,9 +14,12 @@ import (
 
 // Oversized inputs sent by the oversize phase.
 const (
-	bigHeaderBytes = 2 << 20   // one header line, above net/http's 1 MiB header cap
-	bigBodyBytes   = 1 << 20   // a message body, above the chat server's 16 KiB cap
-	bigTokenBytes  = 256 << 10 // a bearer token, above the verifier's 8 KiB cap
+	bigHeaderBytes = 2 << 20 // one header line, above any header cap
+	bigBodyBytes   = 1 << 20 // a message body, above the chat server's 16 KiB cap
+	// bigTokenBytes is a bearer token above the verifier's 8 KiB cap but
+	// below the chat server's 64 KiB header cap, so it reaches the
+	// middleware (a bigger one is refused earlier, with 431).
+	bigTokenBytes = 48 << 10
 )
 
 // oversizeResult is one kind of oversized request, sent n times.

@@ -68,9 +68,10 @@ func buildChatServer(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// startServer runs bin on a free loopback port with the load-test policy
-// and waits until /healthz answers.
-func startServer(ctx context.Context, bin, dir string, secret []byte, extra ...string) (*server, error) {
+// startServer runs bin on a free loopback port with the load-test policy,
+// env added to this process's environment, and waits until /healthz
+// answers.
+func startServer(ctx context.Context, bin, dir string, secret []byte, env []string, extra ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -81,7 +82,7 @@ func startServer(ctx context.Context, bin, dir string, secret []byte, extra ...s
 	}
 	args := append([]string{"-addr", "127.0.0.1:" + strconv.Itoa(port), "-config", s.policyPath}, extra...)
 	s.cmd = exec.Command(bin, args...)
-	s.cmd.Env = append(os.Environ(), secretEnv+"="+base64.RawURLEncoding.EncodeToString(secret))
+	s.cmd.Env = append(append(os.Environ(), env...), secretEnv+"="+base64.RawURLEncoding.EncodeToString(secret))
 	s.cmd.Stderr = &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
