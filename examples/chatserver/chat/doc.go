@@ -4,9 +4,17 @@
 //
 // It is built in-process by the chatserver command, the one-command demo,
 // and the tests (including the load test), so all of them run the same
-// code. It keeps sessions in memory: one instance, or several that share
-// the policy's replay cache and the secret-data Store (Redis) but not the
-// chats themselves.
+// code. Chats live in a SessionStore: by default this process's memory
+// (one instance); with RedisSessions, plus the policy's Redis replay cache
+// and the Redis secret-data Store (package secretdata/redisstore), several
+// instances behind a load balancer share everything: a session opened on
+// one takes messages through any other, every agent view lists it, a
+// token used on one is refused by all, and a restart loses nothing. A
+// Redis that does not answer fails closed (503) until it is back.
+//
+// Config.DangerouslyNoMiddleware mounts the same handlers with msgsec
+// removed, only for the load test's baseline (chatserver -no-middleware,
+// loopback only). Never serve users with it.
 //
 // # Routes
 //

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/msgsec/msgsec/examples/chatserver/chat"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
@@ -70,4 +72,25 @@ func ExampleDefaultPolicy() {
 	c := f.Connections[0]
 	fmt.Println(c.ID, c.AllowedDomains, c.AllowedCookies)
 	// Output: retail-bank [http://www.uplusbank.localhost:*] [page_viewed cart_contents]
+}
+
+// Several instances behind a load balancer share their chats in Redis:
+// each one builds its stores on the same Redis and the same 32-byte store
+// key (the Redis replay cache and secret-data Store come from package
+// secretdata/redisstore; see examples/chatserver's -redis).
+func ExampleNewRedisSessions() {
+	client := redis.NewClient(&redis.Options{
+		Addr:                  "127.0.0.1:6379",
+		ContextTimeoutEnabled: true, // so the store's Timeout bounds every call
+	})
+	defer client.Close()
+	storeKey := make([]byte, delivery.KeySize) // in production: MSGSEC_STORE_KEY, the same on every instance
+	_, _ = rand.Read(storeKey)
+	sessions, err := chat.NewRedisSessions(client, storeKey, chat.RedisSessionsConfig{})
+	if err != nil {
+		panic(err)
+	}
+	var _ chat.SessionStore = sessions // chat.Config{Sessions: sessions, …}
+	fmt.Println("ready")
+	// Output: ready
 }
