@@ -1,0 +1,406 @@
+package cookies_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/msgsec/msgsec/cookies"
+)
+
+// Adversarial Cookie headers and allowlists, written from the attacker's
+// side and independent of the package's own tests. Every case asserts the
+// secure outcome: what is forwarded, and that the rewritten header parses
+// (with net/http) to exactly that and nothing else.
+
+// advAllowlist admits two exact names and one prefix.
+func advAllowlist(t *testing.T, opts ...cookies.Option) *cookies.Allowlist {
+	t.Helper()
+	a, err := cookies.NewAllowlist([]string{"page_viewed", "dummy", "cart_*"}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// advPairs renders cookies as "name=value" for comparison.
+func advPairs(cs []*http.Cookie) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Name+"="+c.Value)
+	}
+	return out
+}
+
+func advEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// advCheckRewrite runs RewriteRequest on a copy of lines and checks that
+// net/http reads back exactly the kept cookies (net/http strips the quotes
+// around a quoted value and reports Quoted), on one line, with no other
+// spelling of the header left behind.
+func advCheckRewrite(t *testing.T, a *cookies.Allowlist, lines []string, extra http.Header, want []string) {
+	t.Helper()
+	h := http.Header{}
+	if lines != nil {
+		h["Cookie"] = append([]string(nil), lines...)
+	}
+	for k, v := range extra {
+		h[k] = v
+	}
+	r := &http.Request{Header: h}
+	kept := a.RewriteRequest(r)
+	if got := advPairs(kept); !advEqual(got, want) {
+		t.Fatalf("RewriteRequest kept %q, want %q", got, want)
+	}
+	var reparsed []string
+	for _, c := range r.Cookies() {
+		v := c.Value
+		if c.Quoted {
+			v = `"` + v + `"`
+		}
+		reparsed = append(reparsed, c.Name+"="+v)
+	}
+	if !advEqual(reparsed, want) {
+		t.Fatalf("net/http reads the rewritten header %q as %q, want %q", r.Header["Cookie"], reparsed, want)
+	}
+	if n := len(r.Header["Cookie"]); n > 1 || (n == 1 && len(want) == 0 && r.Header["Cookie"][0] != "") {
+		t.Fatalf("rewritten header %q, want one line holding only %q", r.Header["Cookie"], want)
+	}
+	for k := range r.Header {
+		if k != "Cookie" && strings.EqualFold(k, "Cookie") {
+			t.Fatalf("header spelled %q survived the rewrite", k)
+		}
+	}
+}
+
+// TestAdversarialFilter sends hostile Cookie headers. want is what may be
+// forwarded, in order, values byte-exact as sent.
+func TestAdversarialFilter(t *testing.T) {
+	big := strings.Repeat("a", 5000)
+	many := strings.Repeat("x=1; ", 20000) + "page_viewed=home"
+	cases := []struct {
+		name  string
+		lines []string
+		want  []string
+	}{
+		// Cookie sandwich (RFC 2109 $Version + an unclosed quote): a lenient
+		// parser reads the secret as part of an allowed cookie's value.
+		{"sandwich classic", []string{`$Version=1; session="deadbeef; PHPSESSID=secret; dummy=qaz"`}, nil},
+		{"sandwich opened by an allowed name", []string{`$Version=1; page_viewed="deadbeef; PHPSESSID=secret; dummy=qaz"`}, nil},
+		{"sandwich hiding an allowed name", []string{`$Version=1; x="a; page_viewed=injected; y=b"`}, nil},
+		{"sandwich without $Version", []string{`page_viewed="deadbeef; PHPSESSID=secret; dummy=qaz"`}, nil},
+		{"sandwich split over HTTP/2 lines", []string{`$Version=1; page_viewed="deadbeef`, `PHPSESSID=secret`, `dummy=qaz"`}, nil},
+		{"sandwich with escaped quote", []string{`page_viewed="a\"; PHPSESSID=secret; dummy=\""`}, nil},
+		{"sandwich with comma separators", []string{`$Version=1, page_viewed="x", PHPSESSID=secret`}, nil},
+		{"quote opened in the name", []string{`"page_viewed=x; PHPSESSID=secret; dummy="`}, nil},
+		{"quote opened in a nameless cookie", []string{`"x; page_viewed=1; y"`}, nil},
+		{"quoted value with semicolon", []string{`page_viewed="a;b"`}, nil},
+		{"quoted value with space", []string{`page_viewed="a b"`}, nil},
+		{"quoted value with comma", []string{`page_viewed="a,b"`}, nil},
+		{"quoted value with backslash", []string{`page_viewed="a\b"`}, nil},
+		{"lone quote value", []string{`page_viewed="`}, nil},
+		{"closing quote only", []string{`page_viewed=abc"`}, nil},
+		{"quote in the middle", []string{`page_viewed=a"b"`}, nil},
+		{"three quotes", []string{`page_viewed="""`}, nil},
+		{"well-formed $Version around a quoted value", []string{`$Version="1"; page_viewed="home"; $Path="/"`}, []string{`page_viewed="home"`}},
+		{"empty quoted value kept as sent", []string{`page_viewed=""`}, []string{`page_viewed=""`}},
+
+		// Cookie tossing: a sibling subdomain sets the same name again.
+		{"duplicate on one line", []string{"page_viewed=tossed; page_viewed=genuine"}, nil},
+		{"duplicate without space", []string{"page_viewed=tossed;page_viewed=genuine"}, nil},
+		{"duplicate across lines", []string{"page_viewed=tossed", "page_viewed=genuine"}, nil},
+		{"duplicate with quoted twin", []string{`page_viewed=genuine; page_viewed="tossed"`}, nil},
+		{"duplicate whose twin has a bad value", []string{"page_viewed=genuine; page_viewed=bad value"}, nil},
+		{"duplicate whose twin is oversized", []string{"page_viewed=genuine; page_viewed=" + big}, nil},
+		{"duplicate under a prefix", []string{"cart_x=1; dummy=2; cart_x=3"}, []string{"dummy=2"}},
+		{"triplicate", []string{"dummy=1", "dummy=2", "dummy=3"}, nil},
+		{"duplicate after many others", []string{many, "page_viewed=tossed"}, nil},
+		{"case variant is another name", []string{"page_viewed=genuine; Page_viewed=x; PAGE_VIEWED=y"}, []string{"page_viewed=genuine"}},
+		{"nameless cookie whose value is the name", []string{"page_viewed; page_viewed=genuine"}, []string{"page_viewed=genuine"}},
+		{"empty name carrying name=value", []string{"=page_viewed=x; page_viewed=genuine"}, []string{"page_viewed=genuine"}},
+
+		// Names that only look like the allowed one.
+		{"NBSP before name", []string{"\u00a0page_viewed=x"}, nil},
+		{"BOM before name", []string{"\ufeffpage_viewed=x"}, nil},
+		{"zero-width space before name", []string{"\u200bpage_viewed=x"}, nil},
+		{"ideographic space before name", []string{"\u3000page_viewed=x"}, nil},
+		{"en space before name", []string{"\u2002page_viewed=x"}, nil},
+		{"NEL before name", []string{"\u0085page_viewed=x"}, nil},
+		{"line separator before name", []string{"\u2028page_viewed=x"}, nil},
+		{"vertical tab before name", []string{"\vpage_viewed=x"}, nil},
+		{"form feed before name", []string{"\fpage_viewed=x"}, nil},
+		{"CR before name", []string{"\rpage_viewed=x"}, nil},
+		{"LF before name", []string{"\npage_viewed=x"}, nil},
+		{"NUL before name", []string{"\x00page_viewed=x"}, nil},
+		{"zero-width joiner inside name", []string{"page\u200d_viewed=x"}, nil},
+		{"space before equals", []string{"page_viewed =x"}, nil},
+		{"tab before equals", []string{"page_viewed\t=x"}, nil},
+		{"fullwidth name", []string{"\uff50age_viewed=x"}, nil},
+		{"8-bit byte in name", []string{"page_viewed\xff=x"}, nil},
+		{"percent-encoded name", []string{"page%5Fviewed=x"}, nil},
+		{"dollar name", []string{"$page_viewed=x"}, nil},
+		{"Unicode-space twin does not hide the real one", []string{"\u00a0page_viewed=tossed; page_viewed=genuine"}, []string{"page_viewed=genuine"}},
+
+		// Values outside cookie-octet.
+		{"space in value", []string{"page_viewed=a b"}, nil},
+		{"leading space in value", []string{"page_viewed= a"}, nil},
+		{"tab in value", []string{"page_viewed=\ta"}, nil},
+		{"comma in value", []string{"page_viewed=1,PHPSESSID=secret"}, nil},
+		{"backslash in value", []string{`page_viewed=a\b`}, nil},
+		{"NUL in value", []string{"page_viewed=a\x00"}, nil},
+		{"control byte in value", []string{"page_viewed=a\x01"}, nil},
+		{"DEL in value", []string{"page_viewed=a\x7f"}, nil},
+		{"CRLF in value", []string{"page_viewed=a\r\nSet-Cookie: x=y"}, nil},
+		{"UTF-8 in value", []string{"page_viewed=caf\u00e9"}, nil},
+		{"8-bit byte in value", []string{"page_viewed=\xff"}, nil},
+		{"vertical tab glues two pairs", []string{"page_viewed=1\vdummy=2"}, nil},
+		{"percent-encoding is not decoded", []string{"page_viewed=%3B%20PHPSESSID%3Dx"}, []string{"page_viewed=%3B%20PHPSESSID%3Dx"}},
+		{"equals in value: split at the first", []string{"page_viewed==x=y"}, []string{"page_viewed==x=y"}},
+
+		// Sensitive names reached through a prefix entry, in any case.
+		{"prefix admits no session", []string{"cart_session=s; cart_SID=s; cart_Token=s; cart_auth=s; cart_JWT=s; cart_csrf=s; cart_ok=1"}, []string{"cart_ok=1"}},
+		{"prefix is case-sensitive", []string{"CART_x=1; Cart_x=2"}, nil},
+		{"prefix does not admit __Host-", []string{"__Host-cart_x=1; __Secure-cart_x=2"}, nil},
+
+		// Separators and empty pairs.
+		{"empty pairs", []string{";;; page_viewed=home ;;; ; "}, []string{"page_viewed=home"}},
+		{"tabs around pairs", []string{"\tpage_viewed=home\t;\tdummy=1\t"}, []string{"page_viewed=home", "dummy=1"}},
+		{"empty line", []string{""}, nil},
+		{"only separators", []string{"; ; ;"}, nil},
+		{"many unlisted cookies before a listed one", []string{many}, []string{"page_viewed=home"}},
+		{"oversized value", []string{"page_viewed=" + big}, nil},
+	}
+	a := advAllowlist(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kept := a.Filter(http.Header{"Cookie": tc.lines})
+			if got := advPairs(kept); !advEqual(got, tc.want) {
+				t.Fatalf("Filter(%q) kept %q, want %q", tc.lines, got, tc.want)
+			}
+			kept, dropped := a.FilterReport(http.Header{"Cookie": tc.lines})
+			if got := advPairs(kept); !advEqual(got, tc.want) {
+				t.Fatalf("FilterReport kept %q, want %q", got, tc.want)
+			}
+			for _, d := range dropped {
+				// A Drop never carries a value; our values are all marked.
+				for _, v := range []string{"secret", "tossed", "injected", "deadbeef"} {
+					if strings.Contains(d.Name, v) || strings.Contains(d.String(), v) {
+						t.Fatalf("drop %q repeats a value", d)
+					}
+				}
+			}
+			advCheckRewrite(t, a, tc.lines, nil, tc.want)
+		})
+	}
+}
+
+// TestAdversarialLimits pushes the size and count limits: nothing past the
+// count or total limit is forwarded, and the per-cookie limit counts the
+// name and the value as sent.
+func TestAdversarialLimits(t *testing.T) {
+	a := advAllowlist(t)
+	name := "page_viewed"
+	atLimit := name + "=" + strings.Repeat("v", cookies.DefaultMaxCookieBytes-len(name))
+	overLimit := atLimit + "v"
+	var fifty, sixty []string
+	for i := 0; i < 60; i++ {
+		p := "cart_" + string(rune('A'+i%26)) + string(rune('a'+i/26)) + "=1"
+		if i < cookies.DefaultMaxCount {
+			fifty = append(fifty, p)
+		}
+		sixty = append(sixty, p)
+	}
+	cases := []struct {
+		name  string
+		lines []string
+		want  []string
+	}{
+		{"cookie at the byte limit", []string{atLimit}, []string{atLimit}},
+		{"cookie one byte over", []string{overLimit}, nil},
+		{"quotes count toward the limit", []string{name + `="` + strings.Repeat("v", cookies.DefaultMaxCookieBytes-len(name)-1) + `"`}, nil},
+		{"count limit, one line", []string{strings.Join(sixty, "; ")}, fifty},
+		{"count limit, one cookie per line", sixty, fifty},
+		{"nothing forwarded past the count limit", []string{strings.Join(sixty, "; ") + "; page_viewed=late"}, fifty},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := advPairs(a.Filter(http.Header{"Cookie": tc.lines})); !advEqual(got, tc.want) {
+				t.Fatalf("kept %d cookies %.200q, want %d", len(got), got, len(tc.want))
+			}
+			advCheckRewrite(t, a, tc.lines, nil, tc.want)
+		})
+	}
+	t.Run("total bytes limit closes the rest", func(t *testing.T) {
+		small, err := cookies.NewAllowlist([]string{"cart_*", "page_viewed"}, cookies.WithMaxTotalBytes(20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := []string{"cart_a=123456; cart_b=1234567; cart_c=1; page_viewed=x"}
+		want := []string{"cart_a=123456"}
+		if got := advPairs(small.Filter(http.Header{"Cookie": lines})); !advEqual(got, want) {
+			t.Fatalf("kept %q, want %q", got, want)
+		}
+		advCheckRewrite(t, small, lines, nil, want)
+	})
+	t.Run("a megabyte header", func(t *testing.T) {
+		line := strings.Repeat("page_viewed=x;", 1<<16)
+		if got := a.Filter(http.Header{"Cookie": {line}}); got != nil {
+			t.Fatalf("a name sent 65536 times was forwarded: %d cookies", len(got))
+		}
+	})
+}
+
+// TestAdversarialHeaderSpellings: a hand-built request may carry the header
+// under another key; net/http's Cookies reads only "Cookie", but a proxy
+// would forward every spelling, so RewriteRequest must leave none behind.
+func TestAdversarialHeaderSpellings(t *testing.T) {
+	a := advAllowlist(t)
+	cases := []struct {
+		name  string
+		lines []string
+		extra http.Header
+		want  []string
+	}{
+		{"lowercase twin", []string{"page_viewed=home"}, http.Header{"cookie": {"PHPSESSID=secret"}}, []string{"page_viewed=home"}},
+		{"uppercase twin", []string{"page_viewed=home"}, http.Header{"COOKIE": {"PHPSESSID=secret"}}, []string{"page_viewed=home"}},
+		{"mixed-case twin", []string{"page_viewed=home"}, http.Header{"cOoKiE": {"PHPSESSID=secret"}}, []string{"page_viewed=home"}},
+		{"only a lowercase header", nil, http.Header{"cookie": {"page_viewed=home"}}, nil},
+		{"canonical line kept, twin removed", []string{"page_viewed=home; dummy=1"}, http.Header{"cookie": {"dummy=2"}}, []string{"page_viewed=home", "dummy=1"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			advCheckRewrite(t, a, tc.lines, tc.extra, tc.want)
+		})
+	}
+}
+
+// TestAdversarialFilterValues sends hostile widget payloads: the map must
+// not smuggle a second cookie through a value or a name.
+func TestAdversarialFilterValues(t *testing.T) {
+	a := advAllowlist(t)
+	cases := []struct {
+		name string
+		in   map[string]string
+		want []string
+	}{
+		{"value smuggles a pair", map[string]string{"page_viewed": "x; PHPSESSID=secret"}, nil},
+		{"value smuggles a quoted sandwich", map[string]string{"page_viewed": `"x; PHPSESSID=secret"`}, nil},
+		{"name smuggles a pair", map[string]string{"page_viewed=x; PHPSESSID": "secret"}, nil},
+		{"name with trailing space", map[string]string{"page_viewed ": "x"}, nil},
+		{"name with NBSP", map[string]string{"\u00a0page_viewed": "x"}, nil},
+		{"name with BOM", map[string]string{"\ufeffpage_viewed": "x"}, nil},
+		{"empty name", map[string]string{"": "page_viewed=x"}, nil},
+		{"dollar name", map[string]string{"$Version": "1"}, nil},
+		{"sensitive name through prefix", map[string]string{"cart_session": "s", "cart_token": "t"}, nil},
+		{"control byte in value", map[string]string{"page_viewed": "x\x00"}, nil},
+		{"CRLF in value", map[string]string{"page_viewed": "x\r\nSet-Cookie: a=b"}, nil},
+		{"non-ASCII value", map[string]string{"page_viewed": "caf\u00e9"}, nil},
+		{"oversized value", map[string]string{"page_viewed": strings.Repeat("a", 5000)}, nil},
+		{"quoted value kept as sent", map[string]string{"page_viewed": `"home"`}, []string{`page_viewed="home"`}},
+		{"case variants are other names", map[string]string{"page_viewed": "a", "Page_Viewed": "b"}, []string{"page_viewed=a"}},
+		{"sorted by name", map[string]string{"page_viewed": "a", "dummy": "b", "cart_z": "c"}, []string{"cart_z=c", "dummy=b", "page_viewed=a"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := advPairs(a.FilterValues(tc.in)); !advEqual(got, tc.want) {
+				t.Fatalf("FilterValues kept %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAdversarialAllowlistEntries tries to configure an allowlist that
+// admits a session cookie or a malformed name.
+func TestAdversarialAllowlistEntries(t *testing.T) {
+	cases := []struct {
+		name  string
+		entry string
+		want  error
+	}{
+		{"empty", "", cookies.ErrEmptyEntry},
+		{"bare star", "*", cookies.ErrBadPattern},
+		{"double star", "**", cookies.ErrBadPattern},
+		{"leading star", "*_viewed", cookies.ErrBadPattern},
+		{"inner star", "page*viewed", cookies.ErrBadPattern},
+		{"two trailing stars", "cart_**", cookies.ErrBadPattern},
+		{"space in name", "page viewed", cookies.ErrNotToken},
+		{"NBSP suffix", "page_viewed\u00a0", cookies.ErrNotToken},
+		{"BOM prefix", "\ufeffpage_viewed", cookies.ErrNotToken},
+		{"pasted pair", "page_viewed=1", cookies.ErrNotToken},
+		{"semicolon", "page_viewed;", cookies.ErrNotToken},
+		{"NUL", "pv\x00", cookies.ErrNotToken},
+		{"non-ASCII", "caf\u00e9", cookies.ErrNotToken},
+		{"quoted name", `"page_viewed"`, cookies.ErrNotToken},
+		{"$Version", "$Version", cookies.ErrReservedName},
+		{"dollar prefix", "$*", cookies.ErrReservedName},
+		{"JSESSIONID", "JSESSIONID", cookies.ErrSensitiveName},
+		{"jsessionid lowercase", "jsessionid", cookies.ErrSensitiveName},
+		{"PHPSESSID", "PHPSESSID", cookies.ErrSensitiveName},
+		{"ASP.NET_SessionId", "ASP.NET_SessionId", cookies.ErrSensitiveName},
+		{"connect.sid", "connect.sid", cookies.ErrSensitiveName},
+		{"laravel_session", "laravel_session", cookies.ErrSensitiveName},
+		{"XSRF-TOKEN", "XSRF-TOKEN", cookies.ErrSensitiveName},
+		{"csrftoken", "csrftoken", cookies.ErrSensitiveName},
+		{".ASPXAUTH", ".ASPXAUTH", cookies.ErrSensitiveName},
+		{"SID", "SID", cookies.ErrSensitiveName},
+		{"remember-me", "remember-me", cookies.ErrSensitiveName},
+		{"access_token", "access_token", cookies.ErrSensitiveName},
+		{"__Host- prefix", "__Host-pv", cookies.ErrSensitiveName},
+		{"__HOST- uppercase", "__HOST-pv", cookies.ErrSensitiveName},
+		{"__host- lowercase", "__host-pv", cookies.ErrSensitiveName},
+		{"__Secure- prefix", "__Secure-pv", cookies.ErrSensitiveName},
+		{"__SECURE- uppercase", "__SECURE-pv", cookies.ErrSensitiveName},
+		{"__Host-Http- prefix", "__Host-Http-pv", cookies.ErrSensitiveName},
+		{"prefix that could admit __Host-", "__*", cookies.ErrSensitiveName},
+		{"one underscore prefix", "_*", cookies.ErrSensitiveName},
+		{"__Ho prefix", "__Ho*", cookies.ErrSensitiveName},
+		{"JSESS prefix", "JSESS*", cookies.ErrSensitiveName},
+		{"PHP prefix", "PHP*", cookies.ErrSensitiveName},
+		{"sess prefix", "sess*", cookies.ErrSensitiveName},
+		{"tok prefix", "tok*", cookies.ErrSensitiveName},
+		{"connect. prefix", "connect.*", cookies.ErrSensitiveName},
+		{"prefix holding session", "my_session_*", cookies.ErrSensitiveName},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := cookies.NewAllowlist([]string{"page_viewed", tc.entry})
+			if a != nil || !errors.Is(err, cookies.ErrInvalidAllowlist) || !errors.Is(err, tc.want) {
+				t.Fatalf("NewAllowlist(%q) = %v, %v; want %v", tc.entry, a, err, tc.want)
+			}
+			var ee *cookies.EntryError
+			if !errors.As(err, &ee) || ee.Index != 1 {
+				t.Fatalf("error %v does not name entry 1", err)
+			}
+			if strings.Contains(err.Error(), "=1") {
+				t.Fatalf("error repeats a pasted value: %v", err)
+			}
+		})
+	}
+	t.Run("duplicate entry", func(t *testing.T) {
+		_, err := cookies.NewAllowlist([]string{"page_viewed", "page_viewed"})
+		if !errors.Is(err, cookies.ErrDuplicateEntry) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("opt-in admits exact sensitive names but not malformed ones", func(t *testing.T) {
+		if _, err := cookies.NewAllowlist([]string{"JSESSIONID"}, cookies.DangerouslyAllowSensitiveNames()); err != nil {
+			t.Fatalf("opt-in refused JSESSIONID: %v", err)
+		}
+		for _, bad := range []string{"*", "$Version", "page viewed"} {
+			if _, err := cookies.NewAllowlist([]string{bad}, cookies.DangerouslyAllowSensitiveNames()); err == nil {
+				t.Fatalf("opt-in accepted %q", bad)
+			}
+		}
+	})
+}
