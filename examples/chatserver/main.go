@@ -13,6 +13,7 @@
 //	-redis       redis://… URL for the replay cache, the secret-data store
 //	             and the chat sessions, shared by several instances (see
 //	             redisBackends)
+//	-cpuprofile  write a CPU profile (go tool pprof) until the server stops
 //	-no-middleware
 //	             DANGEROUS, for benchmarks only: serve the same handlers
 //	             with msgsec removed (no CORS, Origin, cookie or token
@@ -39,6 +40,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -63,6 +65,7 @@ func run(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", "", "the server's origin as browsers reach it (default http://<addr>)")
 	configPath := fs.String("config", "", "policy file (default: the built-in U+ Bank policy)")
 	redisURL := fs.String("redis", "", "redis://… URL for a shared replay cache, secret-data store and chat sessions")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file until the server stops")
 	noMiddleware := fs.Bool("no-middleware", false, "DANGEROUS, benchmarks only: serve without msgsec (no origin, cookie or token checks); loopback only")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,7 +75,20 @@ func run(ctx context.Context, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	logs := newBatchedWriter(os.Stderr)
+	defer logs.Close()
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 
 	storeKey, err := storeKeyFromEnv()
 	if err != nil {

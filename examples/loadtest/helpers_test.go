@@ -97,4 +97,8 @@ func (s *server) kill() {
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
 	s.cmd = nil
+	if s.stderr != nil {
+		s.stderr.Close()
+		s.stderr = nil
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -55,7 +54,9 @@ type server struct {
 	base       string // http://127.0.0.1:port
 	policyPath string
 	version    int
-	stderr     bytes.Buffer
+	// stderr is the server's log file: an *os.File is handed to the child
+	// as is, so the tool spends no CPU copying the logs (a pipe would).
+	stderr *os.File
 }
 
 // buildChatServer compiles examples/chatserver into dir.
@@ -83,7 +84,10 @@ func startServer(ctx context.Context, bin, dir string, secret []byte, env []stri
 	args := append([]string{"-addr", "127.0.0.1:" + strconv.Itoa(port), "-config", s.policyPath}, extra...)
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(append(os.Environ(), env...), secretEnv+"="+base64.RawURLEncoding.EncodeToString(secret))
-	s.cmd.Stderr = &s.stderr
+	if s.stderr, err = os.CreateTemp(dir, "chatserver-*.log"); err != nil {
+		return nil, err
+	}
+	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -101,8 +105,24 @@ func startServer(ctx context.Context, bin, dir string, secret []byte, env []stri
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	logs := s.logs()
 	s.stop()
-	return nil, fmt.Errorf("chatserver did not become healthy: %s", lastLines(s.stderr.String(), 5))
+	return nil, fmt.Errorf("chatserver did not become healthy: %s", lastLines(logs, 5))
+}
+
+// logs returns what the server logged (the last 64 KiB).
+func (s *server) logs() string {
+	if s.stderr == nil {
+		return ""
+	}
+	st, err := s.stderr.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(0, st.Size()-64<<10)
+	b := make([]byte, st.Size()-off)
+	n, _ := s.stderr.ReadAt(b, off)
+	return string(b[:n])
 }
 
 // writePolicy writes the next policy version atomically (rename), so a
@@ -139,6 +159,10 @@ func (s *server) stop() {
 		<-done
 	}
 	s.cmd = nil
+	if s.stderr != nil {
+		s.stderr.Close()
+		s.stderr = nil
+	}
 }
 
 // memory reads the server's resident set size and its peak, in bytes, from
