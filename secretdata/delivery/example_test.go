@@ -136,8 +136,11 @@ func ExampleNewHandler() {
 		Store: store,
 		// Keep the data as long as the chat session lives (at most TTL).
 		TTL: time.Hour,
-		SessionLifetime: func(ctx context.Context, conn, session string) (time.Duration, bool) {
-			return 20 * time.Minute, session == "chat-7f3a" // ask the chat engine
+		SessionLifetime: func(ctx context.Context, conn, session string) (time.Duration, error) {
+			if session != "chat-7f3a" { // ask the chat engine
+				return 0, delivery.ErrNotFound
+			}
+			return 20 * time.Minute, nil
 		},
 		OnEvent: func(e delivery.Event) { fmt.Println(strings.TrimSpace("event: " + string(e.Kind) + " " + e.Reason)) },
 		Logger:  quietLogger,

@@ -51,10 +51,11 @@ type HandlerConfig struct {
 	// longest it is ever kept. Default DefaultTTL, at most MaxTTL.
 	TTL time.Duration
 	// SessionLifetime, if set, returns the remaining lifetime of a live
-	// chat session; the data is kept that long (at most TTL). ok false or
-	// a lifetime ≤ 0 means no such session: 404, nothing stored. It is
-	// asked only after the token has verified.
-	SessionLifetime func(ctx context.Context, connection, session string) (remaining time.Duration, ok bool)
+	// chat session; the data is kept that long (at most TTL). An error
+	// matching ErrNotFound, or a lifetime ≤ 0, means no such session: 404,
+	// nothing stored; any other error means the sessions cannot be read
+	// now: 503. It is asked only after the token has verified.
+	SessionLifetime func(ctx context.Context, connection, session string) (remaining time.Duration, err error)
 
 	// MaxBodyBytes caps the request body. Default DefaultMaxBodyBytes,
 	// at most 1 MiB.
@@ -89,7 +90,7 @@ type Handler struct {
 	verifier func(string) (*secretdata.Verifier, bool)
 	store    Store
 	ttl      time.Duration
-	lifetime func(context.Context, string, string) (time.Duration, bool)
+	lifetime func(context.Context, string, string) (time.Duration, error)
 	maxBody  int64
 	ids      func(*http.Request) (string, string)
 	logger   *slog.Logger
@@ -181,8 +182,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev Event) Event 
 	}
 	ttl := h.ttl
 	if h.lifetime != nil {
-		left, ok := h.lifetime(r.Context(), conn, sess)
-		if !ok || left <= 0 {
+		left, err := h.lifetime(r.Context(), conn, sess)
+		switch {
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return deny(ev, KindStoreUnavailable, "sessions unreadable", err)
+		case err != nil || left <= 0:
 			return deny(ev, KindUnknownSession, "no live session", nil)
 		}
 		ttl = min(ttl, left)

@@ -265,10 +265,10 @@ func TestHandlerTTL(t *testing.T) {
 		{"default TTL", nil, DefaultTTL},
 		{"configured TTL", func(c *HandlerConfig) { c.TTL = time.Hour }, time.Hour},
 		{"session lifetime shorter than TTL", func(c *HandlerConfig) {
-			c.SessionLifetime = func(context.Context, string, string) (time.Duration, bool) { return 5 * time.Minute, true }
+			c.SessionLifetime = func(context.Context, string, string) (time.Duration, error) { return 5 * time.Minute, nil }
 		}, 5 * time.Minute},
 		{"session lifetime capped at TTL", func(c *HandlerConfig) {
-			c.SessionLifetime = func(context.Context, string, string) (time.Duration, bool) { return 48 * time.Hour, true }
+			c.SessionLifetime = func(context.Context, string, string) (time.Duration, error) { return 48 * time.Hour, nil }
 		}, DefaultTTL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,9 +291,9 @@ func TestHandlerTTL(t *testing.T) {
 func TestHandlerUnknownSession(t *testing.T) {
 	asked := false
 	e := newEnv(t, envOpts{config: func(c *HandlerConfig) {
-		c.SessionLifetime = func(_ context.Context, conn, sess string) (time.Duration, bool) {
+		c.SessionLifetime = func(_ context.Context, conn, sess string) (time.Duration, error) {
 			asked = true
-			return 0, sess == "live"
+			return 0, ErrNotFound
 		}
 	}})
 	// Without a valid token the session is never looked up.
@@ -306,6 +306,23 @@ func TestHandlerUnknownSession(t *testing.T) {
 	}
 	if e.store.Len() != 0 {
 		t.Fatal("stored data for an unknown session")
+	}
+}
+
+// When the chat engine cannot say whether the session lives, the answer is
+// 503 (try again), not 404, and nothing is stored.
+func TestHandlerSessionsUnreadable(t *testing.T) {
+	e := newEnv(t, envOpts{config: func(c *HandlerConfig) {
+		c.SessionLifetime = func(context.Context, string, string) (time.Duration, error) {
+			return 0, errors.New("sessions backend down")
+		}
+	}})
+	rec := e.do(t, req{path: path(connA, sessA), auth: bearerHdr(e.sign(t, connA, sessA))})
+	if rec.Code != 503 || e.events.last().Kind != KindStoreUnavailable {
+		t.Fatalf("status %d, event %+v", rec.Code, e.events.last())
+	}
+	if e.store.Len() != 0 {
+		t.Fatal("stored data while the session could not be checked")
 	}
 }
 

@@ -45,8 +45,11 @@ func newFixture(t *testing.T) *fixture {
 	h, err := delivery.NewHandler(delivery.HandlerConfig{
 		Verifier: func(string) (*secretdata.Verifier, bool) { return verifier, true },
 		Store:    store,
-		SessionLifetime: func(_ context.Context, _, session string) (time.Duration, bool) {
-			return time.Minute, session == liveSID
+		SessionLifetime: func(_ context.Context, _, session string) (time.Duration, error) {
+			if session != liveSID {
+				return 0, delivery.ErrNotFound
+			}
+			return time.Minute, nil
 		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -244,15 +244,16 @@ func (s *Server) verifier(connection string) (*secretdata.Verifier, bool) {
 // remaining reports how long a live session has left (the delivery
 // Handler's SessionLifetime). A store that cannot answer counts as no
 // session: nothing is stored (404).
-func (s *Server) remaining(ctx context.Context, connection, id string) (time.Duration, bool) {
+func (s *Server) remaining(ctx context.Context, connection, id string) (time.Duration, error) {
 	ss, err := s.sessions.Get(ctx, connection, id)
 	if err != nil {
-		if !errors.Is(err, ErrNoSession) {
-			s.log.Error("chat: reading a session", "connection", connection, "err", err)
+		if errors.Is(err, ErrNoSession) {
+			return 0, delivery.ErrNotFound
 		}
-		return 0, false
+		s.log.Error("chat: reading a session", "connection", connection, "err", err)
+		return 0, err // 503: the sessions cannot be read now
 	}
-	return ss.Expires.Sub(s.now()), true
+	return ss.Expires.Sub(s.now()), nil
 }
 
 // sessionEnded forgets an expired session's server-to-server secret data.
