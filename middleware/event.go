@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/msgsec/msgsec/cookies"
 )
@@ -62,6 +64,9 @@ func (m *Middleware) listening(ctx context.Context, level slog.Level) bool {
 }
 
 func (m *Middleware) report(ctx context.Context, e Event) {
+	if m.onEvent != nil {
+		m.onEvent(e) // every event: metrics must count them all
+	}
 	level := slog.LevelWarn
 	msg := "msgsec: request denied"
 	switch {
@@ -70,10 +75,43 @@ func (m *Middleware) report(ctx context.Context, e Event) {
 	case !e.Blocked:
 		msg = "msgsec: request would be denied (report-only)"
 	}
-	if m.logger.Enabled(ctx, level) {
-		m.logger.LogAttrs(ctx, level, msg, slog.Any("event", e))
+	if !m.logger.Enabled(ctx, level) {
+		return
 	}
-	if m.onEvent != nil {
-		m.onEvent(e)
+	suppressed, ok := m.logLimit.allow(time.Now().Unix())
+	if !ok {
+		return
 	}
+	if suppressed > 0 {
+		m.logger.LogAttrs(ctx, level, msg, slog.Any("event", e), slog.Int64("suppressed", suppressed))
+		return
+	}
+	m.logger.LogAttrs(ctx, level, msg, slog.Any("event", e))
+}
+
+// logLimiter caps log lines per second, so a flood of refused requests
+// cannot turn into a flood of log writes (each costs far more than the
+// refusal). Lines over the cap are counted and the count rides on the next
+// line that is written. A zero limit means no cap.
+type logLimiter struct {
+	perSecond  int64
+	second     atomic.Int64
+	count      atomic.Int64
+	suppressed atomic.Int64
+}
+
+// allow reports whether a line may be written now, and how many were
+// suppressed since the last one that was.
+func (l *logLimiter) allow(now int64) (suppressed int64, ok bool) {
+	if l.perSecond <= 0 {
+		return 0, true
+	}
+	if sec := l.second.Load(); sec != now && l.second.CompareAndSwap(sec, now) {
+		l.count.Store(0)
+	}
+	if l.count.Add(1) > l.perSecond {
+		l.suppressed.Add(1)
+		return 0, false
+	}
+	return l.suppressed.Swap(0), true
 }

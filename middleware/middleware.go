@@ -79,6 +79,23 @@ func WithAllowedHeaders(h ...string) Option {
 	return func(m *Middleware) error { m.extraHeaders = append(m.extraHeaders, h...); return nil }
 }
 
+// WithDenialLogLimit caps the denial log lines written per second
+// (default DefaultDenialLogLimit; 0: no cap). Lines over the cap are
+// counted, and the next line written carries the count ("suppressed").
+// The event handler still sees every event.
+func WithDenialLogLimit(perSecond int) Option {
+	return func(m *Middleware) error {
+		if perSecond < 0 {
+			return errors.New("middleware: negative denial log limit")
+		}
+		m.logLimit.perSecond = int64(perSecond)
+		return nil
+	}
+}
+
+// DefaultDenialLogLimit is the default cap on denial log lines per second.
+const DefaultDenialLogLimit = 100
+
 // WithPreflightMaxAge sets Access-Control-Max-Age in seconds (default 600).
 func WithPreflightMaxAge(seconds int) Option {
 	return func(m *Middleware) error {
@@ -105,6 +122,7 @@ type Middleware struct {
 	allowMissingOrigin bool
 	extraHeaders       []string
 	maxAge             int
+	logLimit           logLimiter
 
 	staticCors *corsEntry // ForPolicy: built once
 	corsCache  atomic.Pointer[corsCache]
@@ -133,6 +151,7 @@ func build(m *Middleware, opts []Option) (*Middleware, error) {
 	m.connFn = func(r *http.Request) string { return r.PathValue("connection") }
 	m.logger = slog.Default()
 	m.maxAge = 600
+	m.logLimit.perSecond = DefaultDenialLogLimit
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return nil, err

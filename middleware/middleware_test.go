@@ -535,3 +535,31 @@ func dropNames(ds []cookies.Drop) []string {
 	}
 	return out
 }
+
+func TestDenialLogsAreCapped(t *testing.T) {
+	f := newFixture(t, uplus())
+	var buf strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	m, err := ForPolicy(f.policy, WithLogger(logger), WithEventHandler(f.events.add), WithDenialLogLimit(5))
+	require.NoError(t, err)
+	h := m.Handler(http.NotFoundHandler())
+	for range 50 {
+		r := httptest.NewRequest(http.MethodPost, "/x", nil)
+		r.Header.Set("Origin", "https://evil.example")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	lines := strings.Count(buf.String(), "\n")
+	assert.LessOrEqual(t, lines, 10, "at most the cap per second (the test may straddle a second)")
+	assert.GreaterOrEqual(t, lines, 5)
+	assert.Len(t, f.events.ev, 50, "the event handler sees every denial")
+
+	// The count of suppressed lines rides on the next line written.
+	l := &logLimiter{perSecond: 2}
+	for i := range 5 {
+		_, ok := l.allow(100)
+		assert.Equal(t, i < 2, ok)
+	}
+	n, ok := l.allow(101)
+	assert.True(t, ok)
+	assert.Equal(t, int64(3), n)
+}
