@@ -117,6 +117,14 @@ func TestAdversarialFilter(t *testing.T) {
 		{"empty quoted value kept as sent", []string{`page_viewed=""`}, []string{`page_viewed=""`}},
 
 		// Cookie tossing: a sibling subdomain sets the same name again.
+		// A malformed quote must not hide the genuine twin in the rest of
+		// the line (found by adversarial review; fixed with shadow names).
+		{"malformed quote hides a tossed twin", []string{`page_viewed=tossed; x="; page_viewed=genuine`}, nil},
+		{"mid-value quote hides a tossed twin", []string{`page_viewed=tossed; x=a"b; page_viewed=genuine`}, nil},
+		{"bare quote hides a tossed twin", []string{`page_viewed=tossed; "; page_viewed=genuine`}, nil},
+		{"quoted semicolon hides a tossed twin", []string{`page_viewed=tossed; x="a;b"; page_viewed=genuine`}, nil},
+		{"malformed quote hides a twin on another line", []string{"page_viewed=tossed", `x="; page_viewed=genuine`}, nil},
+		{"malformed quote before a prefix twin", []string{`cart_a=tossed; x="; cart_a=genuine`}, nil},
 		{"duplicate on one line", []string{"page_viewed=tossed; page_viewed=genuine"}, nil},
 		{"duplicate without space", []string{"page_viewed=tossed;page_viewed=genuine"}, nil},
 		{"duplicate across lines", []string{"page_viewed=tossed", "page_viewed=genuine"}, nil},
@@ -403,4 +411,22 @@ func TestAdversarialAllowlistEntries(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Well-known session and credential cookie names found missing by the
+// adversarial review: each must be refused without the opt-in.
+func TestAdversarialMoreSensitiveNames(t *testing.T) {
+	for _, name := range []string{
+		"CAKEPHP", "frontend", "adminhtml", "SVPNCOOKIE", "webvpn", "__client",
+		"wp-postpass_0123abcd", "mybbuser", "xf_user", "phpMyAdmin", "pmaUser-1",
+		"CloudFront-Signature", "CloudFront-Policy", "CloudFront-Key-Pair-Id",
+		".ASPXROLES", "OAM_ID", "Horde", "PrestaShop-0123abcd",
+	} {
+		if !cookies.IsSensitiveName(name) {
+			t.Errorf("%q is not flagged as sensitive", name)
+		}
+		if _, err := cookies.NewAllowlist([]string{name}); err == nil {
+			t.Errorf("%q allowlisted without the opt-in", name)
+		}
+	}
 }

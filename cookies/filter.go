@@ -12,6 +12,11 @@ type pair struct {
 	reason      Reason // zero while the pair may still be forwarded
 	allowed     bool   // the name is on the allowlist: it takes part in duplicate detection
 	duplicate   bool
+	// shadow marks a name seen in the ambiguous rest of a line after a
+	// malformed quoted pair: never forwarded nor reported on its own, it
+	// only takes part in duplicate detection, so a stray quote cannot hide
+	// the genuine twin of a tossed cookie.
+	shadow bool
 }
 
 // stackPairs is how many pairs Filter handles without a heap allocation.
@@ -147,8 +152,28 @@ func (a *Allowlist) scanLine(line string, ps []pair) []pair {
 		if p.reason == ReasonMalformedQuote {
 			if strings.Trim(line, " \t;") != "" {
 				ps = append(ps, pair{reason: ReasonAfterMalformed})
+				ps = a.shadowNames(line, ps)
 			}
 			break
+		}
+	}
+	return ps
+}
+
+// shadowNames records every allowed name that may start a pair in the
+// ambiguous rest of a line (split naively at ";", which over-approximates:
+// failing closed means dropping more, never less).
+func (a *Allowlist) shadowNames(rest string, ps []pair) []pair {
+	for rest != "" {
+		seg := rest
+		if i := strings.IndexByte(rest, ';'); i >= 0 {
+			seg, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		name, _, _ := strings.Cut(trimSPHT(seg), "=")
+		if isToken(name) && a.match(name) != matchNone {
+			ps = append(ps, pair{name: name, reason: ReasonAfterMalformed, allowed: true, shadow: true})
 		}
 	}
 	return ps
@@ -309,7 +334,7 @@ func collect(ps []pair, n int) []*http.Cookie {
 func drops(ps []pair) []Drop {
 	var ds []Drop
 	for _, p := range ps {
-		if p.reason != 0 {
+		if p.reason != 0 && !p.shadow {
 			ds = append(ds, Drop{Name: reportName(p.name, p.reason), Reason: p.reason})
 		}
 	}

@@ -44,7 +44,8 @@ func referenceFilter(lines []string, allow func(string) bool, lim refLimits) []s
 	}
 	var occ []occurrence // occurrences of allowed names, in order
 	for _, line := range lines {
-		for _, part := range strings.Split(line, ";") {
+		parts := strings.Split(line, ";")
+		for pi, part := range parts {
 			part = strings.Trim(part, " \t")
 			if part == "" {
 				continue
@@ -55,7 +56,15 @@ func referenceFilter(lines []string, allow func(string) bool, lim refLimits) []s
 				if nameOK {
 					occ = append(occ, occurrence{name, value, false})
 				}
-				break // the rest of the line is ambiguous
+				// The rest of the line is ambiguous: nothing in it is kept,
+				// but any allowed name in it still counts as a duplicate.
+				for _, rest := range parts[pi+1:] {
+					n, _, _ := strings.Cut(strings.Trim(rest, " \t"), "=")
+					if refToken.MatchString(n) && !strings.HasPrefix(n, "$") && allow(n) {
+						occ = append(occ, occurrence{n, "", false})
+					}
+				}
+				break
 			}
 			if !nameOK {
 				continue

@@ -11,7 +11,7 @@ package cookies
 // are ASCII tokens.
 
 // sensitiveStarts are name prefixes that mark a cookie as sensitive.
-func sensitiveStarts() [6]string {
+func sensitiveStarts() [10]string {
 	return [...]string{
 		"__host-",      // RFC 6265bis prefix, also covers __Host-Http-
 		"__secure-",    // RFC 6265bis prefix
@@ -19,19 +19,33 @@ func sensitiveStarts() [6]string {
 		".aspnetcore.", // ASP.NET Core auth, session, antiforgery cookies
 		"wordpress_",   // WordPress login cookies (wordpress_<hash>, …_sec_, …_logged_in_)
 		"nsc_",         // Citrix NetScaler AAA session cookies
+		"wp-postpass_", // WordPress post password
+		"prestashop-",  // PrestaShop customer session
+		"pmauser-",     // phpMyAdmin login
+		"cloudfront-",  // CloudFront signed-cookie credentials
 	}
 }
 
 // sensitiveExact are whole names (case-insensitive) that hold sessions but
 // contain none of the substrings below.
-func sensitiveExact() [8]string {
+func sensitiveExact() [20]string {
 	return [...]string{
 		"iplanetdirectorypro", // OpenAM / ForgeRock SSO token
 		"castgc", "tgc",       // CAS ticket-granting cookie
 		"cfid",      // ColdFusion session (with CFTOKEN)
 		"idx", "dt", // Okta session and device token
-		"pf",         // PingFederate session
-		"kc_restart", // Keycloak login state
+		"pf",                    // PingFederate session
+		"kc_restart",            // Keycloak login state
+		"cakephp",               // CakePHP session
+		"frontend", "adminhtml", // Magento sessions
+		"svpncookie", "webvpn", // Fortinet and Cisco VPN sessions
+		"__client",   // Clerk session
+		"mybbuser",   // MyBB login
+		"xf_user",    // XenForo login
+		"phpmyadmin", // phpMyAdmin session
+		".aspxroles", // ASP.NET role cookie
+		"oam_id",     // Oracle Access Manager
+		"horde",      // Horde session
 	}
 }
 
@@ -56,8 +70,11 @@ func sensitiveSubstrings() [27]string {
 // "secret", "cred", "apikey", "api_key", "api-key", "bearer", "saml", "sso",
 // "oidc", "ticket", "identity", "remember", "clearance", "nonce", "mfa",
 // "antiforgery"; or it starts with "__Host-", "__Secure-", "__Http-",
-// ".AspNetCore.", "wordpress_" or "NSC_"; or it is one of
-// iPlanetDirectoryPro, CASTGC, TGC, CFID, idx, DT, PF, KC_RESTART.
+// ".AspNetCore.", "wordpress_", "NSC_", "wp-postpass_", "PrestaShop-",
+// "pmaUser-" or "CloudFront-"; or it is one of iPlanetDirectoryPro, CASTGC,
+// TGC, CFID, idx, DT, PF, KC_RESTART, CAKEPHP, frontend, adminhtml,
+// SVPNCOOKIE, webvpn, __client, mybbuser, xf_user, phpMyAdmin, .ASPXROLES,
+// OAM_ID, Horde.
 //
 // The list errs on the side of refusing: a false positive costs an explicit
 // opt-in, a false negative leaks a session to the chat server.
