@@ -17,6 +17,14 @@ import (
 // either name something no browser sends, or would admit unrelated sites.
 func TestAdversarialPatternsRejected(t *testing.T) {
 	cases := []struct{ name, pattern string }{
+		// Found by adversarial review and fixed: wildcards over a
+		// public-suffix wildcard rule, and empty punycode labels.
+		{"wildcard over an ICANN wildcard rule", "https://*.kawasaki.jp"},
+		{"wildcard over compute-1.amazonaws.com", "https://*.compute-1.amazonaws.com"},
+		{"wildcard over elb.amazonaws.com", "https://*.elb.amazonaws.com"},
+		{"wildcard over compute.amazonaws.com", "https://*.compute.amazonaws.com"},
+		{"empty punycode label", "https://xn--.example"},
+		{"wildcard over empty punycode label", "https://*.xn--.example"},
 		// null in any case or dress.
 		{"null lowercase", "null"},
 		{"null uppercase", "NULL"},
@@ -299,6 +307,11 @@ func TestAdversarialRequestsDenied(t *testing.T) {
 		{"null then origin", "null https://www.uplusbank.com", malformed},
 		{"star", "*", malformed},
 		{"wildcard literally", "https://*.uplusbank.com", malformed},
+		// Found by adversarial review and fixed: no browser sends these.
+		{"ipv4-mapped ipv6 in dotted form", "http://[::ffff:127.0.0.1]:8080", malformed},
+		{"invalid punycode label", "https://xn--zz.uplusbank.com", malformed},
+		{"empty punycode label", "https://xn--.uplusbank.com", malformed},
+		{"invalid punycode registrable domain", "https://xn--zz.com", malformed},
 		{"percent-encoded star", "https://%2a.uplusbank.com", malformed},
 
 		{"uppercase scheme", "HTTPS://www.uplusbank.com", malformed},
@@ -582,5 +595,44 @@ func TestAdversarialEmptyAndNil(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A wildcard never crosses a public suffix below its own suffix: the
+// bucket under s3.amazonaws.com is someone else's site. (Found by
+// adversarial review and fixed.)
+func TestAdversarialWildcardStopsAtNestedPublicSuffix(t *testing.T) {
+	m, err := origin.NewMatcher([]string{"https://*.amazonaws.com", "https://*.uplusbank.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o, want := range map[string]bool{
+		"https://evil.s3.amazonaws.com":           false,
+		"https://evil.s3.us-east-1.amazonaws.com": false,
+		"https://s3.amazonaws.com":                false,
+		"https://console.aws.amazonaws.com":       true,
+		"https://a.b.uplusbank.com":               true,
+	} {
+		for i := 0; i < 2; i++ { // the second time from the memo
+			if got := m.Allows(o); got != want {
+				t.Errorf("Allows(%q) = %v, want %v (%s)", o, got, want, m.Explain(o))
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(50, func() { m.Allows("https://a.b.uplusbank.com") }); allocs != 0 {
+		t.Errorf("a remembered wildcard hit allocates %v times", allocs)
+	}
+}
+
+func TestAdversarialIPv4MappedIPv6BrowserForm(t *testing.T) {
+	m, err := origin.NewMatcher([]string{"*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Allows("http://[::ffff:7f00:1]:8080") {
+		t.Error("the browser's form of an IPv4-mapped address is refused")
+	}
+	if m.Allows("http://[::ffff:127.0.0.1]:8080") {
+		t.Error("the dotted form, which browsers never send, is allowed")
 	}
 }

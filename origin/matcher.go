@@ -118,6 +118,7 @@ type Matcher struct {
 	sites  map[siteKey]int32      // same-site mode only
 	flags  uint8                  // which kinds of lookups can hit
 	wildN  uint64                 // bit n set: some wildcard suffix has n labels
+	memo   *siteMemo              // registrable domains of wildcard hits
 	_      [0]func()              // not comparable
 }
 
@@ -149,6 +150,7 @@ func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 		exact:    make(map[string]int32),
 		hosts:    make(map[hostKey]int32),
 		wild:     make(map[string][]wildEntry),
+		memo:     &siteMemo{},
 	}
 	if cfg.sameSite {
 		m.sites = make(map[siteKey]int32)
@@ -267,11 +269,23 @@ func (m *Matcher) matchWildcard(o *reqOrigin) (int32, bool) {
 		h := o.host[int(o.dots[o.labels-1-k])+1:]
 		for _, e := range m.wild[h] {
 			if e.scheme == o.scheme && (e.port == o.port || e.port == portAny) {
-				return e.idx, true
+				return e.idx, m.sameOwner(o.host, h)
 			}
 		}
 	}
 	return -1, false
+}
+
+// sameOwner reports whether host, a subdomain of a wildcard's suffix,
+// belongs to the same registrable domain as the suffix (or a parent of
+// it): a public suffix between them (s3.amazonaws.com between a bucket and
+// amazonaws.com) makes the host someone else's site, which a wildcard
+// never admits.
+func (m *Matcher) sameOwner(host, suffix string) bool {
+	if suffix == "localhost" {
+		return true // *.localhost is all loopback (RFC 6761), allowed at load
+	}
+	return len(m.memo.siteOf(host)) <= len(suffix)
 }
 
 // matchWildcardSlow walks the labels of a very deep host.
@@ -290,7 +304,7 @@ func (m *Matcher) matchWildcardSlow(o *reqOrigin) (int32, bool) {
 		}
 		for _, e := range m.wild[h] {
 			if e.scheme == o.scheme && (e.port == o.port || e.port == portAny) {
-				return e.idx, true
+				return e.idx, m.sameOwner(o.host, h)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -219,6 +220,9 @@ func checkHost(h string, dots *[maxDots]uint8) (hostKind, int, Reason, string) {
 		}
 		return hostIPv4, 0, ReasonAllowed, ""
 	}
+	if strings.Contains(h, "xn--") && !validPunycodeLabels(h) {
+		return 0, 0, ReasonMalformed, "an xn-- label is not valid punycode (no browser sends it)"
+	}
 	return hostDNS, labels, ReasonAllowed, ""
 }
 
@@ -300,7 +304,7 @@ func checkIPv6(h string) (hostKind, int, Reason, string) {
 		return 0, 0, ReasonMalformed, "not an IPv6 address"
 	}
 	var buf [64]byte
-	if string(a.AppendTo(buf[:0])) != inner {
+	if string(appendIPv6(buf[:0], a)) != inner {
 		return 0, 0, ReasonNotCanonical, "the IPv6 address is not in its canonical (RFC 5952) form"
 	}
 	return hostIPv6, 0, ReasonAllowed, ""
@@ -318,4 +322,18 @@ func isSchemeName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// appendIPv6 appends a in the form browsers serialise (WHATWG URL): RFC
+// 5952 hex groups, never an embedded dotted quad, so the IPv4-mapped
+// ::ffff:127.0.0.1 is written ::ffff:7f00:1.
+func appendIPv6(b []byte, a netip.Addr) []byte {
+	if !a.Is4In6() {
+		return a.AppendTo(b)
+	}
+	v := a.As16()
+	b = append(b, "::ffff:"...)
+	b = strconv.AppendUint(b, uint64(v[12])<<8|uint64(v[13]), 16)
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(v[14])<<8|uint64(v[15]), 16)
 }

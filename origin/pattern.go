@@ -104,6 +104,11 @@ func siteOf(host string, k hostKind) string {
 	return host[strings.LastIndexByte(rest, '.')+1:]
 }
 
+func publicSuffixOf(h string) string {
+	ps, _ := publicsuffix.PublicSuffix(h)
+	return ps
+}
+
 // ParsePattern validates and normalises one allowlist entry. The error, if
 // any, is a *PatternError (Index -1) matching ErrInvalidPattern.
 func ParsePattern(s string) (Pattern, error) {
@@ -189,6 +194,11 @@ func parsePattern(s string) (Pattern, string) {
 			if ps, _ := publicsuffix.PublicSuffix(h); ps == h {
 				return p, "a wildcard directly above a public suffix (" + h + ") would admit unrelated sites"
 			}
+			// A wildcard rule in the list ("*.kawasaki.jp") makes every
+			// child of h a public suffix of its own.
+			if probe := "msgsec-probe." + h; publicSuffixOf(probe) == probe {
+				return p, "every subdomain of " + h + " is a public suffix: a wildcard would admit unrelated sites"
+			}
 		}
 	}
 	p.norm = p.scheme.String() + "://"
@@ -234,7 +244,7 @@ func normaliseHost(host string) (string, hostKind, string) {
 	}
 	for _, label := range strings.Split(h, ".") {
 		if strings.HasPrefix(label, "xn--") {
-			if _, err := idna.Lookup.ToUnicode(label); err != nil {
+			if _, err := idna.Lookup.ToUnicode(label); err != nil || !validPunycode(label[4:]) {
 				return "", 0, "invalid punycode label " + strconv.Quote(label)
 			}
 		}

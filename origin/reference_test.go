@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -30,7 +32,15 @@ func refParse(s string) (refOrigin, bool) {
 	o := refOrigin{scheme: m[1], host: m[2], port: m[3]}
 	if v6, ok := strings.CutPrefix(o.host, "["); ok {
 		a, err := netip.ParseAddr(strings.TrimSuffix(v6, "]"))
-		if err != nil || !a.Is6() || "["+a.String()+"]" != o.host {
+		if err != nil || !a.Is6() {
+			return refOrigin{}, false
+		}
+		want := a.String()
+		if a.Is4In6() { // browsers never write a dotted quad in IPv6
+			b := a.As16()
+			want = fmt.Sprintf("::ffff:%x:%x", int(b[12])<<8|int(b[13]), int(b[14])<<8|int(b[15]))
+		}
+		if "["+want+"]" != o.host {
 			return refOrigin{}, false
 		}
 		return o, refPortOK(o)
@@ -44,6 +54,11 @@ func refParse(s string) (refOrigin, bool) {
 		return refOrigin{}, false
 	}
 	labels := strings.Split(o.host, ".")
+	for _, l := range labels {
+		if strings.HasPrefix(l, "xn--") && !refPunycode(l) {
+			return refOrigin{}, false
+		}
+	}
 	last := labels[len(labels)-1]
 	if strings.HasPrefix(last, "0x") || strings.Trim(last, "0123456789") == "" {
 		a, err := netip.ParseAddr(o.host)
@@ -97,7 +112,7 @@ func refAllows(patterns []string, sameSite bool, s string) bool {
 		}
 		portOK := port == "*" || port == o.port
 		if suffix, wild := strings.CutPrefix(host, "*."); wild {
-			if portOK && strings.HasSuffix(o.host, "."+suffix) {
+			if portOK && strings.HasSuffix(o.host, "."+suffix) && (suffix == "localhost" || len(refSite(o.host)) <= len(suffix)) {
 				return true
 			}
 			host = suffix
@@ -113,7 +128,7 @@ func refAllows(patterns []string, sameSite bool, s string) bool {
 
 var (
 	propSchemes = []string{"https", "http", "HTTPS", "ftp", ""}
-	propLabels  = []string{"www", "a", "b", "uplusbank", "uplus", "evil", "com", "co", "uk", "example", "localhost", "s3", "amazonaws", "xn--bcher-kva", "_x", "-", "WWW"}
+	propLabels  = []string{"www", "a", "b", "uplusbank", "uplus", "evil", "com", "co", "uk", "example", "localhost", "s3", "amazonaws", "xn--bcher-kva", "xn--zz", "xn--", "_x", "-", "WWW"}
 	propPorts   = []string{"", ":80", ":443", ":8080", ":08080", ":0", ":65536", ":*", ":"}
 	propTails   = []string{"", "", "", "", "/", "/store", ".", "?q", "#f", " ", "@evil.example"}
 )
@@ -240,4 +255,23 @@ func propNear(r *rand.Rand, p string) string {
 		p += propTails[r.IntN(len(propTails))]
 	}
 	return p
+}
+
+// refPunycode decodes an xn-- label with x/net/idna's punycode decoder and
+// requires a non-ASCII, non-control result, as browsers' encoders produce.
+func refPunycode(label string) bool {
+	u, err := idna.Punycode.ToUnicode(label)
+	if err != nil || u == label || strings.HasPrefix(label, "xn---") {
+		return false
+	}
+	nonASCII := false
+	for _, r := range u {
+		if r >= 0x80 && r < 0xA0 {
+			return false
+		}
+		if r >= 0xA0 {
+			nonASCII = true
+		}
+	}
+	return nonASCII
 }
