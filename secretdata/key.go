@@ -3,6 +3,7 @@ package secretdata
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"time"
 )
 
@@ -131,15 +133,24 @@ func checkPublic(alg Algorithm, pub crypto.PublicKey) error {
 		if k.N.BitLen() < minRSABits || k.N.BitLen() > maxRSABits {
 			return keyErr("key", "rsa key must be 2048 to 8192 bits")
 		}
+		if k.E < 3 || k.E%2 == 0 {
+			return keyErr("key", "rsa public exponent must be odd and at least 3")
+		}
 	case ES256:
 		k, ok := pub.(*ecdsa.PublicKey)
 		if !ok || k == nil || k.Curve != elliptic.P256() {
 			return keyErr("key", "algorithm needs an ecdsa p-256 key")
 		}
+		if _, err := k.ECDH(); err != nil {
+			return keyErr("key", "ecdsa point is not on the curve")
+		}
 	case EdDSA:
 		k, ok := pub.(ed25519.PublicKey)
 		if !ok || len(k) != ed25519.PublicKeySize {
 			return keyErr("key", "algorithm needs an ed25519 key")
+		}
+		if ed25519SmallOrder(k) {
+			return keyErr("key", "ed25519 key of small order (forgeable)")
 		}
 	case HS256, HS384, HS512:
 		return keyErr("alg", "hmac algorithms need NewHMACKey")
@@ -161,7 +172,57 @@ func looksLikePublicKey(secret []byte) bool {
 	if _, err := x509.ParsePKCS1PublicKey(secret); err == nil {
 		return true
 	}
+	trimmed := bytes.TrimSpace(secret)
+	if bytes.HasPrefix(trimmed, []byte("ssh-")) || bytes.HasPrefix(trimmed, []byte("ecdsa-sha2-")) {
+		return true // an OpenSSH public key line
+	}
+	if bytes.HasPrefix(trimmed, []byte("{")) && bytes.Contains(trimmed, []byte(`"kty"`)) {
+		return true // a JWK
+	}
 	return false
+}
+
+// ed25519SmallOrder reports whether an Ed25519 public key is a point of
+// small order (or the identity), for which anyone can forge signatures that
+// ed25519.Verify accepts. It maps the Edwards y coordinate to the
+// Montgomery u = (1+y)/(1-y) and lets X25519 detect the low-order point:
+// the clamped scalar is a multiple of the cofactor, so the shared secret is
+// all zeros exactly for points of order dividing 8.
+func ed25519SmallOrder(pub ed25519.PublicKey) bool {
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	le := make([]byte, 32)
+	copy(le, pub)
+	le[31] &= 0x7f // drop the x sign bit
+	for i, j := 0, 31; i < j; i, j = i+1, j-1 {
+		le[i], le[j] = le[j], le[i]
+	}
+	y := new(big.Int).SetBytes(le)
+	y.Mod(y, p)
+	one := big.NewInt(1)
+	den := new(big.Int).Sub(one, y)
+	den.Mod(den, p)
+	if den.Sign() == 0 {
+		return true // y = 1: the identity
+	}
+	u := new(big.Int).Add(one, y)
+	u.Mul(u, new(big.Int).ModInverse(den, p))
+	u.Mod(u, p)
+	ub := u.FillBytes(make([]byte, 32))
+	for i, j := 0, 31; i < j; i, j = i+1, j-1 {
+		ub[i], ub[j] = ub[j], ub[i]
+	}
+	peer, err := ecdh.X25519().NewPublicKey(ub)
+	if err != nil {
+		return true
+	}
+	var scalar [32]byte
+	scalar[0] = 1 // any private key: X25519 clamps it to a multiple of 8
+	priv, err := ecdh.X25519().NewPrivateKey(scalar[:])
+	if err != nil {
+		return true
+	}
+	_, err = priv.ECDH(peer)
+	return err != nil // all-zero output: low order
 }
 
 // WithValidity returns a copy of k that is only used between notBefore and
