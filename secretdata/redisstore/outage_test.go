@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/testenv"
+
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -15,8 +17,8 @@ import (
 // sentinels, within the Timeout; when the server is back on the same port,
 // the very same objects work again without being rebuilt.
 func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
-	srv := startOwnRedis(t)
-	c := newClient(t, srv.url())
+	srv := testenv.StartRedis(t)
+	c := newClient(t, srv.URL())
 	const timeout = 200 * time.Millisecond
 	replay := newReplay(t, c, Config{Timeout: timeout})
 	store := newStore(t, c, testKey, Config{Timeout: timeout})
@@ -30,7 +32,7 @@ func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
 		t.Fatalf("before the outage: %v", err)
 	}
 
-	srv.stop()
+	srv.Stop()
 	down := sign(t, signer)
 	for _, tc := range []struct {
 		name string
@@ -56,7 +58,7 @@ func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
 		})
 	}
 
-	srv.start()
+	srv.Start()
 	// Nothing was rebuilt: the same verifier and store answer again. The
 	// token refused during the outage was never recorded, so it passes now.
 	eventually(t, 10*time.Second, "verify after restart", func() error {
@@ -83,12 +85,12 @@ func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
 // (client, store, replay cache) and builds new ones on the same Redis: the
 // secret data and the replay entries are all still there.
 func TestChatServerRestartLosesNothing(t *testing.T) {
-	srv := startOwnRedis(t)
+	srv := testenv.StartRedis(t)
 	signer := newSigner(t)
 	tokens := []string{sign(t, signer), sign(t, signer), sign(t, signer)}
 	sessions := []string{"s-1", "s-2", "s-3"}
 
-	before := newClient(t, srv.url())
+	before := newClient(t, srv.URL())
 	v := newVerifier(t, newReplay(t, before, Config{}))
 	store := newStore(t, before, testKey, Config{})
 	for i, tok := range tokens {
@@ -104,7 +106,7 @@ func TestChatServerRestartLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	after := newClient(t, srv.url())
+	after := newClient(t, srv.URL())
 	v2 := newVerifier(t, newReplay(t, after, Config{}))
 	store2 := newStore(t, after, testKey, Config{})
 	for i, tok := range tokens {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/testenv"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,8 +132,8 @@ func TestTwoServersShareRedisSessions(t *testing.T) {
 // TestRedisSessionsOutage: with Redis stopped every session route fails
 // closed with 503 within the timeout; when Redis is back, they work again.
 func TestRedisSessionsOutage(t *testing.T) {
-	rs := startOwnRedis(t)
-	c := newRedisClient(t, rs.url())
+	rs := testenv.StartRedis(t)
+	c := newRedisClient(t, rs.URL())
 	st, err := NewRedisSessions(c, make32(9), RedisSessionsConfig{Timeout: 200 * time.Millisecond})
 	require.NoError(t, err)
 	f := newFixture(t, Config{Sessions: st})
@@ -139,7 +141,7 @@ func TestRedisSessionsOutage(t *testing.T) {
 	path := "/connections/retail-bank/sessions/" + sid
 	h := map[string]string{"Origin": selfOrigin, "Content-Type": jsonCT}
 
-	rs.stop()
+	rs.Stop()
 	tests := []struct {
 		name string
 		req  req
@@ -160,7 +162,7 @@ func TestRedisSessionsOutage(t *testing.T) {
 	assert.True(t, errors.Is(st.Append(context.Background(), conn, sid, nil, msgs("x"), 10), ErrSessionStoreUnavailable))
 	assert.NotContains(t, f.logs.String(), sid, "errors name no session")
 
-	rs.start() // empty: the old session is gone (no persistence), new ones work
+	rs.Start() // empty: the old session is gone (no persistence), new ones work
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		w := f.do(t, tests[0].req)

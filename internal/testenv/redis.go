@@ -1,0 +1,77 @@
+package testenv
+
+import (
+	"net"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RedisProcess is a redis-server a test runs itself on a free loopback
+// port, without persistence, so it can stop and restart it (outage tests)
+// without disturbing the shared instance of MSGSEC_REDIS_URL.
+type RedisProcess struct {
+	t    testing.TB
+	bin  string
+	port int
+	cmd  *exec.Cmd
+}
+
+// StartRedis starts a redis-server (or skips/fails as RedisServer does);
+// it is stopped when the test ends.
+func StartRedis(t testing.TB) *RedisProcess {
+	t.Helper()
+	bin := RedisServer(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	r := &RedisProcess{t: t, bin: bin, port: port}
+	r.Start()
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// URL is the server's redis:// address.
+func (r *RedisProcess) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(r.port) + "/0" }
+
+// Start (re)starts the server on its port and waits until it listens.
+func (r *RedisProcess) Start() {
+	r.t.Helper()
+	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		r.t.Fatalf("start redis-server: %v", err)
+	}
+	r.cmd = cmd
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(r.port), 100*time.Millisecond); err == nil {
+			_ = c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.t.Fatalf("redis-server did not listen on port %d", r.port)
+}
+
+// Stop sends SIGTERM and waits for the server to exit (SIGKILL after 10 s).
+func (r *RedisProcess) Stop() {
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = r.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-done
+	}
+	r.cmd = nil
+}
