@@ -89,17 +89,18 @@ type loadResult struct {
 }
 
 type worker struct {
-	cfg       *loadConfig
-	client    *http.Client
-	session   string
-	sent      int    // messages on the current session
-	lastToken string // a token already accepted once
-	latencies []time.Duration
-	counts    [numKinds]int
-	status5xx int
-	errors    int
-	wrong     int
-	problems  []string
+	cfg          *loadConfig
+	client       *http.Client
+	session      string
+	sent         int    // messages on the current session
+	lastToken    string // a token already accepted once
+	latencies    []time.Duration
+	counts       [numKinds]int
+	status5xx    int
+	errors       int
+	wrong        int
+	problems     []problemEntry
+	seenProblems map[string]bool
 }
 
 func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
@@ -140,6 +141,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 
 	res := &loadResult{Seconds: elapsed.Seconds(), Reloads: rl[0], ReloadErrors: rl[1], ByKind: map[string]int{}}
 	var all []time.Duration
+	seen := map[string]bool{} // the first problem of each kind is always reported
 	for _, w := range workers {
 		all = append(all, w.latencies...)
 		res.Status5xx += w.status5xx
@@ -149,8 +151,9 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 			res.ByKind[kindNames[k]] += c
 		}
 		for _, p := range w.problems {
-			if len(res.Problems) < 10 {
-				res.Problems = append(res.Problems, p)
+			if len(res.Problems) < 10 || !seen[p.key] {
+				seen[p.key] = true
+				res.Problems = append(res.Problems, p.text)
 			}
 		}
 	}
@@ -316,8 +319,25 @@ func (w *worker) judge(k kind, origin, token string, resp *http.Response, body [
 	w.problem("%s from %q: unexpected status %d", kindNames[k], origin, code)
 }
 
+// problem records what went wrong: the first ten, plus the first of each
+// kind of problem (the format names it), so a rare kind is never crowded
+// out of the report by a frequent one.
 func (w *worker) problem(format string, args ...any) {
-	if len(w.problems) < 10 {
-		w.problems = append(w.problems, fmt.Sprintf(format, args...))
+	key := format
+	if len(args) > 0 {
+		if s, ok := args[0].(string); ok {
+			key += s
+		}
+	}
+	if w.seenProblems == nil {
+		w.seenProblems = map[string]bool{}
+	}
+	first := !w.seenProblems[key]
+	w.seenProblems[key] = true
+	if len(w.problems) < 10 || first {
+		w.problems = append(w.problems, problemEntry{key: key, text: fmt.Sprintf(format, args...)})
 	}
 }
+
+// problemEntry is one recorded problem and the kind it is of.
+type problemEntry struct{ key, text string }

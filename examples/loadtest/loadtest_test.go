@@ -53,13 +53,13 @@ func TestLoadToolCatchesWrongDecisions(t *testing.T) {
 	defer permissive.Close()
 	t.Setenv(secretEnv, base64.RawURLEncoding.EncodeToString(newSecret()))
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-target", permissive.URL, "-clients", "2", "-requests", "200"}, &out)
+	err := run(context.Background(), []string{"-target", permissive.URL, "-clients", "2", "-requests", "3000"}, &out)
 	if err == nil || !strings.Contains(err.Error(), "wrong decisions") {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"WRONG DECISION: preflight denied", "WRONG DECISION: message denied", "WRONG DECISION: message replayed"} {
 		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q", want)
+			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 }
