@@ -1,0 +1,65 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// FuzzParse: no panic on any document; whatever loads validates again,
+// lints, and compiles; and no error message ever quotes the secret the
+// environment holds.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{validConn, twoConnsSeed, "connections: []", "{}", "connections: [{id: a, token: {secret_data: optional}}]",
+		`{"connections": [{"id": "x", "allowed_domains": ["https://a.example"], "token": {"secret_data": "optional"}}]}`,
+		"connections:\n  - &a {id: a, token: {secret_data: optional}}\n  - *a\n",
+		"connections: [{id: a, keys: [{id: k, secret: {value: c2VjcmV0, insecure_inline: true}}], token: {issuer: i}}]"} {
+		f.Add([]byte(s), false)
+	}
+	f.Add([]byte(`{"connections": []}`), true)
+	f.Fuzz(func(t *testing.T, doc []byte, asJSON bool) {
+		format := FormatYAML
+		if asJSON {
+			format = FormatJSON
+		}
+		file, err := Parse(doc, format, LoadOptions{
+			LookupEnv: func(string) (string, bool) { return testSecret, true },
+			ReadFile:  func(string) ([]byte, error) { return []byte(testSecret), nil },
+		})
+		if err != nil {
+			if strings.Contains(err.Error(), testSecret) || strings.Contains(err.Error(), string(testSecretBytes)) {
+				t.Fatalf("an error quotes the secret: %v", err)
+			}
+			var perr *Error
+			if !errors.As(err, &perr) || len(perr.Problems) == 0 {
+				t.Fatalf("not an *Error with problems: %T %v", err, err)
+			}
+			return
+		}
+		if err := file.Validate(); err != nil {
+			t.Fatalf("loaded but does not validate: %v", err)
+		}
+		_ = file.Lint()
+		for i := range file.Connections {
+			c := &file.Connections[i]
+			if c.JWKSURL != "" {
+				continue // would fetch
+			}
+			if _, err := c.Compile(context.Background(), CompileOptions{KeySet: noKeySet}); err != nil {
+				t.Fatalf("valid connection %q does not compile: %v", c.ID, err)
+			}
+		}
+	})
+}
+
+const twoConnsSeed = `connections:
+  - {id: a, allowed_domains: ["https://a.example"], token: {secret_data: optional}}
+  - {id: b, allowed_domains: ["https://*.b.example:*", "http://localhost:*"], domain_matching: same-site, allowed_cookies: [x, "y_*"], token: {secret_data: optional}, mode: report-only}
+`
+
+func noKeySet(context.Context, string) (*secretdata.RemoteKeySet, error) {
+	return nil, errors.New("no network in fuzzing")
+}
