@@ -25,9 +25,16 @@
 // Widget pages get Content-Security-Policy frame-ancestors from the same
 // allowlist (WidgetPage). In report-only mode nothing is blocked and every
 // would-be denial is reported. Every denial is logged with log/slog
-// (connection, rule, reason; never token or cookie values) and passed to an
-// optional event callback, and answered with an RFC 9457 problem document
-// whose type is stable ("urn:msgsec:problem:origin-denied", ...).
+// (connection, rule, reason; never token or cookie values; at most
+// DefaultDenialLogLimit lines a second, so a flood of refused requests is
+// not a flood of log writes) and passed to an optional event callback (every
+// one), and answered with an RFC 9457 problem document whose type is stable
+// ("urn:msgsec:problem:origin-denied", ...).
+//
+// Speed: a refused preflight is answered before rs/cors runs; an allowed one
+// is answered by rs/cors once per (origin, method, headers) and replayed from
+// a bounded per-policy memo after that (the answer is a pure function of
+// those three values and the policy).
 //
 // Example:
 //
