@@ -122,12 +122,12 @@ func originOf(r *http.Request) (o string, present, single bool) {
 	return v[0], true, false
 }
 
+// isPreflight uses rs/cors's own test (a non-empty first
+// Access-Control-Request-Method), so both always agree on what a preflight
+// is: an OPTIONS request that rs/cors treats as an actual request writes no
+// status, and must take the actual-request path here too.
 func isPreflight(r *http.Request) bool {
-	if r.Method != http.MethodOptions {
-		return false
-	}
-	_, ok := r.Header["Access-Control-Request-Method"]
-	return ok
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
 func isWebSocket(r *http.Request) bool {
