@@ -97,6 +97,10 @@ func (e *Error) Unwrap() []error {
 type problems struct {
 	lines map[string]int
 	list  []*FieldError
+	// aliased counts the nodes the schema walk has visited through YAML
+	// aliases; past maxAliasedNodes the walk stops (see checkSchema).
+	aliased  int
+	aliasBad bool
 }
 
 func (p *problems) add(path string, kind error, msg string) {
