@@ -41,14 +41,14 @@ func ExampleNew() {
 	}
 
 	// Another website asks for the widget configuration: refused.
-	r := httptest.NewRequest("GET", "/connections/retail-bank/config", nil)
+	r := httptest.NewRequest("GET", "http://127.0.0.1:8080/connections/retail-bank/config", nil)
 	r.Header.Set("Origin", "http://evil.localhost:8082")
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, r)
 	fmt.Println("evil.localhost:", w.Code)
 
 	// The bank's page asks: allowed.
-	r = httptest.NewRequest("GET", "/connections/retail-bank/config", nil)
+	r = httptest.NewRequest("GET", "http://127.0.0.1:8080/connections/retail-bank/config", nil)
 	r.Header.Set("Origin", "http://www.uplusbank.localhost:8081")
 	w = httptest.NewRecorder()
 	srv.ServeHTTP(w, r)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/msgsec/msgsec/middleware"
@@ -95,6 +96,7 @@ type Server struct {
 	now         func() time.Time
 	bare        bool // DangerouslyNoMiddleware
 	log         *slog.Logger
+	host        string // SelfOrigin's host[:port]: the only Host served
 }
 
 // New validates cfg and builds the server's routes.
@@ -113,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		now:         cfg.Now,
 		bare:        cfg.DangerouslyNoMiddleware,
 		log:         cfg.Logger,
+		host:        strings.TrimPrefix(strings.TrimPrefix(cfg.SelfOrigin, "https://"), "http://"),
 	}
 	if s.sessions == nil {
 		s.sessions = newMemorySessions(cfg.Now, s.sessionEnded)
@@ -199,6 +202,21 @@ func checkOrigin(o string) error {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// ownHostOnly serves a route only to requests addressed to SelfOrigin's
+// host. A page on another name that DNS-rebinds to this server's address is
+// same-origin with what it fetches (its own Host, Sec-Fetch-Site:
+// same-origin) and could otherwise read the agent view: every session's
+// ID, cookies and verified secret data.
+func (s *Server) ownHostOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Host, s.host) {
+			http.Error(w, "misdirected request", http.StatusMisdirectedRequest)
+			return
+		}
+		h(w, r)
+	}
+}
+
 // routes mounts every route. Which msgsec wrapper guards each one is the
 // point of the example:
 //
@@ -225,7 +243,7 @@ func (s *Server) routes(g guard, secretData http.Handler) {
 	api("GET", conn+"/sessions/{session}/events", s.events)
 	s.mux.Handle(delivery.Pattern, g.server(secretData))
 	s.mux.HandleFunc("GET /static/{file}", serveAsset)
-	s.mux.HandleFunc("GET /agent", s.agent)
+	s.mux.HandleFunc("GET /agent", s.ownHostOnly(s.agent))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
