@@ -23,9 +23,8 @@ var preflightVary = []string{"Origin, Access-Control-Request-Method, Access-Cont
 // blocked and every would-be denial is reported.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := m.resolve(r)
+		p, ok := m.connection(w, r)
 		if !ok {
-			m.deny(w, r, nil, KindUnknownConnection, fixed("no policy for this connection"), "")
 			return
 		}
 		o, hasOrigin, single := originOf(r)
@@ -70,9 +69,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // tokens are left to the handler (which verifies them with the session).
 func (m *Middleware) ServerToServer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := m.resolve(r)
+		p, ok := m.connection(w, r)
 		if !ok {
-			m.deny(w, r, nil, KindUnknownConnection, fixed("no policy for this connection"), "")
 			return
 		}
 		o, hasOrigin, single := originOf(r)
@@ -93,9 +91,8 @@ func (m *Middleware) ServerToServer(next http.Handler) http.Handler {
 // renders only when framed by an allowed website.
 func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := m.resolve(r)
+		p, ok := m.connection(w, r)
 		if !ok {
-			m.deny(w, r, nil, KindUnknownConnection, fixed("no policy for this connection"), "")
 			return
 		}
 		if csp := p.FrameAncestorsCSP(); csp != "" {
@@ -107,6 +104,15 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, withInfo(r, &info{policy: p}))
 	})
+}
+
+// connection resolves the request's policy, or answers 404.
+func (m *Middleware) connection(w http.ResponseWriter, r *http.Request) (*policy.Compiled, bool) {
+	p, ok := m.resolve(r)
+	if !ok {
+		m.deny(w, r, nil, KindUnknownConnection, fixed("no policy for this connection"), "")
+	}
+	return p, ok
 }
 
 // originOf returns the Origin header; single is false when it was sent
