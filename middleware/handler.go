@@ -132,8 +132,14 @@ func originOf(r *http.Request) (o string, present, single bool) {
 // Access-Control-Request-Method), so both always agree on what a preflight
 // is: an OPTIONS request that rs/cors treats as an actual request writes no
 // status, and must take the actual-request path here too.
+// isPreflight is rs/cors's own test (OPTIONS with a non-empty
+// Access-Control-Request-Method), without re-canonicalising the key.
 func isPreflight(r *http.Request) bool {
-	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	v := r.Header["Access-Control-Request-Method"]
+	return len(v) > 0 && v[0] != ""
 }
 
 func isWebSocket(r *http.Request) bool {

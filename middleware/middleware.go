@@ -221,7 +221,7 @@ func (m *Middleware) newCors(p *policy.Compiled) *corsEntry {
 		headers = append(headers, h)
 	}
 	headers = append(headers, m.extraHeaders...)
-	return &corsEntry{memo: map[preflightKey]*preflightAnswer{}, cors: cors.New(cors.Options{
+	return &corsEntry{cors: cors.New(cors.Options{
 		// rs/cors only ever sees requests whose origin msgsec has already
 		// decided on: admitted, or (report-only) refused and reported. The
 		// decision is not made twice; the tests check that no refused origin

@@ -3,6 +3,7 @@ package middleware
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rs/cors"
 )
@@ -20,8 +21,10 @@ import (
 type corsEntry struct {
 	cors *cors.Cors
 
-	mu   sync.RWMutex
-	memo map[preflightKey]*preflightAnswer
+	// memo is read without locks: an immutable map behind an atomic
+	// pointer, copied on the (rare, bounded) insert.
+	memo atomic.Pointer[map[preflightKey]*preflightAnswer]
+	mu   sync.Mutex // serialises inserts
 }
 
 type preflightKey struct {
@@ -56,16 +59,13 @@ func (e *corsEntry) preflight(w http.ResponseWriter, r *http.Request, origin str
 		e.cors.HandlerFunc(w, r)
 		return
 	}
-	e.mu.RLock()
-	a := e.memo[k]
-	e.mu.RUnlock()
+	var a *preflightAnswer
+	if m := e.memo.Load(); m != nil {
+		a = (*m)[k]
+	}
 	if a == nil {
 		a = e.record(r)
-		e.mu.Lock()
-		if len(e.memo) < maxPreflightMemo {
-			e.memo[k] = a
-		}
-		e.mu.Unlock()
+		e.remember(k, a)
 	}
 	h := w.Header()
 	for i, key := range a.keys {
@@ -77,6 +77,36 @@ func (e *corsEntry) preflight(w http.ResponseWriter, r *http.Request, origin str
 		}
 	}
 	w.WriteHeader(a.status)
+}
+
+// remember adds an answer to the memo unless it is full.
+func (e *corsEntry) remember(k preflightKey, a *preflightAnswer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.memo.Load()
+	n := 0
+	if old != nil {
+		n = len(*old)
+	}
+	if n >= maxPreflightMemo {
+		return
+	}
+	next := make(map[preflightKey]*preflightAnswer, n+1)
+	if old != nil {
+		for kk, v := range *old {
+			next[kk] = v
+		}
+	}
+	next[k] = a
+	e.memo.Store(&next)
+}
+
+// memoLen reports how many answers are remembered.
+func (e *corsEntry) memoLen() int {
+	if m := e.memo.Load(); m != nil {
+		return len(*m)
+	}
+	return 0
 }
 
 // record runs rs/cors on the request and keeps what it wrote.

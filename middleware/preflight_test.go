@@ -72,14 +72,12 @@ func TestPreflightMemoIsPerOriginAndBounded(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
-	m.staticCors.mu.RLock()
-	defer m.staticCors.mu.RUnlock()
-	assert.LessOrEqual(t, len(m.staticCors.memo), maxPreflightMemo)
+	assert.LessOrEqual(t, m.staticCors.memoLen(), maxPreflightMemo)
 	// A refused origin never reaches the memo.
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, preflight("https://evil.example"))
 	assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
-	for k := range m.staticCors.memo {
+	for k := range *m.staticCors.memo.Load() {
 		assert.NotEqual(t, "https://evil.example", k.origin)
 	}
 }
