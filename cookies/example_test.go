@@ -185,3 +185,20 @@ func ExampleReason_String() {
 	fmt.Println(cookies.ReasonDuplicate, cookies.ReasonAfterMalformed)
 	// Output: duplicate name after malformed quoted value
 }
+
+// RewriteRequestLine strips the header now and leaves building the cookies
+// to FilterLine, for handlers that may not need them.
+func ExampleAllowlist_RewriteRequestLine() {
+	a, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_contents"})
+	r, _ := http.NewRequest(http.MethodPost, "https://chat.example/", nil)
+	r.Header.Set("Cookie", "page_viewed=/store; session_id=s3cr3t; cart_contents=2")
+	line := a.RewriteRequestLine(r)
+	fmt.Println(r.Header.Get("Cookie"))
+	for _, c := range a.FilterLine(line) {
+		fmt.Println(c.Name, c.Value)
+	}
+	// Output:
+	// page_viewed=/store; cart_contents=2
+	// page_viewed /store
+	// cart_contents 2
+}

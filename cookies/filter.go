@@ -74,49 +74,103 @@ func (a *Allowlist) FilterValuesReport(m map[string]string) (kept []*http.Cookie
 // users of r.
 func (a *Allowlist) RewriteRequest(r *http.Request) []*http.Cookie {
 	var buf [stackPairs]pair
-	lines := r.Header["Cookie"]
-	ps := a.scanLines(lines, buf[:0])
-	n := a.resolve(ps)
-	kept := collect(ps, n)
-	if n == len(ps) && len(lines) == 1 && lines[0] == sameSerialisation(kept, lines[0]) {
-		// One line, every pair kept, already in canonical "a=b; c=d" form:
-		// the header is what it would be rewritten to.
-		deleteOtherSpellings(r.Header)
-		return kept
-	}
-	setCookieHeader(r.Header, kept)
-	return kept
+	ps, n := a.rewrite(r.Header, buf[:0])
+	return collect(ps, n)
 }
 
-// sameSerialisation returns line when it is exactly the "name=value; ..."
-// serialisation of kept (so no rewrite is needed), and "" otherwise.
-func sameSerialisation(kept []*http.Cookie, line string) string {
+// RewriteRequestLine is RewriteRequest for callers that may never need the
+// cookies as values: it rewrites the header the same way and returns the
+// Cookie line left ("" when nothing is kept), which FilterLine turns into
+// the kept cookies later, at no allocation now.
+func (a *Allowlist) RewriteRequestLine(r *http.Request) string {
+	var buf [stackPairs]pair
+	a.rewrite(r.Header, buf[:0])
+	if v := r.Header["Cookie"]; len(v) == 1 {
+		return v[0]
+	}
+	return ""
+}
+
+// FilterLine returns the cookies of one Cookie line that the allowlist
+// admits (Filter for a single line), e.g. of a line RewriteRequestLine
+// returned, which yields exactly the cookies it kept.
+func (a *Allowlist) FilterLine(line string) []*http.Cookie {
+	var buf [stackPairs]pair
+	ps := a.scanLine(line, buf[:0])
+	return collect(ps, a.resolve(ps))
+}
+
+// rewrite filters h's Cookie lines and replaces them with the kept pairs on
+// one line (removing the header when nothing is kept, and other spellings
+// of its key). It returns the pairs and how many are kept.
+func (a *Allowlist) rewrite(h http.Header, buf []pair) ([]pair, int) {
+	lines := h["Cookie"]
+	ps := a.scanLines(lines, buf)
+	n := a.resolve(ps)
+	deleteOtherSpellings(h)
+	switch {
+	case n == 0:
+		delete(h, "Cookie")
+	case n == len(ps) && len(lines) == 1 && isJoined(ps, lines[0]):
+		// One line, every pair kept, already in canonical "a=b; c=d" form:
+		// the header is what it would be rewritten to.
+	default:
+		h["Cookie"] = []string{joinKept(ps, n)}
+	}
+	return ps, n
+}
+
+// isJoined reports whether line is exactly the "name=value; ..."
+// serialisation of the (all kept) pairs, so no rewrite is needed.
+func isJoined(ps []pair, line string) bool {
 	pos := 0
-	for i, c := range kept {
+	for i, p := range ps {
 		if i > 0 {
 			if !strings.HasPrefix(line[pos:], "; ") {
-				return ""
+				return false
 			}
 			pos += 2
 		}
 		rest := line[pos:]
-		if len(rest) < len(c.Name)+1+len(c.Value) || rest[:len(c.Name)] != c.Name || rest[len(c.Name)] != '=' || rest[len(c.Name)+1:len(c.Name)+1+len(c.Value)] != c.Value {
-			return ""
+		n := len(p.name) + 1 + len(p.value)
+		if len(rest) < n || rest[:len(p.name)] != p.name || rest[len(p.name)] != '=' || rest[len(p.name)+1:n] != p.value {
+			return false
 		}
-		pos += len(c.Name) + 1 + len(c.Value)
+		pos += n
 	}
-	if pos != len(line) {
-		return ""
+	return pos == len(line)
+}
+
+// joinKept serialises the n kept pairs as "name=value; name=value".
+func joinKept(ps []pair, n int) string {
+	size := 2 * (n - 1)
+	for i := range ps {
+		if ps[i].reason == 0 {
+			size += len(ps[i].name) + 1 + len(ps[i].value)
+		}
 	}
-	return line
+	var b strings.Builder
+	b.Grow(size)
+	for i := range ps {
+		if ps[i].reason != 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(ps[i].name)
+		b.WriteByte('=')
+		b.WriteString(ps[i].value)
+	}
+	return b.String()
 }
 
 // RewriteRequestReport is RewriteRequest that also returns what was dropped
 // and why, as FilterReport does.
 func (a *Allowlist) RewriteRequestReport(r *http.Request) (kept []*http.Cookie, dropped []Drop) {
-	kept, dropped = a.FilterReport(r.Header)
-	setCookieHeader(r.Header, kept)
-	return kept, dropped
+	var buf [stackPairs]pair
+	ps, n := a.rewrite(r.Header, buf[:0])
+	return collect(ps, n), drops(ps)
 }
 
 func (a *Allowlist) scanLines(lines []string, ps []pair) []pair {
@@ -339,30 +393,6 @@ func drops(ps []pair) []Drop {
 		}
 	}
 	return ds
-}
-
-// setCookieHeader replaces the Cookie header of h with the kept cookies.
-func setCookieHeader(h http.Header, kept []*http.Cookie) {
-	deleteOtherSpellings(h)
-	if len(kept) == 0 {
-		delete(h, "Cookie")
-		return
-	}
-	n := 2 * (len(kept) - 1)
-	for _, c := range kept {
-		n += len(c.Name) + 1 + len(c.Value)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for i, c := range kept {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(c.Name)
-		b.WriteByte('=')
-		b.WriteString(c.Value)
-	}
-	h["Cookie"] = []string{b.String()}
 }
 
 // deleteOtherSpellings removes Cookie headers keyed in another case, which

@@ -613,3 +613,39 @@ func TestRewriteRequestKeepsCanonicalLineAndNormalisesOthers(t *testing.T) {
 		}
 	}
 }
+
+// RewriteRequestLine rewrites exactly as RewriteRequest does, and
+// FilterLine of its line gives exactly the cookies RewriteRequest returns.
+func TestRewriteRequestLineMatchesRewriteRequest(t *testing.T) {
+	a, err := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lines := range [][]string{
+		nil,
+		{"page_viewed=1"},
+		{"page_viewed=1; cart_a=2"},
+		{"page_viewed=1;cart_a=2; session_id=x"},
+		{"page_viewed=1", "cart_a=2"},
+		{"page_viewed=1; page_viewed=2"},
+		{`page_viewed=tossed; x="; page_viewed=genuine`},
+		{"session_id=x"},
+	} {
+		mk := func() *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, "https://chat.example/", nil)
+			for _, l := range lines {
+				r.Header.Add("Cookie", l)
+			}
+			return r
+		}
+		r1, r2 := mk(), mk()
+		kept := a.RewriteRequest(r1)
+		line := a.RewriteRequestLine(r2)
+		if !reflect.DeepEqual(r1.Header, r2.Header) {
+			t.Errorf("%q: headers differ: %v vs %v", lines, r1.Header, r2.Header)
+		}
+		if got := pairsOf(a.FilterLine(line)); !reflect.DeepEqual(got, pairsOf(kept)) {
+			t.Errorf("%q: FilterLine(%q) = %v, RewriteRequest kept %v", lines, line, got, pairsOf(kept))
+		}
+	}
+}

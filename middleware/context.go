@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
@@ -15,9 +16,26 @@ type ctxKey struct{}
 // allocation instead of two.
 type info struct {
 	context.Context
-	policy  *policy.Compiled
-	cookies []*http.Cookie
-	claims  *secretdata.Claims
+	policy *policy.Compiled
+	claims *secretdata.Claims
+
+	// The allowed cookies, built on first use from the rewritten Cookie
+	// line (most handlers never ask, and building them is half the
+	// middleware's allocations).
+	cookieLine string
+	cookiesSet bool // cookies already built (eagerly, when reporting drops)
+	cookiesMu  sync.Once
+	cookies    []*http.Cookie
+}
+
+// allowedCookies returns the kept cookies, building them once.
+func (i *info) allowedCookies() []*http.Cookie {
+	i.cookiesMu.Do(func() {
+		if !i.cookiesSet && i.cookieLine != "" {
+			i.cookies = i.policy.Cookies().FilterLine(i.cookieLine)
+		}
+	})
+	return i.cookies
 }
 
 // Value answers for ctxKey and defers everything else to the parent.
@@ -51,7 +69,7 @@ func Connection(ctx context.Context) *policy.Compiled {
 // Cookie header has been rewritten to exactly these).
 func Cookies(ctx context.Context) []*http.Cookie {
 	if i := fromContext(ctx); i != nil {
-		return i.cookies
+		return i.allowedCookies()
 	}
 	return nil
 }

@@ -46,12 +46,12 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		inf := &info{policy: p}
 		if m.listening(r.Context(), slog.LevelDebug) {
 			kept, dropped := p.Cookies().RewriteRequestReport(r)
-			inf.cookies = kept
+			inf.cookies, inf.cookiesSet = kept, true
 			if len(dropped) > 0 {
 				m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: r.URL.Path})
 			}
 		} else {
-			inf.cookies = p.Cookies().RewriteRequest(r)
+			inf.cookieLine = p.Cookies().RewriteRequestLine(r)
 		}
 		claims, ok := m.verify(w, r, p, o)
 		if !ok {
