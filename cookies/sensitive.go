@@ -190,14 +190,3 @@ func hasPrefixFold(s, prefix string) bool {
 	}
 	return true
 }
-
-// containsFold reports whether s contains sub (lowercase ASCII), folding
-// ASCII case of s.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if hasPrefixFold(s[i:], sub) {
-			return true
-		}
-	}
-	return false
-}

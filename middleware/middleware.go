@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/cors"
 
+	"github.com/msgsec/msgsec/internal/cowmap"
 	"github.com/msgsec/msgsec/origin"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
@@ -221,7 +222,7 @@ func (m *Middleware) newCors(p *policy.Compiled) *corsEntry {
 		headers = append(headers, h)
 	}
 	headers = append(headers, m.extraHeaders...)
-	return &corsEntry{cors: cors.New(cors.Options{
+	return &corsEntry{memo: cowmap.New[preflightKey, *preflightAnswer](maxPreflightMemo), cors: cors.New(cors.Options{
 		// rs/cors only ever sees requests whose origin msgsec has already
 		// decided on: admitted, or (report-only) refused and reported. The
 		// decision is not made twice; the tests check that no refused origin

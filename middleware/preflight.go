@@ -2,10 +2,10 @@ package middleware
 
 import (
 	"net/http"
-	"sync"
-	"sync/atomic"
 
 	"github.com/rs/cors"
+
+	"github.com/msgsec/msgsec/internal/cowmap"
 )
 
 // corsEntry is the rs/cors instance of one compiled policy, with a memo of
@@ -21,10 +21,7 @@ import (
 type corsEntry struct {
 	cors *cors.Cors
 
-	// memo is read without locks: an immutable map behind an atomic
-	// pointer, copied on the (rare, bounded) insert.
-	memo atomic.Pointer[map[preflightKey]*preflightAnswer]
-	mu   sync.Mutex // serialises inserts
+	memo *cowmap.Map[preflightKey, *preflightAnswer] // lock-free reads, bounded
 }
 
 type preflightKey struct {
@@ -59,13 +56,10 @@ func (e *corsEntry) preflight(w http.ResponseWriter, r *http.Request, origin str
 		e.cors.HandlerFunc(w, r)
 		return
 	}
-	var a *preflightAnswer
-	if m := e.memo.Load(); m != nil {
-		a = (*m)[k]
-	}
-	if a == nil {
+	a, ok := e.memo.Get(k)
+	if !ok {
 		a = e.record(r)
-		e.remember(k, a)
+		e.memo.Add(k, a)
 	}
 	h := w.Header()
 	for i, key := range a.keys {
@@ -77,36 +71,6 @@ func (e *corsEntry) preflight(w http.ResponseWriter, r *http.Request, origin str
 		}
 	}
 	w.WriteHeader(a.status)
-}
-
-// remember adds an answer to the memo unless it is full.
-func (e *corsEntry) remember(k preflightKey, a *preflightAnswer) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	old := e.memo.Load()
-	n := 0
-	if old != nil {
-		n = len(*old)
-	}
-	if n >= maxPreflightMemo {
-		return
-	}
-	next := make(map[preflightKey]*preflightAnswer, n+1)
-	if old != nil {
-		for kk, v := range *old {
-			next[kk] = v
-		}
-	}
-	next[k] = a
-	e.memo.Store(&next)
-}
-
-// memoLen reports how many answers are remembered.
-func (e *corsEntry) memoLen() int {
-	if m := e.memo.Load(); m != nil {
-		return len(*m)
-	}
-	return 0
 }
 
 // record runs rs/cors on the request and keeps what it wrote.

@@ -72,14 +72,14 @@ func TestPreflightMemoIsPerOriginAndBounded(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
-	assert.LessOrEqual(t, m.staticCors.memoLen(), maxPreflightMemo)
+	assert.LessOrEqual(t, m.staticCors.memo.Len(), maxPreflightMemo)
 	// A refused origin never reaches the memo.
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, preflight("https://evil.example"))
 	assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
-	for k := range *m.staticCors.memo.Load() {
+	m.staticCors.memo.Range(func(k preflightKey, _ *preflightAnswer) {
 		assert.NotEqual(t, "https://evil.example", k.origin)
-	}
+	})
 }
 
 func itoa(i int) string {

@@ -113,10 +113,9 @@ type Matcher struct {
 
 	anyIdx int32                  // index of "*", or -1
 	exact  map[string]int32       // whole canonical origin -> pattern index
-	hosts  map[hostKey]int32      // exact hosts on any port
+	hosts  map[hostKey]int32      // exact hosts on any port (":*")
 	wild   map[string][]wildEntry // wildcard suffix -> its patterns
 	sites  map[siteKey]int32      // same-site mode only
-	flags  uint8                  // which kinds of lookups can hit
 	wildN  uint64                 // bit n set: some wildcard suffix has n labels
 	memo   *siteMemo              // registrable domains of wildcard hits
 	_      [0]func()              // not comparable
@@ -129,10 +128,6 @@ type wildEntry struct {
 	port   int32
 	scheme scheme
 }
-
-const (
-	hasAnyPortHost uint8 = 1 << iota
-)
 
 // NewMatcher validates and compiles patterns (see the package doc for the
 // grammar). Every invalid or duplicate entry is reported at once in a
@@ -150,7 +145,7 @@ func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 		exact:    make(map[string]int32),
 		hosts:    make(map[hostKey]int32),
 		wild:     make(map[string][]wildEntry),
-		memo:     &siteMemo{},
+		memo:     newSiteMemo(),
 	}
 	if cfg.sameSite {
 		m.sites = make(map[siteKey]int32)
@@ -192,7 +187,6 @@ func (m *Matcher) add(p Pattern) {
 	case Exact:
 		if p.port == portAny {
 			setIfAbsent(hostKey{host: p.host, port: portAny, scheme: p.scheme})
-			m.flags |= hasAnyPortHost
 		} else {
 			m.exact[p.norm] = idx
 		}
@@ -233,7 +227,7 @@ func (m *Matcher) match(s string) (int32, Reason, string) {
 	if r, d := parseRequest(s, &o); r != ReasonAllowed {
 		return -1, r, d
 	}
-	if m.flags&hasAnyPortHost != 0 {
+	if len(m.hosts) > 0 {
 		if i, ok := m.hosts[hostKey{host: o.host, port: portAny, scheme: o.scheme}]; ok {
 			return i, ReasonAllowed, "host match on any port"
 		}
@@ -282,8 +276,8 @@ func (m *Matcher) matchWildcard(o *reqOrigin) (int32, bool) {
 // amazonaws.com) makes the host someone else's site, which a wildcard
 // never admits.
 func (m *Matcher) sameOwner(host, suffix string) bool {
-	if suffix == "localhost" {
-		return true // *.localhost is all loopback (RFC 6761), allowed at load
+	if wildcardOverLoopback(suffix) {
+		return true
 	}
 	return len(m.memo.siteOf(host)) <= len(suffix)
 }

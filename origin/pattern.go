@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/msgsec/msgsec/internal/loopback"
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
@@ -76,15 +77,13 @@ func (p Pattern) Secure() bool {
 	return p.scheme == schemeHTTPS || isLoopback(p.host, p.hkind)
 }
 
-func isLoopback(host string, k hostKind) bool {
-	switch k {
-	case hostIPv4:
-		return strings.HasPrefix(host, "127.")
-	case hostIPv6:
-		return host == "[::1]"
-	}
-	return host == "localhost" || strings.HasSuffix(host, ".localhost")
-}
+func isLoopback(host string, _ hostKind) bool { return loopback.Host(host) }
+
+// wildcardOverLoopback reports whether a wildcard suffix is "localhost":
+// the public suffix list's default rule makes it a public suffix, but
+// every name under it is this machine (RFC 6761), so "*.localhost" is
+// allowed at load and its subdomains are one owner's.
+func wildcardOverLoopback(suffix string) bool { return suffix == "localhost" }
 
 // site returns the pattern's registrable domain for same-site matching.
 func (p Pattern) site() string { return siteOf(p.host, p.hkind) }
@@ -190,7 +189,7 @@ func parsePattern(s string) (Pattern, string) {
 		if hk != hostDNS {
 			return p, "a wildcard needs a domain name, not an IP address"
 		}
-		if h != "localhost" { // *.localhost is loopback by definition (RFC 6761)
+		if !wildcardOverLoopback(h) {
 			if ps, _ := publicsuffix.PublicSuffix(h); ps == h {
 				return p, "a wildcard directly above a public suffix (" + h + ") would admit unrelated sites"
 			}

@@ -156,6 +156,7 @@ func TestValidationErrors(t *testing.T) {
 		{"duplicate kid", strings.Replace(validConn, "        secret: {env: S}\n", "        secret: {env: S}\n      - id: k1\n        secret: {env: S}\n", 1), "connections[0].keys[1].id", ErrValue, "already used"},
 		{"retire before not-before", strings.Replace(validConn, "- id: k1", "- id: k1\n        not_before: 2026-02-01T00:00:00Z\n        retire_after: 2026-01-01T00:00:00Z", 1), "connections[0].keys[0].retire_after", ErrValue, "after not_before"},
 		{"http jwks", strings.Replace(validConn, "    token:", "    jwks_url: http://bank.example/jwks\n    token:", 1), "connections[0].jwks_url", ErrValue, "https"},
+		{"http jwks to a name that looks like loopback", strings.Replace(validConn, "    token:", "    jwks_url: http://127.evil.example/jwks\n    token:", 1), "connections[0].jwks_url", ErrValue, "https"},
 		{"keys without issuer", strings.Replace(validConn, "{issuer: bank}", "{}", 1), "connections[0].token.issuer", ErrMissing, ""},
 		{"lifetime too long", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, max_lifetime: 48h}", 1), "connections[0].token.max_lifetime", ErrValue, ""},
 		{"negative leeway", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, leeway: -1s}", 1), "connections[0].token.leeway", ErrValue, ""},
@@ -207,6 +208,14 @@ connections:
 		assert.Contains(t, paths, want)
 	}
 	assert.Contains(t, err.Error(), "connections[0].allowed_domains[1] (line 4)")
+}
+
+func TestHTTPJWKSOnlyToLoopback(t *testing.T) {
+	for _, u := range []string{"http://localhost:8080/jwks", "http://127.0.0.1/jwks", "http://[::1]:9/jwks", "https://bank.example/jwks"} {
+		doc := strings.Replace(validConn, "    token:", "    jwks_url: "+u+"\n    token:", 1)
+		_, err := parseYAML(t, doc, map[string]string{"S": testSecret})
+		require.NoError(t, err, u)
+	}
 }
 
 func TestJSONFormat(t *testing.T) {

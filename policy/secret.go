@@ -100,9 +100,7 @@ func (r SecretRef) String() string {
 func (r SecretRef) GoString() string           { return "policy.SecretRef(" + r.String() + ")" }
 func (r SecretRef) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
 func (r SecretRef) LogValue() slog.Value       { return slog.StringValue(r.String()) }
-func (r *SecretRef) isSet() bool {
-	return r != nil && (r.Env != "" || r.File != "" || !r.Value.IsZero())
-}
+
 func (r *SecretRef) sources() int {
 	return btoi(r.Env != "") + btoi(r.File != "") + btoi(!r.Value.IsZero())
 }

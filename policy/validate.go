@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/cookies"
+	"github.com/msgsec/msgsec/internal/loopback"
 	"github.com/msgsec/msgsec/origin"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -139,7 +140,7 @@ func (c *ConnectionPolicy) validateKeys(path string, p *problems) {
 		switch {
 		case err != nil || u.Host == "" || u.User != nil || u.Fragment != "":
 			p.add(path+".jwks_url", ErrValue, "not an absolute URL")
-		case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())):
+		case u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())):
 			p.add(path+".jwks_url", ErrValue, "must be https (http only to a loopback host)")
 		}
 	}
@@ -151,10 +152,6 @@ func kindOf(err error) error {
 		return fe.Kind
 	}
 	return ErrValue
-}
-
-func isLoopbackHost(h string) bool {
-	return h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasPrefix(h, "127.") || h == "::1"
 }
 
 // build turns a key entry into a verification key. On failure it returns

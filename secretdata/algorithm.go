@@ -34,11 +34,3 @@ func (a Algorithm) hash() crypto.Hash {
 }
 
 func (a Algorithm) isHMAC() bool { return a == HS256 || a == HS384 || a == HS512 }
-
-func (a Algorithm) valid() bool {
-	switch a {
-	case HS256, HS384, HS512, RS256, PS256, ES256, EdDSA:
-		return true
-	}
-	return false
-}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/msgsec/msgsec/internal/loopback"
 )
 
 // Fixed parts of the load-test policy. The allowlist never changes across
@@ -219,11 +221,7 @@ func checkLoopback(target string) error {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.Trim(host, "[]")
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if loopback.Host(host) {
 		return nil
 	}
 	return fmt.Errorf("-target %q is not a loopback address: this tool only loads this machine", host)

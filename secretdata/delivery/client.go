@@ -5,11 +5,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/loopback"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -125,21 +125,13 @@ func checkBaseURL(raw string, allowHTTP bool) (string, error) {
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return "", configErr("BaseURL", "must not carry a query or fragment")
 	case u.Scheme == "https":
-	case u.Scheme == "http" && (allowHTTP || isLoopback(u.Hostname())):
+	case u.Scheme == "http" && (allowHTTP || loopback.Host(u.Hostname())):
 	case u.Scheme == "http":
 		return "", configErr("BaseURL", "http only to a loopback host (or DangerouslyAllowHTTP)")
 	default:
 		return "", configErr("BaseURL", "scheme must be https")
 	}
 	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 func defaultBackoff(retry int) time.Duration {
