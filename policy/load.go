@@ -52,6 +52,16 @@ func Load(path string) (*File, error) {
 
 // LoadWith is Load with options.
 func LoadWith(path string, opts LoadOptions) (*File, error) {
+	data, err := readPolicyFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return loadBytes(path, data, opts)
+}
+
+// readPolicyFile reads at most MaxFileBytes+1 bytes (one more than Parse
+// accepts, so an oversized file is reported as such).
+func readPolicyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
@@ -61,6 +71,12 @@ func LoadWith(path string, opts LoadOptions) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
+	return data, nil
+}
+
+// loadBytes parses the content of the file at path (format by extension,
+// secrets relative to its directory).
+func loadBytes(path string, data []byte, opts LoadOptions) (*File, error) {
 	if opts.BaseDir == "" {
 		opts.BaseDir = filepath.Dir(path)
 	}

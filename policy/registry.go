@@ -130,9 +130,12 @@ func (r *Registry) Reload(ctx context.Context) error {
 		file, err = Parse(r.data, r.fmt, r.opts.Load)
 		digest = sha256.Sum256(r.data)
 	} else {
-		file, err = LoadWith(r.path, r.opts.Load)
-		if raw, rerr := os.ReadFile(r.path); rerr == nil {
+		// One read serves both the policies and the digest WatchFile
+		// compares, so a change between two reads cannot be missed.
+		var raw []byte
+		if raw, err = readPolicyFile(r.path); err == nil {
 			digest = sha256.Sum256(raw)
+			file, err = loadBytes(r.path, raw, r.opts.Load)
 		}
 	}
 	if err != nil {
@@ -200,7 +203,7 @@ func (r *Registry) WatchFile(ctx context.Context, interval time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				raw, err := os.ReadFile(r.path)
+				raw, err := readPolicyFile(r.path) // bounded, as Reload reads it
 				if err != nil {
 					continue
 				}
