@@ -33,10 +33,13 @@ type Compiled struct {
 	cfg        ConnectionPolicy
 	origins    *origin.Matcher
 	anyWebsite bool
-	cookies    *cookies.Allowlist
-	verifier   *secretdata.Verifier
-	keys       []secretdata.Key
-	csp        string
+	// listed matches the origins the allowed domains name (every entry but
+	// "*"); nil when credentials are off or nothing is named.
+	listed   *origin.Matcher
+	cookies  *cookies.Allowlist
+	verifier *secretdata.Verifier
+	keys     []secretdata.Key
+	csp      string
 }
 
 // Compile builds the connection's origin matcher, cookie allowlist and
@@ -57,6 +60,11 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 		return nil, err
 	}
 	out := &Compiled{cfg: c.clone(), origins: m, anyWebsite: c.AnyWebsite(), cookies: al}
+	if c.AllowCredentials {
+		if out.listed, err = c.listedMatcher(m); err != nil {
+			return nil, err
+		}
+	}
 	for i := range c.Keys {
 		k, _, err := c.Keys[i].build()
 		if err != nil {
@@ -123,6 +131,13 @@ func (p *Compiled) Origins() *origin.Matcher { return p.origins }
 // AnyWebsite reports whether the policy admits any website (no domain
 // listed, or "*").
 func (p *Compiled) AnyWebsite() bool { return p.anyWebsite }
+
+// CredentialsFor reports whether a CORS answer to origin o may carry
+// Access-Control-Allow-Credentials: true: the policy turns credentials on
+// and one of its listed entries (not "*", not the empty list) admits o.
+func (p *Compiled) CredentialsFor(o string) bool {
+	return p.listed != nil && p.listed.Allows(o)
+}
 
 // Cookies returns the cookie allowlist.
 func (p *Compiled) Cookies() *cookies.Allowlist { return p.cookies }

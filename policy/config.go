@@ -72,6 +72,13 @@ type ConnectionPolicy struct {
 	// FrameAncestors, when true (the default), makes widget pages carry a
 	// CSP frame-ancestors list built from AllowedDomains.
 	FrameAncestors *bool `yaml:"frame_ancestors,omitempty" json:"frame_ancestors,omitempty"`
+	// AllowCredentials, when true, answers CORS requests from the origins
+	// AllowedDomains lists with Access-Control-Allow-Credentials: true, so
+	// the browser may send the chat server's own cookies cross-origin.
+	// Off by default (the widget sends none). Never sent to an origin the
+	// policy does not list — not under "*" or an empty list (any website),
+	// not in report-only mode.
+	AllowCredentials bool `yaml:"allow_credentials,omitempty" json:"allow_credentials,omitempty"`
 
 	// AllowedCookies lists cookie names ("page_viewed") or prefixes
 	// ("cart_*") whose values may reach the chat.

@@ -26,22 +26,23 @@ func (w Warning) String() string {
 
 // Lint codes.
 const (
-	LintAnyWebsite         = "any-website"
-	LintStarOrigin         = "star-origin"
-	LintInsecureOrigin     = "insecure-origin"
-	LintLongLifetime       = "long-lifetime"
-	LintSecretDataOptional = "secret-data-optional"
-	LintSensitiveCookie    = "sensitive-cookie"
-	LintReportOnly         = "report-only"
-	LintNoKeys             = "no-keys"
-	LintInlineSecret       = "inline-secret"
-	LintNoFrameAncestors   = "no-frame-ancestors"
+	LintAnyWebsite            = "any-website"
+	LintStarOrigin            = "star-origin"
+	LintInsecureOrigin        = "insecure-origin"
+	LintLongLifetime          = "long-lifetime"
+	LintSecretDataOptional    = "secret-data-optional"
+	LintSensitiveCookie       = "sensitive-cookie"
+	LintReportOnly            = "report-only"
+	LintNoKeys                = "no-keys"
+	LintInlineSecret          = "inline-secret"
+	LintNoFrameAncestors      = "no-frame-ancestors"
+	LintCredentialsAnyWebsite = "credentials-any-website"
 )
 
 // Lint returns warnings for a valid policy: any website allowed, "*",
 // http origins outside loopback, token lifetimes over 15 minutes, secret
 // data optional, sensitive cookie names, report-only mode, no keys, inline
-// secrets, frame-ancestors off.
+// secrets, frame-ancestors off, credentials with any website.
 func (f *File) Lint() []Warning {
 	var out []Warning
 	lines := f.lines()
@@ -88,6 +89,9 @@ func (f *File) Lint() []Warning {
 					add(fmt.Sprintf("%s.keys[%d].secret", path, j), LintInlineSecret, "the secret is inline in the policy file (development only)")
 				}
 			}
+		}
+		if c.AllowCredentials && c.AnyWebsite() {
+			add(path+".allow_credentials", LintCredentialsAnyWebsite, "credentials with any website: they are sent only to origins listed by name, never to the rest of any website")
 		}
 		if !c.frameAncestors() {
 			add(path+".frame_ancestors", LintNoFrameAncestors, "widget pages may be framed by any site")

@@ -100,15 +100,39 @@ func validID(s string) bool {
 }
 
 func (c *ConnectionPolicy) matcher() (*origin.Matcher, error) {
-	var opts []origin.Option
-	if c.DomainMatching == MatchSameSite {
-		opts = append(opts, origin.SameSite())
-	}
 	domains := c.AllowedDomains
 	if len(domains) == 0 {
 		domains = []string{"*"} // the seed rule: no domain means any website
 	}
-	return origin.NewMatcher(domains, opts...)
+	return c.matcherOf(domains)
+}
+
+// matcherOf compiles patterns with the policy's domain matching.
+func (c *ConnectionPolicy) matcherOf(patterns []string) (*origin.Matcher, error) {
+	var opts []origin.Option
+	if c.DomainMatching == MatchSameSite {
+		opts = append(opts, origin.SameSite())
+	}
+	return origin.NewMatcher(patterns, opts...)
+}
+
+// listedMatcher matches what the allowed domains name, without "*" (nil
+// when they name nothing): the origins credentials may go to. m is the full
+// matcher, reused when no "*" is listed.
+func (c *ConnectionPolicy) listedMatcher(m *origin.Matcher) (*origin.Matcher, error) {
+	if !c.AnyWebsite() {
+		return m, nil
+	}
+	var named []string
+	for _, d := range c.AllowedDomains {
+		if d != "*" {
+			named = append(named, d)
+		}
+	}
+	if len(named) == 0 {
+		return nil, nil
+	}
+	return c.matcherOf(named)
 }
 
 func (c *ConnectionPolicy) cookieAllowlist() (*cookies.Allowlist, error) {
