@@ -10,12 +10,15 @@
 //     the ServeMux path value "connection"); unknown → 404;
 //  2. answer CORS preflights — refused ones itself, with no CORS headers,
 //     allowed ones through rs/cors configured with msgsec's origin decision
-//     (credentials allowed, the origin reflected, never "*");
+//     (the origin reflected, never "*"; Access-Control-Allow-Credentials
+//     only when the policy sets AllowCredentials, and only to an origin its
+//     allowed domains name);
 //  3. refuse actual cross-origin requests and WebSocket upgrades from
 //     origins the policy does not allow (403), before the handler runs;
 //     requests without an Origin only on server-to-server routes or by
 //     explicit option;
-//  4. rewrite the Cookie header to the allowed cookies;
+//  4. rewrite the Cookie header to the allowed cookies (on every wrapper:
+//     Handler, WidgetPage and ServerToServer);
 //  5. verify CustomerSecretData (Authorization: Bearer, or the policy's
 //     header): none → anonymous unless required (401); invalid → 401 that
 //     says only "invalid token"; replay check unavailable → 503;
@@ -23,8 +26,13 @@
 //     the request context (Connection, Cookies, Claims).
 //
 // Widget pages get Content-Security-Policy frame-ancestors from the same
-// allowlist (WidgetPage). In report-only mode nothing is blocked and every
-// would-be denial is reported. Every denial is logged with log/slog
+// allowlist (WidgetPage). In report-only mode nothing is blocked on the
+// server and every would-be denial is reported, but a refused origin gets
+// no more than it would without msgsec: no CORS headers at all (a refused
+// preflight is answered 204 without them, so the browser goes no further),
+// no credentials, no claims from a bad token. CORS answers are the same in
+// both modes. Session IDs in event paths are replaced by short keyed
+// hashes. Every denial is logged with log/slog
 // (connection, rule, reason; never token or cookie values; at most
 // DefaultDenialLogLimit lines a second, so a flood of refused requests is
 // not a flood of log writes) and passed to an optional event callback (every
@@ -36,12 +44,28 @@
 // a bounded per-policy memo after that (the answer is a pure function of
 // those three values and the policy).
 //
-// Example:
+// # Routing
 //
-//	reg, _ := policy.NewRegistry(ctx, "policies.yaml", policy.RegistryOptions{})
-//	m, _ := middleware.ForRegistry(reg)
+// Mount routes with [Middleware.Routes]. A ServeMux pattern with a method,
+// such as "POST /connections/{connection}/sessions", does not send the
+// browser's OPTIONS preflight to the wrapped handler: the mux answers it
+// 405 itself, and the widget's POST is never sent. Routes mounts each API
+// route's OPTIONS with the same middleware (see Example_incorrectMethodPattern
+// for what goes wrong without it).
+//
+// # Example
+//
+//	reg, err := policy.NewRegistry(ctx, "policies.yaml", policy.RegistryOptions{})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	m, err := middleware.ForRegistry(reg)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	mux := http.NewServeMux()
-//	mux.Handle("POST /connections/{connection}/sessions", m.Handler(openSession))
-//	mux.Handle("GET /connections/{connection}/widget", m.WidgetPage(widgetPage))
-//	mux.Handle("POST /connections/{connection}/sessions/{session}/secret-data", m.ServerToServer(secretData))
+//	routes := m.Routes(mux) // each API route with its CORS preflight
+//	routes.Handle("POST /connections/{connection}/sessions", openSession)
+//	routes.WidgetPage("GET /connections/{connection}/widget", widgetPage)
+//	routes.ServerToServer("POST /connections/{connection}/sessions/{session}/secret-data", secretData)
 package middleware

@@ -26,7 +26,10 @@ type Event struct {
 	// secret; quoted when logged).
 	Origin string
 	Method string
-	Path   string
+	// Path is the request path with each session ID (the segment after
+	// "sessions") replaced by a short keyed hash, stable within the
+	// process: a session ID is a chat's credential.
+	Path string
 	// Blocked is false in report-only mode and for cookie drops.
 	Blocked bool
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -14,13 +15,53 @@ import (
 // preflight we answer ourselves carries the same, so caches behave alike.
 var preflightVary = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
 
+// Vary values of answers to requests without an Origin: the answer would
+// differ with one (and, with AllowSameOriginFetches, with another
+// Sec-Fetch-Site), so shared caches must not reuse it.
+var (
+	varyOrigin          = "Origin"
+	varyOriginFetchSite = "Origin, Sec-Fetch-Site"
+)
+
+// route is the kind of route a wrapper guards.
+type route uint8
+
+const (
+	// browserRoute: called by the widget in a browser (Handler). An Origin
+	// is required, except as the options allow.
+	browserRoute route = iota
+	// serverRoute: called by servers (ServerToServer). No Origin is fine;
+	// one that is sent must be allowed.
+	serverRoute
+)
+
+// verdict is the outcome of the Origin rules for an actual request.
+type verdict uint8
+
+const (
+	// stopped: refused, and the refusal has been written.
+	stopped verdict = iota
+	// admitted: the Origin is allowed (by the policy or as a self origin).
+	admitted
+	// noOrigin: there is no Origin, and the route or an option admits that.
+	noOrigin
+	// reported: refused, but the policy is report-only: reported, and the
+	// request goes on with no CORS access at all.
+	reported
+)
+
 // Handler wraps a chat API route (called by the widget in the browser).
 // Per request: resolve the connection → answer CORS preflights (refused
 // ones before rs/cors runs) → require an allowed Origin on actual
 // cross-origin requests and WebSocket upgrades → rewrite the Cookie header
 // to the allowed cookies → verify CustomerSecretData → put the connection,
 // cookies and claims in the context → next. In report-only mode nothing is
-// blocked and every would-be denial is reported.
+// blocked and every would-be denial is reported, but a refused origin never
+// gets CORS headers.
+//
+// Mount it with [Middleware.Routes]: a ServeMux pattern with a method
+// ("POST /x") does not send the route's OPTIONS preflights to it, and
+// Routes mounts them.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := m.connection(w, r)
@@ -32,27 +73,18 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			m.preflight(w, r, p, o, hasOrigin && single)
 			return
 		}
-		if !m.checkOrigin(w, r, p, o, hasOrigin, single, false) {
+		switch m.checkOrigin(w, r, p, o, hasOrigin, single, browserRoute) {
+		case stopped:
 			return
-		}
-		if hasOrigin {
-			m.corsFor(p).cors.HandlerFunc(w, r) // adds the CORS response headers and Vary: Origin
-		} else {
-			// The answer depends on the Origin even when there is none:
-			// shared caches must not serve it to a cross-origin request.
-			h := w.Header()
-			h["Vary"] = append(h["Vary"], "Origin")
-		}
-		inf := &info{policy: p}
-		if m.listening(r.Context(), slog.LevelDebug) {
-			kept, dropped := p.Cookies().RewriteRequestReport(r)
-			inf.cookies, inf.cookiesSet = kept, true
-			if len(dropped) > 0 {
-				m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: r.URL.Path})
+		case admitted:
+			// Adds the CORS response headers and Vary: Origin.
+			m.corsFor(p).pick(p.CredentialsFor(o)).cors.HandlerFunc(w, r)
+		case reported:
+			if hasOrigin { // (without one, checkOrigin has said Vary)
+				addVary(w, varyOrigin)
 			}
-		} else {
-			inf.cookieLine = p.Cookies().RewriteRequestLine(r)
 		}
+		inf := m.filterCookies(r, p, o)
 		claims, ok := m.verify(w, r, p, o)
 		if !ok {
 			return
@@ -65,8 +97,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // ServerToServer wraps a route that servers call (no browser Origin), such
 // as the secret-data delivery endpoint: the connection is resolved and put
 // in the context; a browser request (one with an Origin) must come from an
-// allowed origin and is never given CORS access; cookies are not read and
-// tokens are left to the handler (which verifies them with the session).
+// allowed origin and is never given CORS access; the Cookie header is
+// rewritten to the allowed cookies (as on every wrapped route); tokens are
+// left to the handler (which verifies them with the session).
 func (m *Middleware) ServerToServer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := m.connection(w, r)
@@ -75,20 +108,29 @@ func (m *Middleware) ServerToServer(next http.Handler) http.Handler {
 		}
 		o, hasOrigin, single := originOf(r)
 		if isPreflight(r) {
-			m.deny(w, r, p, KindPreflightDenied, fixed("server-to-server route: no CORS"), o)
+			if m.deny(w, r, p, KindPreflightDenied, fixed("server-to-server route: no CORS"), o) {
+				answerWithoutCORS(w) // report-only: reported, no CORS either
+			}
 			return
 		}
-		if hasOrigin && !m.checkOrigin(w, r, p, o, hasOrigin, single, true) {
-			return
+		if hasOrigin {
+			switch m.checkOrigin(w, r, p, o, hasOrigin, single, serverRoute) {
+			case stopped:
+				return
+			case reported:
+				addVary(w, varyOrigin)
+			}
 		}
-		next.ServeHTTP(w, withInfo(r, &info{policy: p}))
+		next.ServeHTTP(w, withInfo(r, m.filterCookies(r, p, o)))
 	})
 }
 
 // WidgetPage wraps a route that serves the widget's iframe page: it sets
 // Content-Security-Policy frame-ancestors from the allowed domains (as
 // Content-Security-Policy-Report-Only in report-only mode), so the page
-// renders only when framed by an allowed website.
+// renders only when framed by an allowed website, and rewrites the Cookie
+// header to the allowed cookies (a bank's parent-domain session cookie
+// reaches a chat server on a sibling subdomain).
 func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := m.connection(w, r)
@@ -102,8 +144,27 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 			}
 			w.Header().Add(name, csp)
 		}
-		next.ServeHTTP(w, withInfo(r, &info{policy: p}))
+		o, _, _ := originOf(r)
+		next.ServeHTTP(w, withInfo(r, m.filterCookies(r, p, o)))
 	})
+}
+
+// filterCookies rewrites the request's Cookie header to the allowed
+// cookies (r.Header and so r.Cookies() see only those) and returns the
+// request's info, which hands them to Cookies(ctx). Drops are reported
+// only when someone listens.
+func (m *Middleware) filterCookies(r *http.Request, p *policy.Compiled, o string) *info {
+	inf := &info{policy: p}
+	if m.listening(r.Context(), slog.LevelDebug) {
+		kept, dropped := p.Cookies().RewriteRequestReport(r)
+		inf.cookies, inf.cookiesSet = kept, true
+		if len(dropped) > 0 {
+			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: idhash.Path(r.URL.Path)})
+		}
+	} else {
+		inf.cookieLine = p.Cookies().RewriteRequestLine(r)
+	}
+	return inf
 }
 
 // connection resolves the request's policy, or answers 404.
@@ -128,12 +189,11 @@ func originOf(r *http.Request) (o string, present, single bool) {
 	return v[0], true, false
 }
 
-// isPreflight uses rs/cors's own test (a non-empty first
-// Access-Control-Request-Method), so both always agree on what a preflight
-// is: an OPTIONS request that rs/cors treats as an actual request writes no
-// status, and must take the actual-request path here too.
 // isPreflight is rs/cors's own test (OPTIONS with a non-empty
-// Access-Control-Request-Method), without re-canonicalising the key.
+// Access-Control-Request-Method), without re-canonicalising the key, so
+// both always agree on what a preflight is: an OPTIONS request that rs/cors
+// treats as an actual request writes no status, and must take the
+// actual-request path here too.
 func isPreflight(r *http.Request) bool {
 	if r.Method != http.MethodOptions {
 		return false
@@ -157,6 +217,20 @@ func headerHasToken(values []string, token string) bool {
 	return false
 }
 
+// addVary appends a Vary value.
+func addVary(w http.ResponseWriter, v string) {
+	h := w.Header()
+	h["Vary"] = append(h["Vary"], v)
+}
+
+// answerWithoutCORS answers a refused preflight that report-only lets
+// through: 204 with the preflight Vary and no CORS headers, which is what
+// the browser would get with no msgsec at all (it then sends nothing).
+func answerWithoutCORS(w http.ResponseWriter) {
+	w.Header()["Vary"] = preflightVary
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // preflight answers a CORS preflight: refused ones here, before rs/cors
 // runs (no CORS headers, so the browser stops), allowed ones by rs/cors.
 func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, wellFormed bool) {
@@ -167,34 +241,49 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy
 			}
 			return explainOrigin(p, o)
 		}
-		if !m.deny(w, r, p, KindPreflightDenied, reason, o) {
-			return
+		if m.deny(w, r, p, KindPreflightDenied, reason, o) {
+			answerWithoutCORS(w) // report-only: reported, never given CORS access
 		}
-		m.corsFor(p).cors.HandlerFunc(w, r) // report-only: no memo for refused origins
 		return
 	}
-	m.corsFor(p).preflight(w, r, o)
+	m.corsFor(p).pick(p.CredentialsFor(o)).preflight(w, r, o)
 }
 
-// checkOrigin enforces the Origin rules on an actual request. It writes
-// the denial and returns false when the request must stop.
-func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, hasOrigin, single, serverRoute bool) bool {
+// checkOrigin applies the Origin rules of route kind rt to an actual
+// request. A refusal is reported, and written unless the policy is
+// report-only.
+func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, hasOrigin, single bool, rt route) verdict {
+	refuse := func(k Kind, reason func() string) verdict {
+		if m.deny(w, r, p, k, reason, o) {
+			return reported
+		}
+		return stopped
+	}
+	if !hasOrigin && rt == browserRoute {
+		// The answer depends on the Origin it lacks (and, with
+		// AllowSameOriginFetches, on Sec-Fetch-Site), allowed or not.
+		if m.sameOriginFetches {
+			addVary(w, varyOriginFetchSite)
+		} else {
+			addVary(w, varyOrigin)
+		}
+	}
 	switch {
 	case !single:
-		return m.deny(w, r, p, KindOriginDenied, fixed("more than one Origin header"), o)
+		return refuse(KindOriginDenied, fixed("more than one Origin header"))
 	case hasOrigin:
 		if m.originAllowed(p, o) {
-			return true
+			return admitted
 		}
-		return m.deny(w, r, p, KindOriginDenied, func() string { return explainOrigin(p, o) }, o)
+		return refuse(KindOriginDenied, func() string { return explainOrigin(p, o) })
 	case isWebSocket(r):
-		return m.deny(w, r, p, KindOriginRequired, fixed("websocket upgrade without Origin"), o)
-	case serverRoute, m.allowMissingOrigin:
-		return true
+		return refuse(KindOriginRequired, fixed("websocket upgrade without Origin"))
+	case rt == serverRoute, m.allowMissingOrigin:
+		return noOrigin
 	case m.sameOriginFetches && r.Header.Get("Sec-Fetch-Site") == "same-origin":
-		return true
+		return noOrigin
 	}
-	return m.deny(w, r, p, KindOriginRequired, fixed("no Origin header on a browser route"), o)
+	return refuse(KindOriginRequired, fixed("no Origin header on a browser route"))
 }
 
 // verify checks the CustomerSecretData token, if any.
@@ -230,7 +319,7 @@ func (m *Middleware) verify(w http.ResponseWriter, r *http.Request, p *policy.Co
 func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Compiled, k Kind, reason func() string, o string) bool {
 	reportOnly := p != nil && p.ReportOnly()
 	if m.listening(r.Context(), slog.LevelWarn) {
-		e := Event{Kind: k, Reason: reason(), Origin: o, Method: r.Method, Path: r.URL.Path, Blocked: !reportOnly}
+		e := Event{Kind: k, Reason: reason(), Origin: o, Method: r.Method, Path: idhash.Path(r.URL.Path), Blocked: !reportOnly}
 		if p != nil {
 			e.Connection = p.ID()
 		}

@@ -125,7 +125,7 @@ type Middleware struct {
 	maxAge             int
 	logLimit           logLimiter
 
-	staticCors *corsEntry // ForPolicy: built once
+	staticCors *corsPair // ForPolicy: built once
 	corsCache  atomic.Pointer[corsCache]
 	corsMu     sync.Mutex
 }
@@ -180,10 +180,10 @@ func (m *Middleware) resolve(r *http.Request) (*policy.Compiled, bool) {
 // snapshot and old entries go with it.
 type corsCache struct {
 	snapshot *policy.Snapshot
-	byPolicy map[*policy.Compiled]*corsEntry
+	byPolicy map[*policy.Compiled]*corsPair
 }
 
-func (m *Middleware) corsFor(p *policy.Compiled) *corsEntry {
+func (m *Middleware) corsFor(p *policy.Compiled) *corsPair {
 	if m.staticCors != nil {
 		return m.staticCors
 	}
@@ -199,7 +199,7 @@ func (m *Middleware) corsFor(p *policy.Compiled) *corsEntry {
 	m.corsMu.Lock()
 	defer m.corsMu.Unlock()
 	old := m.corsCache.Load()
-	next := &corsCache{snapshot: snap, byPolicy: map[*policy.Compiled]*corsEntry{}}
+	next := &corsCache{snapshot: snap, byPolicy: map[*policy.Compiled]*corsPair{}}
 	if old != nil && old.snapshot == snap {
 		for k, v := range old.byPolicy {
 			next.byPolicy[k] = v
@@ -215,24 +215,33 @@ func (m *Middleware) corsFor(p *policy.Compiled) *corsEntry {
 }
 
 // newCors configures rs/cors for a policy with our origin decision plugged
-// in; its own origin lists are never used.
-func (m *Middleware) newCors(p *policy.Compiled) *corsEntry {
+// in; its own origin lists are never used. Credentials are off unless the
+// policy turns them on, and then only the entry used for the origins it
+// lists by name carries them.
+func (m *Middleware) newCors(p *policy.Compiled) *corsPair {
 	headers := []string{"Content-Type", "Authorization"}
 	if h := p.TokenHeader(); h != "" {
 		headers = append(headers, h)
 	}
 	headers = append(headers, m.extraHeaders...)
-	return &corsEntry{memo: cowmap.New[preflightKey, *preflightAnswer](maxPreflightMemo), cors: cors.New(cors.Options{
-		// rs/cors only ever sees requests whose origin msgsec has already
-		// decided on: admitted, or (report-only) refused and reported. The
-		// decision is not made twice; the tests check that no refused origin
-		// gets CORS headers on any path.
-		AllowOriginVaryRequestFunc: func(*http.Request, string) (bool, []string) { return true, nil },
-		AllowedMethods:             []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders:             headers,
-		AllowCredentials:           true,
-		MaxAge:                     m.maxAge,
-	})}
+	entry := func(credentials bool) *corsEntry {
+		return &corsEntry{memo: cowmap.New[preflightKey, *preflightAnswer](maxPreflightMemo), cors: cors.New(cors.Options{
+			// rs/cors only ever sees requests from origins msgsec has
+			// admitted; refused ones (report-only included) never reach it,
+			// so the decision is not made twice and a refused origin never
+			// gets CORS headers.
+			AllowOriginVaryRequestFunc: func(*http.Request, string) (bool, []string) { return true, nil },
+			AllowedMethods:             []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+			AllowedHeaders:             headers,
+			AllowCredentials:           credentials,
+			MaxAge:                     m.maxAge,
+		})}
+	}
+	pair := &corsPair{plain: entry(false)}
+	if p.Config().AllowCredentials {
+		pair.cred = entry(true)
+	}
+	return pair
 }
 
 func (m *Middleware) originAllowed(p *policy.Compiled, o string) bool {

@@ -146,7 +146,7 @@ func TestPreflight(t *testing.T) {
 			if tc.allow {
 				assert.Equal(t, http.StatusNoContent, w.Code)
 				assert.Equal(t, tc.origin, w.Header().Get("Access-Control-Allow-Origin"), "the origin is reflected, never *")
-				assert.Equal(t, "true", w.Header().Get("Access-Control-Allow-Credentials"))
+				assert.Empty(t, w.Header().Get("Access-Control-Allow-Credentials"), "credentials are off unless the policy turns them on")
 				assert.Equal(t, "POST", w.Header().Get("Access-Control-Allow-Methods"))
 				assert.Equal(t, "600", w.Header().Get("Access-Control-Max-Age"))
 				assert.Empty(t, f.events.kinds())
@@ -216,10 +216,9 @@ func TestActualRequestOrigin(t *testing.T) {
 			} else {
 				require.NotNil(t, seen)
 				assert.Same(t, f.policy, Connection(seen.Context()))
-				assert.Contains(t, w.Header().Values("Vary"), "Origin", "every answer varies by Origin")
+				assert.True(t, varies(w.Header(), "Origin"), "every answer varies by Origin")
 				if len(tc.origin) == 1 {
 					assert.Equal(t, tc.origin[0], w.Header().Get("Access-Control-Allow-Origin"))
-					assert.Contains(t, w.Header().Values("Vary"), "Origin")
 				}
 			}
 		})
@@ -397,7 +396,7 @@ func TestReportOnly(t *testing.T) {
 	f.events.ev = nil
 	w, _ := f.serve(t, preflight("https://evil.example"))
 	assert.Equal(t, http.StatusNoContent, w.Code)
-	assert.Equal(t, "https://evil.example", w.Header().Get("Access-Control-Allow-Origin"))
+	assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"), "report-only never gives a refused origin CORS access")
 	assert.Equal(t, []Kind{KindPreflightDenied}, f.events.kinds())
 }
 

@@ -8,8 +8,24 @@ import (
 	"github.com/msgsec/msgsec/internal/cowmap"
 )
 
-// corsEntry is the rs/cors instance of one compiled policy, with a memo of
-// the preflight answers it gave.
+// corsPair holds the CORS answers of one compiled policy: plain for every
+// admitted origin, cred (nil unless the policy turns credentials on) for
+// the origins it lists by name, the only ones that may be told
+// Access-Control-Allow-Credentials: true.
+type corsPair struct {
+	plain, cred *corsEntry
+}
+
+// pick returns the entry for an admitted origin.
+func (c *corsPair) pick(credentials bool) *corsEntry {
+	if credentials && c.cred != nil {
+		return c.cred
+	}
+	return c.plain
+}
+
+// corsEntry is one rs/cors instance, with a memo of the preflight answers
+// it gave.
 //
 // An allowed preflight's answer is a pure function of the policy and three
 // request values — Origin, Access-Control-Request-Method and

@@ -37,7 +37,7 @@ func TestPreflightMemoMatchesRSCors(t *testing.T) {
 				return r
 			}
 			direct := httptest.NewRecorder()
-			m.staticCors.cors.HandlerFunc(direct, req())
+			m.staticCors.plain.cors.HandlerFunc(direct, req())
 			for i := 0; i < 3; i++ { // the first call records, later ones replay
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, req())
@@ -72,12 +72,12 @@ func TestPreflightMemoIsPerOriginAndBounded(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
-	assert.LessOrEqual(t, m.staticCors.memo.Len(), maxPreflightMemo)
+	assert.LessOrEqual(t, m.staticCors.plain.memo.Len(), maxPreflightMemo)
 	// A refused origin never reaches the memo.
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, preflight("https://evil.example"))
 	assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
-	m.staticCors.memo.Range(func(k preflightKey, _ *preflightAnswer) {
+	m.staticCors.plain.memo.Range(func(k preflightKey, _ *preflightAnswer) {
 		assert.NotEqual(t, "https://evil.example", k.origin)
 	})
 }
