@@ -45,6 +45,7 @@
 //	if err != nil {
 //		return err // every bad entry, with its index
 //	}
-//	m.Allows("https://account.uplusbank.com") // true: same site
-//	m.Allows("http://www.uplusbank.com")      // false: scheme differs
+//	fmt.Println(m.Allows("https://account.uplusbank.com")) // true: same scheme and registrable domain
+//	fmt.Println(m.Allows("http://www.uplusbank.com"))      // false: scheme differs
+//	fmt.Println(m.Explain("https://www.uplus.com"))        // denied: its site is not the site of any entry
 package origin

@@ -22,7 +22,7 @@
 //
 // The seed rule: no allowed domain, or "*", means any website.
 //
-// Example:
+// # Example
 //
 //	reg, err := policy.NewRegistry(ctx, "policies.yaml", policy.RegistryOptions{})
 //	if err != nil {

@@ -21,6 +21,8 @@
 //
 // # Example
 //
+// site is an http.Handler: serve it with http.ListenAndServe.
+//
 //	site, err := bank.New(bank.Config{
 //		ChatURL:    "http://127.0.0.1:8080",
 //		Connection: "retail-bank",
@@ -30,5 +32,4 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	log.Fatal(http.ListenAndServe("127.0.0.1:8081", site))
 package bank

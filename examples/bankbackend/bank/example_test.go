@@ -2,6 +2,7 @@ package bank_test
 
 import (
 	"fmt"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -31,14 +32,15 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
+	signer := newSigner(bank.TokenLifetime)
 	site, err := bank.New(bank.Config{
 		ChatURL:    "http://127.0.0.1:8080",
 		Connection: "retail-bank",
-		Signer:     newSigner(bank.TokenLifetime),
-		Delivery:   client,
+		Signer:     signer, // secretdata.NewSigner, Lifetime: bank.TokenLifetime
+		Delivery:   client, // delivery.NewClient, BaseURL: the chat server
 	})
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 
 	w := httptest.NewRecorder()

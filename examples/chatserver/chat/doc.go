@@ -47,11 +47,18 @@
 //
 // # Example
 //
-//	reg, _ := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{})
-//	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: key32})
+// srv is an http.Handler: serve it with http.ListenAndServe.
+//
+//	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{})
+//	if err != nil {
+//		log.Fatal(err) // UPLUS_JWT_SECRET must hold the connection's secret
+//	}
+//	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey}) // 32 random bytes
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	srv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: "http://127.0.0.1:8080"})
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	log.Fatal(http.ListenAndServe("127.0.0.1:8080", srv))
 package chat

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 
 	"github.com/redis/go-redis/v9"
 
@@ -57,6 +59,36 @@ func ExampleNew() {
 	// Output:
 	// evil.localhost: 403
 	// www.uplusbank.localhost: 200 {"connection":"retail-bank","name":"U+ Bank (demo)","allowed_cookies":["page_viewed","cart_contents"]}
+}
+
+// The package doc's example: a chat server on the built-in U+ Bank policy,
+// its secret read from UPLUS_JWT_SECRET.
+func Example() {
+	ctx := context.Background()
+	os.Setenv("UPLUS_JWT_SECRET", base64.RawURLEncoding.EncodeToString(secretdata.NewSecret()))
+	defer os.Unsetenv("UPLUS_JWT_SECRET")
+	storeKey := make([]byte, delivery.KeySize)
+	_, _ = rand.Read(storeKey)
+
+	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{})
+	if err != nil {
+		log.Fatal(err) // UPLUS_JWT_SECRET must hold the connection's secret
+	}
+	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey}) // 32 random bytes
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: "http://127.0.0.1:8080"})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	r := httptest.NewRequest("GET", "http://127.0.0.1:8080/connections/retail-bank/config", nil)
+	r.Header.Set("Origin", "http://www.uplusbank.localhost:8081")
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, r)
+	fmt.Println(w.Code)
+	// Output: 200
 }
 
 // DefaultPolicy is a policy document like any other: check it, or start
