@@ -45,28 +45,44 @@
 // # Example
 //
 //	// Chat server.
-//	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: key32})
-//	h, _ := delivery.NewHandler(delivery.HandlerConfig{
-//		Verifier: func(id string) (*secretdata.Verifier, bool) {
-//			p, ok := registry.Get(id) // a policy.Registry
-//			if !ok {
-//				return nil, false
-//			}
-//			return p.Verifier(), true
-//		},
-//		Store: store,
+//	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
+//	if err != nil {
+//		panic(err)
+//	}
+//	verifier := exampleVerifier()
+//	h, err := delivery.NewHandler(delivery.HandlerConfig{
+//		Verifier: func(conn string) (*secretdata.Verifier, bool) { return verifier, conn == "retail-bank" },
+//		Store:    store,
+//		Logger:   quietLogger,
 //	})
+//	if err != nil {
+//		panic(err)
+//	}
+//	mux := http.NewServeMux()
 //	mux.Handle(delivery.Pattern, h)
-//	// … later, for the session:
-//	claims, err := store.Get(ctx, "retail-bank", sessionID)
-//	// … and when it ends:
-//	_ = store.Delete(ctx, "retail-bank", sessionID)
+//	srv := httptest.NewServer(mux) // a real server would be https
+//	defer srv.Close()
 //
 //	// Bank backend.
-//	client, _ := delivery.NewClient(delivery.ClientConfig{
-//		BaseURL: "https://chat.example.com", Signer: signer,
-//	})
-//	err := client.Send(ctx, "retail-bank", sessionID, map[string]any{
-//		"authentication_status": "authenticated", "customer_id": "C-1001",
+//	client, err := delivery.NewClient(delivery.ClientConfig{BaseURL: srv.URL, Signer: exampleSigner()})
+//	if err != nil {
+//		panic(err)
+//	}
+//	err = client.Send(context.Background(), "retail-bank", "chat-7f3a", map[string]any{
+//		secretdata.ClaimAuthenticationStatus: "authenticated",
+//		secretdata.ClaimCustomerID:           "C-1001",
 //	}, delivery.WithSubject("customer-42"))
+//	fmt.Println("sent:", err)
+//
+//	// Chat server, handling the session.
+//	claims, err := store.Get(context.Background(), "retail-bank", "chat-7f3a")
+//	if err != nil {
+//		panic(err)
+//	}
+//	status, _ := claims.AuthenticationStatus()
+//	id, _ := claims.CustomerID()
+//	fmt.Println(status, id, claims.Subject)
+//
+//	// Session over: one call.
+//	_ = store.Delete(context.Background(), "retail-bank", "chat-7f3a")
 package delivery

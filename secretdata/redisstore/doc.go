@@ -50,17 +50,35 @@
 //
 // # Example
 //
+// The same client serves [NewStore] (sealed secret data for
+// delivery.Handler).
+//
 //	opt, err := redis.ParseURL("redis://127.0.0.1:6379/0")
-//	if err != nil { … }
-//	opt.ContextTimeoutEnabled = true
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	opt.ContextTimeoutEnabled = true // required: Timeout must bound every call
 //	client := redis.NewClient(opt)
+//	defer client.Close()
 //
-//	replay, err := redisstore.NewReplayCache(client, redisstore.Config{})
-//	verifier, err := secretdata.NewVerifier(secretdata.VerifierConfig{
-//		Keys: keys, Issuer: "https://bank.example", Audience: "retail-bank",
-//		Replay: replay,
+//	replay, err := redisstore.NewReplayCache(client, redisstore.Config{
+//		Prefix:  "chat-prod",
+//		Timeout: 250 * time.Millisecond,
 //	})
-//
-//	store, err := redisstore.NewStore(client, sealingKey32, redisstore.Config{})
-//	handler, err := delivery.NewHandler(delivery.HandlerConfig{Verifier: …, Store: store})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	key, err := secretdata.NewHMACKey("2025-01", secretdata.HS256, secretdata.NewSecret())
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	verifier, err := secretdata.NewVerifier(secretdata.VerifierConfig{
+//		Keys:     []secretdata.Key{key},
+//		Issuer:   "https://bank.example",
+//		Audience: "retail-bank",
+//		Replay:   replay, // shared by every chat-server instance
+//	})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 package redisstore
