@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -56,10 +57,28 @@ type Registry struct {
 	opts RegistryOptions
 
 	cur atomic.Pointer[Snapshot]
-	mu  sync.Mutex // serialises reloads
+	mu  sync.Mutex // serialises reloads and Close; guards what follows
 
-	keysets map[string]*secretdata.RemoteKeySet // by JWKS URL, kept across reloads
+	// keysets holds the JWKS key sets the policies in force use, by URL. A
+	// reload reuses the set of a URL it keeps (no refetch, no new
+	// goroutines) and closes those of URLs no policy names any more.
+	keysets map[string]keySetEntry
+	closed  bool
 }
+
+type keySetEntry struct {
+	ks    *secretdata.RemoteKeySet
+	owned bool // fetched by the registry (not by CompileOptions.KeySet): it closes it
+}
+
+func (e keySetEntry) close() {
+	if e.owned {
+		e.ks.Close()
+	}
+}
+
+// ErrRegistryClosed is returned by Reload after Close.
+var ErrRegistryClosed = errors.New("policy: registry closed")
 
 // NewRegistry loads and compiles the policy file at path. Unless
 // opts.Compile.Replay is set, the registry creates one bounded in-memory
@@ -89,7 +108,7 @@ func NewRegistryFromBytes(ctx context.Context, data []byte, format Format, opts 
 }
 
 func newRegistry(opts RegistryOptions) *Registry {
-	r := &Registry{opts: opts, keysets: map[string]*secretdata.RemoteKeySet{}}
+	r := &Registry{opts: opts, keysets: map[string]keySetEntry{}}
 	if r.opts.Compile.Replay == nil {
 		cache, err := secretdata.NewMemoryReplayCache(secretdata.MemoryReplayCacheConfig{Now: opts.Compile.Now})
 		if err != nil {
@@ -97,32 +116,79 @@ func newRegistry(opts RegistryOptions) *Registry {
 		}
 		r.opts.Compile.Replay = cache
 	}
-	userKS := r.opts.Compile.KeySet
-	r.opts.Compile.KeySet = func(ctx context.Context, url string) (*secretdata.RemoteKeySet, error) {
-		if ks, ok := r.keysets[url]; ok {
-			return ks, nil
-		}
-		var ks *secretdata.RemoteKeySet
-		var err error
-		if userKS != nil {
-			ks, err = userKS(ctx, url)
-		} else {
-			ks, err = remoteKeySet(ctx, url, CompileOptions{HTTPClient: opts.Compile.HTTPClient})
-		}
-		if err == nil {
-			r.keysets[url] = ks
-		}
-		return ks, err
-	}
 	return r
+}
+
+// keySet returns the key set for url during a reload: the one in force if
+// there is one, else a new one. used collects what the reload's policies use.
+func (r *Registry) keySet(ctx context.Context, url string, used map[string]keySetEntry) (*secretdata.RemoteKeySet, error) {
+	if e, ok := used[url]; ok {
+		return e.ks, nil
+	}
+	if e, ok := r.keysets[url]; ok {
+		used[url] = e
+		return e.ks, nil
+	}
+	var e keySetEntry
+	if user := r.opts.Compile.KeySet; user != nil {
+		ks, err := user(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		e = keySetEntry{ks: ks} // the caller's: the caller closes it
+	} else {
+		ks, err := r.fetchKeySet(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		e = keySetEntry{ks: ks, owned: true}
+	}
+	used[url] = e
+	return e.ks, nil
+}
+
+// fetchKeySet builds a key set that lives until the registry closes it, not
+// until ctx (the reload's, maybe a request's) ends; ctx bounds only the
+// first fetch.
+func (r *Registry) fetchKeySet(ctx context.Context, url string) (*secretdata.RemoteKeySet, error) {
+	type result struct {
+		ks  *secretdata.RemoteKeySet
+		err error
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	done := make(chan result, 1)
+	go func() {
+		ks, err := remoteKeySet(context.WithoutCancel(ctx), url, CompileOptions{HTTPClient: r.opts.Compile.HTTPClient})
+		done <- result{ks, err}
+	}()
+	select {
+	case res := <-done:
+		return res.ks, res.err
+	case <-ctx.Done():
+		go func() { // the fetch ends with the HTTP client's timeout, if not before
+			if res := <-done; res.ks != nil {
+				res.ks.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // Reload reads the file again, and swaps in the new policies only if every
 // connection loads and compiles; otherwise it keeps the current ones and
 // returns why.
+//
+// Key sets of JWKS URLs no policy names any more are closed after the swap;
+// a request still holding a replaced policy then refuses tokens that need
+// them. A URL the new policies keep keeps its key set.
 func (r *Registry) Reload(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return ErrRegistryClosed
+	}
 	var file *File
 	var err error
 	var digest [32]byte
@@ -141,11 +207,21 @@ func (r *Registry) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	used := make(map[string]keySetEntry)
+	opts := r.opts.Compile
+	opts.KeySet = func(ctx context.Context, url string) (*secretdata.RemoteKeySet, error) {
+		return r.keySet(ctx, url, used)
+	}
 	next := &Snapshot{byID: make(map[string]*Compiled, len(file.Connections)), digest: digest}
 	for i := range file.Connections {
 		c := &file.Connections[i]
-		compiled, err := c.Compile(ctx, r.opts.Compile)
+		compiled, err := c.Compile(ctx, opts)
 		if err != nil {
+			for url, e := range used { // those this failed reload fetched
+				if _, inForce := r.keysets[url]; !inForce {
+					e.close()
+				}
+			}
 			return err
 		}
 		next.byID[c.ID] = compiled
@@ -158,6 +234,31 @@ func (r *Registry) Reload(ctx context.Context) error {
 		next.version = 1
 	}
 	r.cur.Store(next)
+	for url, e := range r.keysets {
+		if _, kept := used[url]; !kept {
+			e.close()
+		}
+	}
+	r.keysets = used
+	return nil
+}
+
+// Close stops the background refresh of every JWKS key set the registry
+// fetched (those from CompileOptions.KeySet stay the caller's). The
+// policies in force keep answering Get, but refuse tokens that need a JWKS
+// key, and Reload fails with ErrRegistryClosed. Stop the watchers through
+// their contexts. Close is idempotent and always returns nil.
+func (r *Registry) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	for _, e := range r.keysets {
+		e.close()
+	}
+	r.keysets = nil
 	return nil
 }
 

@@ -1,11 +1,13 @@
 package secretdata
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"errors"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -117,6 +119,7 @@ type RemoteKeySet struct {
 	minInterval time.Duration
 	compiled    atomic.Pointer[compiledSet]
 	lastKick    atomic.Int64 // unix nanoseconds of the last kid-triggered refresh
+	closed      atomic.Bool
 	ctx         context.Context
 	stop        context.CancelFunc
 }
@@ -137,7 +140,6 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteKeySetConfig) (*RemoteKeySet
 		c := *cfg.Client
 		client = &c
 	}
-	client.Transport = limitTransport{next: client.Transport}
 	if cfg.RefreshInterval == 0 {
 		cfg.RefreshInterval = 15 * time.Minute
 	}
@@ -149,7 +151,7 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteKeySetConfig) (*RemoteKeySet
 	}
 	ctx, stop := context.WithCancel(ctx)
 	s := &RemoteKeySet{url: cfg.URL, cache: jwk.NewCache(ctx), minInterval: cfg.MinRefreshInterval, ctx: ctx, stop: stop}
-	err := s.cache.Register(cfg.URL, jwk.WithHTTPClient(client),
+	err := s.cache.Register(cfg.URL, jwk.WithHTTPClient(fetchClient{client}),
 		jwk.WithRefreshInterval(cfg.RefreshInterval), jwk.WithMinRefreshInterval(cfg.MinRefreshInterval))
 	if err == nil {
 		_, err = s.Refresh(ctx)
@@ -163,6 +165,14 @@ func NewRemoteKeySet(ctx context.Context, cfg RemoteKeySetConfig) (*RemoteKeySet
 
 // Refresh fetches the set now and returns its keys.
 func (s *RemoteKeySet) Refresh(ctx context.Context) ([]Key, error) {
+	if s.closed.Load() {
+		return nil, keyErr("jwks", "key set closed")
+	}
+	// Close stops jwk.Cache's fetchers; a fetch must not then wait for
+	// them forever.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.ctx, cancel)()
 	set, err := s.cache.Refresh(ctx, s.url)
 	if err != nil {
 		return nil, keyErr("jwks", "fetch failed")
@@ -175,8 +185,14 @@ func (s *RemoteKeySet) Refresh(ctx context.Context) ([]Key, error) {
 	return keys, nil
 }
 
-// Close stops the background refresh.
-func (s *RemoteKeySet) Close() { s.stop() }
+// Close stops the background refresh. From then on the set yields no
+// keys: a verifier still holding it refuses every token that needs one
+// (fail closed) rather than trust keys nobody refreshes any more. Close is
+// idempotent.
+func (s *RemoteKeySet) Close() {
+	s.closed.Store(true)
+	s.stop()
+}
 
 func compileSet(set jwk.Set, keys []Key) *compiledSet {
 	m := make(map[string]*verifyKey, len(keys))
@@ -207,6 +223,9 @@ func (s *RemoteKeySet) current() *compiledSet {
 // lookup returns the compiled key for kid, or nil (and asks for an early,
 // rate-limited refresh in the background).
 func (s *RemoteKeySet) lookup(kid string) *verifyKey {
+	if s.closed.Load() {
+		return nil
+	}
 	if cs := s.current(); cs != nil {
 		if vk, ok := cs.keys[kid]; ok {
 			return vk
@@ -220,23 +239,25 @@ func (s *RemoteKeySet) lookup(kid string) *verifyKey {
 	return nil
 }
 
-// limitTransport caps JWKS response bodies (jwx reads them whole).
-type limitTransport struct{ next http.RoundTripper }
+// fetchClient hands jwx each JWKS response read (capped at maxJWKSBytes)
+// and closed: jwx never closes response bodies, which would keep a
+// connection busy after every non-200 answer (forever without a client
+// timeout) and a timer goroutine per fetch (until the timeout).
+type fetchClient struct{ c *http.Client }
 
-func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	resp, err := next.RoundTrip(r)
+func (f fetchClient) Get(url string) (*http.Response, error) {
+	resp, err := f.c.Get(url)
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = limitedBody{io.LimitReader(resp.Body, maxJWKSBytes), resp.Body}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxJWKSBytes {
+		return nil, errors.New("jwks: document too large")
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
-}
-
-type limitedBody struct {
-	io.Reader
-	io.Closer
 }
