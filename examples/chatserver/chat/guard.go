@@ -12,13 +12,26 @@ import (
 // guard is what wraps each kind of route: package middleware normally;
 // with Config.DangerouslyNoMiddleware, only connection resolution.
 type guard struct {
-	api    func(http.Handler) http.Handler // browser API: Handler
-	page   func(http.Handler) http.Handler // widget iframe: WidgetPage
-	server func(http.Handler) http.Handler // server to server: ServerToServer
+	// mountAPI mounts a browser API route (Handler) with its preflight.
+	mountAPI func(mux *http.ServeMux, pattern string, h http.Handler)
+	api      func(http.Handler) http.Handler // browser API: Handler
+	page     func(http.Handler) http.Handler // widget iframe: WidgetPage
+	server   func(http.Handler) http.Handler // server to server: ServerToServer
 }
 
 func middlewareGuard(m *middleware.Middleware) guard {
-	return guard{api: m.Handler, page: m.WidgetPage, server: m.ServerToServer}
+	var routes *middleware.Routes // one per server: it mounts each path's OPTIONS once
+	return guard{
+		api: m.Handler, page: m.WidgetPage, server: m.ServerToServer,
+		// Routes mounts each path's OPTIONS with the middleware, so CORS
+		// preflights reach it (a "POST /…" pattern alone answers them 405).
+		mountAPI: func(mux *http.ServeMux, pattern string, h http.Handler) {
+			if routes == nil {
+				routes = m.Routes(mux)
+			}
+			routes.Handle(pattern, h)
+		},
+	}
 }
 
 // bareGuard is the benchmark baseline: the same handlers, with the
@@ -26,7 +39,10 @@ func middlewareGuard(m *middleware.Middleware) guard {
 // filtering on the header, no token verification. The delivery handler
 // verifies its own tokens, so it runs as it is.
 func (s *Server) bareGuard() guard {
-	return guard{api: s.resolveOnly, page: s.resolveOnly, server: func(h http.Handler) http.Handler { return h }}
+	return guard{
+		api: s.resolveOnly, page: s.resolveOnly, server: func(h http.Handler) http.Handler { return h },
+		mountAPI: func(mux *http.ServeMux, pattern string, h http.Handler) { mux.Handle(pattern, s.resolveOnly(h)) },
+	}
 }
 
 // requestInfo is what a route's guard established: the connection's

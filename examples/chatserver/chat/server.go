@@ -228,12 +228,7 @@ func (s *Server) ownHostOnly(h http.HandlerFunc) http.HandlerFunc {
 //     sends no Origin), static assets, /healthz, and /agent (the
 //     representative's console: put it behind your staff login).
 func (s *Server) routes(g guard, secretData http.Handler) {
-	api := func(method, path string, h http.HandlerFunc) {
-		s.mux.Handle(method+" "+path, g.api(h))
-		// Preflights are answered (or refused) by the middleware; any
-		// other OPTIONS request gets 405 from methodNotAllowed.
-		s.mux.Handle("OPTIONS "+path, g.api(http.HandlerFunc(methodNotAllowed)))
-	}
+	api := func(method, path string, h http.HandlerFunc) { g.mountAPI(s.mux, method+" "+path, h) }
 	const conn = "/connections/{connection}"
 	s.mux.HandleFunc("GET "+conn+"/widget.js", s.loader)
 	s.mux.Handle("GET "+conn+"/widget", g.page(http.HandlerFunc(s.widgetPage)))
@@ -279,8 +274,4 @@ func (s *Server) sessionEnded(connection, id string) {
 	if err := s.store.Delete(context.Background(), connection, id); err != nil {
 		s.log.Error("chat: deleting secret data of an ended session", "connection", connection, "err", err)
 	}
-}
-
-func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }
