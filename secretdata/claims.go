@@ -1,9 +1,13 @@
 package secretdata
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
+
+	"github.com/msgsec/msgsec/internal/idhash"
 )
 
 // Well-known members of the customer_secret_data claim.
@@ -17,6 +21,21 @@ const (
 // On Sign, Issuer and Audience come from the SignerConfig (if set here they
 // must agree), and IssuedAt, ExpiresAt and ID are set by the Signer (they
 // must be zero here). On Verify, every field is filled from the token.
+//
+// Claims print, encode and log redacted, as values and as pointers:
+// issuer, audience and expiry in clear; the subject (often the customer ID)
+// and the secret-data members never, only whether a subject is present and
+// how many members there are; the session ID (a chat's credential) only as
+// a short keyed hash (see internal/idhash). String, GoString, Format and
+// MarshalJSON have value receivers, so a Claims value redacts too; LogValue
+// has a pointer receiver so that logging a nil *Claims stays "<nil>" (a
+// Claims value in slog goes through Format or MarshalJSON instead).
+//
+// Only a Claims reached through an exported field, a slice, a map or an
+// interface can be redacted: fmt does not call methods on what an
+// unexported struct field holds, and prints it field by field — a *Claims
+// too, under a verb that does not fit a pointer (%s, %d). Do not keep
+// Claims in an unexported field of anything that may be printed.
 type Claims struct {
 	Issuer    string    // iss: the bank backend
 	Subject   string    // sub: the customer (optional)
@@ -50,29 +69,84 @@ func (c *Claims) secretString(name string) (string, bool) {
 	return s, ok
 }
 
-// String describes the claims without the subject or the secret data.
-func (c *Claims) String() string {
-	if c == nil {
-		return "<nil>"
+// String describes the claims without the subject, the session ID or the
+// secret data.
+func (c Claims) String() string {
+	b := make([]byte, 0, 160)
+	b = append(b, "secretdata.Claims{iss: "...)
+	b = strconv.AppendQuote(b, c.Issuer)
+	b = append(b, ", aud: "...)
+	b = strconv.AppendQuote(b, c.Audience)
+	b = append(b, ", exp: "...)
+	b = c.ExpiresAt.UTC().AppendFormat(b, time.RFC3339)
+	if c.Subject != "" {
+		b = append(b, ", sub: "+redacted...)
 	}
-	return fmt.Sprintf("secretdata.Claims{iss: %q, aud: %q, exp: %s, secret_data: %s}",
-		c.Issuer, c.Audience, c.ExpiresAt.UTC().Format(time.RFC3339), redacted)
+	if c.SessionID != "" {
+		b = append(b, ", sid: "...)
+		b = append(b, idhash.Of(c.SessionID)...)
+	}
+	b = append(b, ", secret_data: "...)
+	b = append(b, c.secretDataSummary()...)
+	return string(append(b, '}'))
 }
 
-// Format prints String for every verb, so secret data never reaches a log
-// line through fmt.
-func (c *Claims) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+// secretDataSummary names how many members the secret data has, never
+// which or what.
+func (c Claims) secretDataSummary() string {
+	if c.SecretData == nil {
+		return "none"
+	}
+	if len(c.SecretData) == 1 {
+		return redacted + " (1 member)"
+	}
+	return redacted + " (" + strconv.Itoa(len(c.SecretData)) + " members)"
+}
 
-// LogValue implements slog.LogValuer: issuer, audience, expiry and the names
-// (not values) of the secret-data members.
+// GoString is String: %#v must not dump the fields either.
+func (c Claims) GoString() string { return c.String() }
+
+// Format prints String for every verb, so secret data never reaches a log
+// line through fmt (%x and %q included).
+func (c Claims) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// MarshalJSON emits the redacted form: iss, aud, exp, and markers for the
+// subject, session and secret data. Claims is not a wire format (the
+// token is); nothing reads this back.
+func (c Claims) MarshalJSON() ([]byte, error) {
+	v := struct {
+		Issuer     string    `json:"iss"`
+		Audience   string    `json:"aud"`
+		ExpiresAt  time.Time `json:"exp"`
+		Subject    string    `json:"sub,omitempty"`
+		SessionID  string    `json:"sid,omitempty"`
+		SecretData string    `json:"customer_secret_data"`
+		Members    int       `json:"customer_secret_data_members"`
+	}{Issuer: c.Issuer, Audience: c.Audience, ExpiresAt: c.ExpiresAt.UTC(),
+		SessionID: idhash.Of(c.SessionID), SecretData: redacted, Members: len(c.SecretData)}
+	if c.Subject != "" {
+		v.Subject = redacted
+	}
+	if c.SecretData == nil {
+		v.SecretData = "none"
+	}
+	return json.Marshal(v)
+}
+
+// LogValue implements slog.LogValuer: issuer, audience, expiry, the
+// session's hash and the number (not the names or values) of secret-data
+// members.
 func (c *Claims) LogValue() slog.Value {
 	if c == nil {
 		return slog.StringValue("<nil>")
 	}
-	return slog.GroupValue(
-		slog.String("iss", c.Issuer),
-		slog.String("aud", c.Audience),
-		slog.Time("exp", c.ExpiresAt),
-		slog.String("secret_data", redacted),
-	)
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs, slog.String("iss", c.Issuer), slog.String("aud", c.Audience), slog.Time("exp", c.ExpiresAt))
+	if c.Subject != "" {
+		attrs = append(attrs, slog.String("sub", redacted))
+	}
+	if c.SessionID != "" {
+		attrs = append(attrs, slog.String("sid", idhash.Of(c.SessionID)))
+	}
+	return slog.GroupValue(append(attrs, slog.String("secret_data", c.secretDataSummary()))...)
 }

@@ -238,5 +238,5 @@ func ExampleClaims_AuthenticationStatus() {
 	// Output:
 	// authenticated true
 	// false
-	// secretdata.Claims{iss: "", aud: "", exp: 0001-01-01T00:00:00Z, secret_data: [redacted]}
+	// secretdata.Claims{iss: "", aud: "", exp: 0001-01-01T00:00:00Z, secret_data: [redacted] (2 members)}
 }

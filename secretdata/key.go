@@ -41,11 +41,16 @@ type keyMaterial struct {
 	// secret is the HMAC secret, behind a closure: fmt can reach unexported
 	// fields by reflection (for example through a bad verb on a struct that
 	// holds a Key), but it can only ever print a func as an address.
-	secret      func() []byte    // HMAC only
-	pub         crypto.PublicKey // asymmetric only: *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
-	priv        crypto.Signer    // private keys only
-	notBefore   time.Time        // zero: no lower bound
-	retireAfter time.Time        // zero: no upper bound
+	secret func() []byte    // HMAC only
+	pub    crypto.PublicKey // asymmetric only: *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey
+	// priv is the private key (private keys only), behind a closure for
+	// the same reason: an ed25519.PrivateKey is a byte slice, which fmt
+	// prints whenever it reaches the keyMaterial (a bad verb such as %s on
+	// a struct holding a Key in an unexported field dereferences one
+	// pointer).
+	priv        func() crypto.Signer
+	notBefore   time.Time // zero: no lower bound
+	retireAfter time.Time // zero: no upper bound
 }
 
 // NewSecret returns 64 random bytes (512 bits), long enough for HS256,
@@ -108,7 +113,7 @@ func NewPrivateKey(id string, alg Algorithm, priv crypto.Signer) (Key, error) {
 	if err := checkPublic(alg, pub); err != nil {
 		return Key{}, err
 	}
-	return Key{&keyMaterial{id: id, alg: alg, pub: pub, priv: priv}}, nil
+	return Key{&keyMaterial{id: id, alg: alg, pub: pub, priv: func() crypto.Signer { return priv }}}, nil
 }
 
 func checkKeyID(id string) error {

@@ -195,7 +195,7 @@ func (s *Signer) signature(input []byte) ([]byte, error) {
 	if m.alg == PS256 {
 		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
 	}
-	sig, err := m.priv.Sign(rand.Reader, digest, opts)
+	sig, err := m.priv().Sign(rand.Reader, digest, opts)
 	if err != nil {
 		return nil, keyErr("key", "signing failed")
 	}

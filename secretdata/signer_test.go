@@ -83,6 +83,9 @@ func TestSignVerifyRoundTripEveryAlgorithm(t *testing.T) {
 			if b[i] == '.' || b64Rev[b[i]] == 0xff {
 				b[i] = 'A'
 			}
+			if b[i] == token[i] { // it was 'A' already
+				b[i] = 'B'
+			}
 			_, err = newVerifier(t, nil, key.Public()).Verify(ctx, string(b))
 			require.Error(t, err)
 		})

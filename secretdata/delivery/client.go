@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/internal/loopback"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -181,7 +183,7 @@ func (c *Client) do(ctx context.Context, method, connection, session string, cla
 		return configErr("Signers", "no signer for connection "+connection)
 	}
 	target := c.base + "/connections/" + url.PathEscape(connection) + "/sessions/" + url.PathEscape(session) + "/secret-data"
-	fail := &SendError{Connection: connection, Session: session, Kind: ErrUnavailable}
+	fail := &SendError{Connection: connection, Session: idhash.Of(session), Kind: ErrUnavailable}
 	for attempt := 0; attempt <= c.retries; attempt++ {
 		if attempt > 0 && !sleep(ctx, c.backoff(attempt)) {
 			fail.Err = ctx.Err()
@@ -209,21 +211,31 @@ func (c *Client) do(ctx context.Context, method, connection, session string, cla
 }
 
 // attempt makes one request and returns its status, or the network error.
+// A *url.Error names the URL with the session segment hashed (the session
+// ID is the chat's credential; the error is bound for the bank's logs).
 func (c *Client) attempt(ctx context.Context, method, target, token string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
-		return 0, err
+		return 0, hashURL(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, hashURL(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 	_ = resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// hashURL replaces the session segment of a *url.Error's URL by its hash.
+func hashURL(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		ue.URL = idhash.Path(ue.URL)
+	}
+	return err
 }
 
 // sleep waits d or until ctx ends; it reports whether d elapsed.

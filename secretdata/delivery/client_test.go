@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -188,10 +189,10 @@ func TestClientRetries(t *testing.T) {
 			if err != nil {
 				var se *SendError
 				if !errors.As(err, &se) || se.StatusCode != tc.wantStatus || se.Attempts != tc.wantAttempts ||
-					se.Connection != connA || se.Session != sessA {
+					se.Connection != connA || se.Session != idhash.Of(sessA) {
 					t.Fatalf("SendError %+v", se)
 				}
-				for _, n := range append(plaintextNeedles, rec.tokens...) {
+				for _, n := range append(append(plaintextNeedles, sessA), rec.tokens...) {
 					if strings.Contains(err.Error(), n) {
 						t.Fatalf("error text contains %q", n)
 					}
@@ -233,6 +234,10 @@ func TestClientNetworkErrors(t *testing.T) {
 		var se *SendError
 		if !errors.Is(err, ErrUnavailable) || !errors.As(err, &se) || se.Attempts != 3 || se.StatusCode != 0 || se.Err == nil {
 			t.Fatalf("Send: %v", err)
+		}
+		// The network error quotes the URL, with the session hashed.
+		if msg := err.Error(); strings.Contains(msg, sessA) || !strings.Contains(msg, "/sessions/"+idhash.Of(sessA)+"/") {
+			t.Fatalf("error text %q: want the session only as its hash", msg)
 		}
 	})
 	t.Run("per-attempt timeout", func(t *testing.T) {

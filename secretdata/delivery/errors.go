@@ -52,10 +52,13 @@ func (e *FullError) Error() string {
 func (e *FullError) Unwrap() []error { return []error{ErrStoreFull, ErrStoreUnavailable} }
 
 // SendError reports a failed Client.Send. It names the delivery but never
-// carries the token or the secret data.
+// carries the token, the secret data or the session ID (the chat's
+// credential), so it can be logged as it is.
 type SendError struct {
 	Connection string
-	Session    string
+	// Session is the session ID's short keyed hash ("h:" and 12 hex
+	// digits, the same within the process; see Event.Session), not the ID.
+	Session string
 	// StatusCode is the last HTTP status received, 0 if none (network error).
 	StatusCode int
 	// Attempts is how many requests were made.

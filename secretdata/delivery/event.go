@@ -49,20 +49,30 @@ const (
 func (k Kind) TypeURI() string { return problem.URI(string(k)) }
 
 // Event reports one Handler outcome, for logs and metrics. It never
-// carries the token or the secret data.
+// carries the token, the secret data or the session ID: session IDs are the
+// only credential a chat has, so an event names the session by a short
+// keyed hash.
 type Event struct {
 	Kind   Kind
 	Status int    // the HTTP status answered
 	Method string // the request method
-	// Connection and Session are empty when the request's IDs are invalid
-	// (so nothing unvalidated reaches a log).
+	// Connection is the connection ID. Connection and Session are empty
+	// when the request's IDs are invalid (so nothing unvalidated reaches a
+	// log).
 	Connection string
-	Session    string
+	// Session is the session ID's short keyed hash, "h:" and 12 hex
+	// digits, never the ID itself. It is the same for every event of the
+	// session within this process, so events and log lines can be
+	// correlated, and means nothing outside it (the key is random per
+	// process).
+	Session string
 	// Reason is a fixed phrase: for KindTokenInvalid the kind of token
 	// error ("expired", "replayed", "missing", …), never token contents.
 	Reason string
 	// Err is the underlying error, nil on success: a *secretdata.TokenError
-	// (which holds no token contents) or the store's error.
+	// (which holds no token contents) or the store's error. If the error's
+	// text quotes the session ID, Err wraps it with a text carrying the
+	// hash instead (errors.Is and errors.As still see the original).
 	Err error
 }
 

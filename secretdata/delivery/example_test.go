@@ -232,10 +232,13 @@ func ExampleClient_Send() {
 	if errors.As(err, &se) {
 		fmt.Println(errors.Is(err, delivery.ErrRejected), se.StatusCode, se.Attempts)
 	}
-	fmt.Println(err)
+	// The error names the session by its hash (different in every process),
+	// so it can be logged: delivery: rejected by the chat server:
+	// connection "retail-bank" session "h:…": status 401 after 1 attempt
+	fmt.Println(strings.Contains(err.Error(), "chat-1"), strings.Contains(err.Error(), `session "h:`))
 	// Output:
 	// true 401 1
-	// delivery: rejected by the chat server: connection "retail-bank" session "chat-1": status 401 after 1 attempt
+	// false true
 }
 
 // Revoke tells the chat server to forget a session's secret data, for
@@ -306,7 +309,7 @@ func ExampleMemoryStore_Get() {
 		Key: storeKey(), Now: func() time.Time { return now },
 	})
 	ctx := context.Background()
-	c := &secretdata.Claims{SessionID: "chat-1", SecretData: map[string]any{"customer_id": "C-1001"}}
+	c := &secretdata.Claims{Issuer: "https://api.uplusbank.com", SecretData: map[string]any{"customer_id": "C-1001"}}
 	_ = store.Put(ctx, "retail-bank", "chat-1", c, 10*time.Minute)
 
 	got, err := store.Get(ctx, "retail-bank", "chat-1")
@@ -319,7 +322,7 @@ func ExampleMemoryStore_Get() {
 	fmt.Println(errors.Is(err, delivery.ErrNotFound))
 	// Output:
 	// C-1001 <nil>
-	// secretdata.Claims{iss: "", aud: "", exp: 0001-01-01T00:00:00Z, secret_data: [redacted]}
+	// secretdata.Claims{iss: "https://api.uplusbank.com", aud: "", exp: 0001-01-01T00:00:00Z, secret_data: [redacted] (1 member)}
 	// true
 }
 
@@ -419,11 +422,13 @@ func ExampleEvent_LogValue() {
 			return a
 		},
 	}))
+	// The Handler fills Session with the session ID's keyed hash, never
+	// the ID itself.
 	logger.Warn("denied", "event", delivery.Event{
 		Kind: delivery.KindTokenInvalid, Status: 401, Method: "POST",
-		Connection: "retail-bank", Session: "chat-1", Reason: "expired",
+		Connection: "retail-bank", Session: "h:5f0c2a9d41be", Reason: "expired",
 		Err: secretdata.ErrExpired,
 	})
 	// Output:
-	// level=WARN msg=denied event.kind=invalid-token event.status=401 event.method=POST event.connection=retail-bank event.session=chat-1 event.reason=expired
+	// level=WARN msg=denied event.kind=invalid-token event.status=401 event.method=POST event.connection=retail-bank event.session=h:5f0c2a9d41be event.reason=expired
 }

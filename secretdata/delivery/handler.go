@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -148,8 +149,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve runs the checks in order and returns the outcome; Status is set
-// only on success (the caller writes the problem otherwise).
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev Event) Event {
+// only on success (the caller writes the problem otherwise). The event
+// names the session only by its hash, and its Err never quotes the ID.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev Event) (out Event) {
 	if r.Method != http.MethodPost && r.Method != http.MethodDelete {
 		return deny(ev, KindMethodNotAllowed, "method", nil)
 	}
@@ -157,7 +159,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev Event) Event 
 	if !ValidID(conn) || !ValidID(sess) {
 		return deny(ev, KindBadRequest, "invalid connection or session id", nil)
 	}
-	ev.Connection, ev.Session = conn, sess
+	defer func() { out.Err = scrubError(out.Err, sess) }()
+	ev.Connection, ev.Session = conn, idhash.Of(sess)
 	v, ok := h.verifier(conn)
 	if !ok || v == nil {
 		return deny(ev, KindUnknownConnection, "no verifier", nil)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -389,19 +390,20 @@ func TestHandlerUnavailable(t *testing.T) {
 }
 
 // TestHandlerLogsNoSecrets: denials and successes are logged with kind,
-// reason, connection and session, never the token or the data.
+// reason, connection and the session's hash, never the token, the data or
+// the session ID.
 func TestHandlerLogsNoSecrets(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	tok := e.sign(t, connA, sessA)
 	e.do(t, req{path: path(connA, sessA), auth: bearerHdr(tok)})
 	e.do(t, req{path: path(connA, sessA), auth: bearerHdr(tok)}) // replay
 	logs := e.logs.String()
-	for _, want := range []string{`"kind":"stored"`, `"kind":"invalid-token"`, `"reason":"replayed"`, `"connection":"retail-bank"`, `"session":"sess-0001"`, `"level":"WARN"`} {
+	for _, want := range []string{`"kind":"stored"`, `"kind":"invalid-token"`, `"reason":"replayed"`, `"connection":"retail-bank"`, `"session":"` + idhash.Of(sessA) + `"`, `"level":"WARN"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)
 		}
 	}
-	for _, part := range append(strings.Split(tok, "."), plaintextNeedles...) {
+	for _, part := range append(append(strings.Split(tok, "."), plaintextNeedles...), sessA) {
 		if strings.Contains(logs, part) {
 			t.Fatalf("log contains %q", part)
 		}

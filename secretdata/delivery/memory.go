@@ -49,7 +49,16 @@ type MemoryStore struct {
 	now        func() time.Time
 	maxEntries int
 	maxBytes   int
+	// table holds the entries behind a closure: they are keyed by session
+	// IDs, which must not print with a MemoryStore (fmt shows fields
+	// through a pointer under a verb that does not fit, such as %s on a
+	// struct holding a MemoryStore in an unexported field, but a func only
+	// as an address). It also keeps the mutex out of MemoryStore, so its
+	// redacting methods take values.
+	table func() *memTable
+}
 
+type memTable struct {
 	mu      sync.Mutex
 	entries map[storeKey]*entry
 	byExp   expiryHeap
@@ -90,9 +99,10 @@ func NewMemoryStore(cfg MemoryStoreConfig) (*MemoryStore, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	t := &memTable{entries: make(map[storeKey]*entry)}
 	return &MemoryStore{
 		sealer: sealer, now: cfg.Now, maxEntries: cfg.MaxEntries, maxBytes: cfg.MaxBytes,
-		entries: make(map[storeKey]*entry),
+		table: func() *memTable { return t },
 	}, nil
 }
 
@@ -112,25 +122,26 @@ func (s *MemoryStore) Put(ctx context.Context, connection, session string, c *se
 	}
 	next := &entry{key: storeKey{connection, session}, sealed: sealed, exp: expires.UnixNano()}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.evict(now.UnixNano())
-	prev, replacing := s.entries[next.key]
-	size := s.size + next.cost()
+	t := s.table()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.evict(now.UnixNano())
+	prev, replacing := t.entries[next.key]
+	size := t.size + next.cost()
 	if replacing {
 		size -= prev.cost()
 	}
-	if (!replacing && len(s.entries) >= s.maxEntries) || size > s.maxBytes {
+	if (!replacing && len(t.entries) >= s.maxEntries) || size > s.maxBytes {
 		return &FullError{MaxEntries: s.maxEntries, MaxBytes: s.maxBytes}
 	}
-	s.size = size
+	t.size = size
 	if replacing {
 		prev.sealed, prev.exp = next.sealed, next.exp
-		heap.Fix(&s.byExp, prev.idx)
+		heap.Fix(&t.byExp, prev.idx)
 		return nil
 	}
-	s.entries[next.key] = next
-	heap.Push(&s.byExp, next)
+	t.entries[next.key] = next
+	heap.Push(&t.byExp, next)
 	return nil
 }
 
@@ -143,14 +154,15 @@ func (s *MemoryStore) Get(ctx context.Context, connection, session string) (*sec
 		return nil, ErrInvalidID
 	}
 	now := s.now()
-	s.mu.Lock()
-	s.evict(now.UnixNano())
-	e, ok := s.entries[storeKey{connection, session}]
+	t := s.table()
+	t.mu.Lock()
+	t.evict(now.UnixNano())
+	e, ok := t.entries[storeKey{connection, session}]
 	var sealed []byte
 	if ok {
 		sealed = e.sealed
 	}
-	s.mu.Unlock()
+	t.mu.Unlock()
 	if !ok {
 		return nil, ErrNotFound
 	}
@@ -162,34 +174,36 @@ func (s *MemoryStore) Delete(ctx context.Context, connection, session string) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.evict(s.now().UnixNano())
-	if e, ok := s.entries[storeKey{connection, session}]; ok {
-		s.remove(e)
+	t := s.table()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.evict(s.now().UnixNano())
+	if e, ok := t.entries[storeKey{connection, session}]; ok {
+		t.remove(e)
 	}
 	return nil
 }
 
 // Len drops expired entries and returns the number of live sessions.
 func (s *MemoryStore) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.evict(s.now().UnixNano())
-	return len(s.entries)
+	t := s.table()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.evict(s.now().UnixNano())
+	return len(t.entries)
 }
 
 // evict drops entries whose deadline is not after now, soonest first.
-func (s *MemoryStore) evict(now int64) {
-	for len(s.byExp) > 0 && s.byExp[0].exp <= now {
-		s.remove(s.byExp[0])
+func (t *memTable) evict(now int64) {
+	for len(t.byExp) > 0 && t.byExp[0].exp <= now {
+		t.remove(t.byExp[0])
 	}
 }
 
-func (s *MemoryStore) remove(e *entry) {
-	heap.Remove(&s.byExp, e.idx)
-	delete(s.entries, e.key)
-	s.size -= e.cost()
+func (t *memTable) remove(e *entry) {
+	heap.Remove(&t.byExp, e.idx)
+	delete(t.entries, e.key)
+	t.size -= e.cost()
 }
 
 // expiryHeap orders entries by deadline; each entry tracks its index so

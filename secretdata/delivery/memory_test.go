@@ -28,10 +28,10 @@ func newStore(t testing.TB, c *clock, mod func(*MemoryStoreConfig)) *MemoryStore
 
 // rawBytes returns every byte the store keeps for a session.
 func (s *MemoryStore) rawBytes() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.table().mu.Lock()
+	defer s.table().mu.Unlock()
 	var out [][]byte
-	for _, e := range s.entries {
+	for _, e := range s.table().entries {
 		out = append(out, bytes.Clone(e.sealed))
 	}
 	return out
@@ -105,9 +105,9 @@ func TestMemoryStoreMovedCiphertextFailsToOpen(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			s.mu.Lock()
-			s.entries[tc.to].sealed = bytes.Clone(s.entries[storeKey{connA, sessA}].sealed)
-			s.mu.Unlock()
+			s.table().mu.Lock()
+			s.table().entries[tc.to].sealed = bytes.Clone(s.table().entries[storeKey{connA, sessA}].sealed)
+			s.table().mu.Unlock()
 			got, err := s.Get(background(), tc.to.connection, tc.to.session)
 			if tc.wantOpen {
 				if err != nil || got.SecretData["owner"] != connA+"/"+sessA {
@@ -164,13 +164,13 @@ func TestMemoryStoreSweepsOnPut(t *testing.T) {
 	if err := s.Put(background(), connA, "new", testClaims(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	s.mu.Lock()
-	n, h, size := len(s.entries), len(s.byExp), s.size
-	s.mu.Unlock()
+	s.table().mu.Lock()
+	n, h, size := len(s.table().entries), len(s.table().byExp), s.table().size
+	s.table().mu.Unlock()
 	if n != 1 || h != 1 {
 		t.Fatalf("after a Put past expiry: %d entries, %d heap items; want 1, 1", n, h)
 	}
-	if want := s.entries[storeKey{connA, "new"}].cost(); size != want {
+	if want := s.table().entries[storeKey{connA, "new"}].cost(); size != want {
 		t.Fatalf("byte accounting %d, want %d", size, want)
 	}
 }
@@ -322,17 +322,17 @@ func TestMemoryStoreAgainstModel(t *testing.T) {
 		default:
 			c.Advance(time.Duration(rng.IntN(20)) * time.Second)
 		}
-		s.mu.Lock()
+		s.table().mu.Lock()
 		size := 0
-		for j, e := range s.byExp {
-			if e.idx != j || s.entries[e.key] != e {
-				s.mu.Unlock()
+		for j, e := range s.table().byExp {
+			if e.idx != j || s.table().entries[e.key] != e {
+				s.table().mu.Unlock()
 				t.Fatalf("op %d: heap slot %d out of sync", i, j)
 			}
 			size += e.cost()
 		}
-		consistent := len(s.byExp) == len(s.entries) && size == s.size
-		s.mu.Unlock()
+		consistent := len(s.table().byExp) == len(s.table().entries) && size == s.table().size
+		s.table().mu.Unlock()
 		if !consistent {
 			t.Fatalf("op %d: heap/map/size inconsistent", i)
 		}

@@ -38,9 +38,13 @@ const (
 // ciphertexts. Nonces are 96 random bits: encrypt at most 2^32 entries
 // under one key — across every instance sharing it — then rotate.
 //
-// A Sealer is immutable and safe for concurrent use.
+// A Sealer is immutable and safe for concurrent use. It never prints,
+// encodes or logs its key (String, Format, MarshalJSON and LogValue redact
+// it, as values and pointers), and the cipher — whose key schedule is the
+// key — sits behind a closure, which reflection-based printing can only
+// show as an address.
 type Sealer struct {
-	aead cipher.AEAD
+	aead func() cipher.AEAD
 }
 
 // NewSealer returns a Sealer for a 32-byte key (from crypto/rand, kept out
@@ -64,7 +68,7 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, configErr("Key", "gcm setup failed")
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: func() cipher.AEAD { return aead }}, nil
 }
 
 // record is the sealed plaintext: the claims and the storage deadline.
@@ -98,9 +102,10 @@ func (s *Sealer) SealClaims(connection, session string, c *secretdata.Claims, ex
 	if err != nil {
 		return nil, configErr("Claims", "secret data is not json-encodable")
 	}
-	out := make([]byte, 1, 1+len(plain)+s.aead.Overhead())
+	aead := s.aead()
+	out := make([]byte, 1, 1+len(plain)+aead.Overhead())
 	out[0] = sealVersion
-	out = s.aead.Seal(out, nil, plain, additionalData(connection, session))
+	out = aead.Seal(out, nil, plain, additionalData(connection, session))
 	clear(plain)
 	return out, nil
 }
@@ -110,10 +115,11 @@ func (s *Sealer) SealClaims(connection, session string, c *secretdata.Claims, ex
 // key, wrong session, tampered) and ErrNotFound when the sealed deadline is
 // not after now.
 func (s *Sealer) OpenClaims(connection, session string, sealed []byte, now time.Time) (*secretdata.Claims, error) {
-	if len(sealed) < 1+s.aead.Overhead() || sealed[0] != sealVersion {
+	aead := s.aead()
+	if len(sealed) < 1+aead.Overhead() || sealed[0] != sealVersion {
 		return nil, ErrCorrupt
 	}
-	plain, err := s.aead.Open(nil, nil, sealed[1:], additionalData(connection, session))
+	plain, err := aead.Open(nil, nil, sealed[1:], additionalData(connection, session))
 	if err != nil {
 		return nil, ErrCorrupt
 	}

@@ -1,0 +1,125 @@
+package delivery
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/msgsec/msgsec/internal/idhash"
+)
+
+// The redacting methods below have value receivers, so values and
+// pointers print the same. They never show a key, a sealed byte or a
+// session ID.
+
+const redacted = "[redacted]"
+
+// String names the cipher, never the key.
+func (s Sealer) String() string { return "delivery.Sealer{aead: AES-256-GCM, key: " + redacted + "}" }
+
+// GoString is String.
+func (s Sealer) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s Sealer) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// MarshalJSON emits the cipher's name only.
+func (s Sealer) MarshalJSON() ([]byte, error) {
+	return []byte(`{"aead":"AES-256-GCM","key":"` + redacted + `"}`), nil
+}
+
+// LogValue implements slog.LogValuer without the key.
+func (s Sealer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("aead", "AES-256-GCM"), slog.String("key", redacted))
+}
+
+func keyState(key []byte) string {
+	if len(key) == 0 {
+		return "missing"
+	}
+	return redacted
+}
+
+// String describes the configuration without the key.
+func (c MemoryStoreConfig) String() string {
+	return "delivery.MemoryStoreConfig{key: " + keyState(c.Key) +
+		", max entries: " + strconv.Itoa(c.MaxEntries) + ", max bytes: " + strconv.Itoa(c.MaxBytes) + "}"
+}
+
+// GoString is String.
+func (c MemoryStoreConfig) GoString() string { return c.String() }
+
+// Format prints String for every verb, so %x cannot reach the key.
+func (c MemoryStoreConfig) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// MarshalJSON emits the bounds and a marker for the key.
+func (c MemoryStoreConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Key        string `json:"key"`
+		MaxEntries int    `json:"max_entries"`
+		MaxBytes   int    `json:"max_bytes"`
+	}{keyState(c.Key), c.MaxEntries, c.MaxBytes})
+}
+
+// LogValue implements slog.LogValuer without the key.
+func (c MemoryStoreConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("key", keyState(c.Key)),
+		slog.Int("max_entries", c.MaxEntries), slog.Int("max_bytes", c.MaxBytes))
+}
+
+// String describes the store by its bounds: never its key, its sessions
+// or their data.
+func (s MemoryStore) String() string {
+	return "delivery.MemoryStore{max entries: " + strconv.Itoa(s.maxEntries) +
+		", max bytes: " + strconv.Itoa(s.maxBytes) + ", key: " + redacted + "}"
+}
+
+// GoString is String.
+func (s MemoryStore) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s MemoryStore) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// MarshalJSON emits the bounds only.
+func (s MemoryStore) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		MaxEntries int    `json:"max_entries"`
+		MaxBytes   int    `json:"max_bytes"`
+		Key        string `json:"key"`
+	}{s.maxEntries, s.maxBytes, redacted})
+}
+
+// LogValue implements slog.LogValuer: the bounds only.
+func (s MemoryStore) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("max_entries", s.maxEntries), slog.Int("max_bytes", s.maxBytes),
+		slog.String("key", redacted))
+}
+
+// scrubError returns err unchanged unless its text names the session (a
+// store or session lookup may quote its key, or a URL): then an error with
+// the same chain (errors.Is and errors.As see err) whose text carries the
+// session's hash instead, so the ID cannot reach a log through Event.Err.
+func scrubError(err error, session string) error {
+	if err == nil || session == "" {
+		return err
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, session) {
+		return err
+	}
+	return &scrubbedError{msg: strings.ReplaceAll(msg, session, idhash.Of(session)), err: err}
+}
+
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// Format prints the scrubbed text for every verb (%#v would otherwise
+// show the wrapped error's fields).
+func (e *scrubbedError) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(e.msg)) }

@@ -1,0 +1,387 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/msgsec/msgsec/internal/idhash"
+	"github.com/msgsec/msgsec/secretdata"
+)
+
+// Distinctive secrets: each contains "S3CR3T".
+var (
+	redactStoreKey = []byte("S3CR3T-store-key-0123456789abcd!") // 32 bytes
+	redactSession  = "S3CR3T-session-5150"
+	redactCustID   = "S3CR3T-customer-C-42"
+)
+
+// nest holds a value in each container fmt, json and slog walk into.
+type nest[T any] struct {
+	Field T
+	Slice []T
+	Map   map[string]T
+	Any   any
+}
+
+type rendering struct {
+	how, out string
+	failed   bool // the encoder refused the value (json: a func field)
+	nested   bool
+	encodes  bool // a verb that encodes strings (%x, %X, %q, %d)
+}
+
+// render prints v every way a program might: fmt verbs, json.Marshal and
+// both slog handlers (as an attribute and in a group), for v alone, nested
+// in a struct and in a slice.
+func render[T any](v T) []rendering {
+	var out []rendering
+	for _, form := range []struct {
+		name string
+		v    any
+	}{
+		{"plain", v},
+		{"nested", nest[T]{Field: v, Slice: []T{v}, Map: map[string]T{"k": v}, Any: v}},
+		{"slice", []T{v, v}},
+	} {
+		nested := form.name != "plain"
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+			out = append(out, rendering{how: form.name + " " + verb, out: fmt.Sprintf(verb, form.v), nested: nested,
+				encodes: strings.ContainsAny(verb, "xXqd")})
+		}
+		if b, err := json.Marshal(form.v); err != nil {
+			out = append(out, rendering{how: form.name + " json", out: err.Error(), failed: true, nested: nested})
+		} else {
+			out = append(out, rendering{how: form.name + " json", out: string(b), nested: nested})
+		}
+		for name, h := range map[string]func(*bytes.Buffer) slog.Handler{
+			"slog text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+			"slog json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+		} {
+			var buf bytes.Buffer
+			l := slog.New(h(&buf))
+			l.Info("m", slog.Any("x", form.v))
+			l.Info("m", slog.Group("g", slog.Any("x", form.v)))
+			s := buf.String()
+			out = append(out, rendering{how: form.name + " " + name, out: s, failed: strings.Contains(s, "!ERROR"), nested: nested})
+		}
+	}
+	return out
+}
+
+// encodings returns b and the ways it is commonly printed.
+func encodings(b []byte) []string {
+	return []string{
+		string(b), hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)), hex.EncodeToString(b[:16]),
+		base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b),
+		base64.StdEncoding.EncodeToString(b[:15]), base64.RawURLEncoding.EncodeToString(b[:15]),
+		strings.Trim(fmt.Sprint(b[:8]), "[]"),                      // %v of a []byte
+		strconv.FormatUint(uint64(binary.BigEndian.Uint32(b)), 10), // a key schedule's first word
+	}
+}
+
+type redactRow struct {
+	name           string
+	value, pointer []rendering
+	// want must appear in every rendering that did not fail (for a type
+	// without Format, only where fmt prints strings as they are).
+	want                         []string
+	valueMethods, pointerMethods []string
+	valueAny, pointerAny         any
+}
+
+func row[T any](name string, v T, want []string, methods []string) redactRow {
+	p := &v
+	return redactRow{name: name, value: render(v), pointer: render(p), want: want,
+		valueMethods: methods, pointerMethods: methods, valueAny: v, pointerAny: p}
+}
+
+var allMethods = []string{"String", "GoString", "Format", "MarshalJSON", "LogValue"}
+
+func hasMethod(v any, m string) bool {
+	var ok bool
+	switch m {
+	case "String":
+		_, ok = v.(fmt.Stringer)
+	case "GoString":
+		_, ok = v.(fmt.GoStringer)
+	case "Format":
+		_, ok = v.(fmt.Formatter)
+	case "MarshalJSON":
+		_, ok = v.(json.Marshaler)
+	case "LogValue":
+		_, ok = v.(slog.LogValuer)
+	}
+	return ok
+}
+
+// TestNothingSecretPrints formats every type of the package that holds a
+// key, sealed data or a session ID — Sealer, MemoryStoreConfig,
+// MemoryStore, the Client's and Handler's configurations, Event, SendError
+// — as a value and as a pointer, alone, in a struct and in a slice, with
+// fmt, encoding/json and both slog handlers, and checks that no key byte
+// (nor its hex or base64, nor the derived sealing key's), no session ID and
+// no customer data appears.
+func TestNothingSecretPrints(t *testing.T) {
+	e := newEnv(t, envOpts{storeCf: func(c *MemoryStoreConfig) { c.Key = redactStoreKey }})
+	claims := testClaims()
+	claims.SessionID = redactSession
+	claims.SecretData[secretdata.ClaimCustomerID] = redactCustID
+	if err := e.store.Put(background(), connA, redactSession, claims, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.store.Get(background(), connA, redactSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := NewSealer(redactStoreKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeCfg := MemoryStoreConfig{Key: redactStoreKey, MaxEntries: 10}
+	e.do(t, req{path: path(connA, redactSession), auth: bearerHdr(e.sign(t, connA, redactSession))})
+	ev := e.events.last()
+	if ev.Kind != KindStored {
+		t.Fatalf("event %+v", ev)
+	}
+	// A SendError from a chat server that is gone: its Err is a
+	// *url.Error quoting the URL.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	sendErr := e.client(t, srv.URL, func(c *ClientConfig) { c.MaxRetries = -1 }).Send(background(), connA, redactSession, secretData())
+	var se *SendError
+	if !errors.As(sendErr, &se) {
+		t.Fatalf("Send: %v", sendErr)
+	}
+	scrubbed := scrubError(fmt.Errorf("redis: GET sd:%s: %w", redactSession, ErrStoreUnavailable), redactSession)
+	clientCfg := ClientConfig{BaseURL: "https://chat.example", Signer: e.signers[connA]}
+	handlerCfg := HandlerConfig{Store: e.store, Logger: slog.Default()}
+	hash := idhash.Of(redactSession)
+	if !errors.Is(scrubbed, ErrStoreUnavailable) || scrubbed.Error() != "redis: GET sd:"+hash+": "+ErrStoreUnavailable.Error() {
+		t.Fatalf("scrubbed error %q", scrubbed)
+	}
+
+	rows := []redactRow{
+		row("sealer", *sealer, []string{"AES-256-GCM", "redacted"}, allMethods),
+		row("memory store config", storeCfg, []string{"redacted", "10"}, allMethods),
+		row("memory store config without a key", MemoryStoreConfig{}, []string{"missing"}, allMethods),
+		row("memory store holding a session", *e.store, []string{"redacted", strconv.Itoa(DefaultMaxEntries)}, allMethods),
+		{name: "stored claims", value: render(*stored), pointer: render(stored), want: []string{issuer, hash},
+			pointerMethods: allMethods, pointerAny: stored},
+		row("event", ev, []string{hash, connA, "stored"}, []string{"LogValue"}),
+		row("send error", *se, []string{hash}, nil),
+		row("client config", clientCfg, []string{"a1"}, nil), // the Signer's kid
+		row("handler config", handlerCfg, nil, nil),
+		{name: "scrubbed error", value: render(scrubbed), pointer: render(scrubbed.(*scrubbedError))},
+		{name: "client", pointer: render(e.client(t, "https://chat.example", nil))},
+		{name: "handler", pointer: render(e.handler)},
+		// In unexported fields fmt calls no method: the key, the cipher
+		// and the sessions sit behind pointers and closures.
+		row("in unexported fields", struct {
+			store  *MemoryStore
+			value  MemoryStore
+			sealer *Sealer
+			sv     Sealer
+			h      *Handler
+		}{e.store, *e.store, sealer, *sealer, e.handler}, nil, nil),
+	}
+
+	derived, err := hkdf.Key(sha256.New, redactStoreKey, nil, sealInfo, KeySize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	needles := append(encodings(redactStoreKey), encodings(derived)...)
+	needles = append(needles, encodings(secretA)...)
+	needles = append(needles, "S3CR3T", redactSession, redactCustID, subject, secretV1)
+
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			formats := slices.Contains(r.pointerMethods, "Format")
+			for _, m := range r.valueMethods {
+				if !hasMethod(r.valueAny, m) {
+					t.Errorf("%T has no %s", r.valueAny, m)
+				}
+			}
+			for _, m := range r.pointerMethods {
+				if !hasMethod(r.pointerAny, m) {
+					t.Errorf("%T has no %s", r.pointerAny, m)
+				}
+			}
+			for _, f := range []struct {
+				form       string
+				renderings []rendering
+			}{{"value", r.value}, {"pointer", r.pointer}} {
+				for _, rd := range f.renderings {
+					for _, n := range needles {
+						if i := strings.Index(rd.out, n); i >= 0 {
+							t.Fatalf("%s %s leaks %q: …%s…", f.form, rd.how, n, rd.out[max(0, i-60):min(len(rd.out), i+len(n)+20)])
+						}
+					}
+					if strings.Contains(rd.out, "PANIC") || strings.Contains(rd.out, "panicked") {
+						t.Errorf("%s %s panicked: %s", f.form, rd.how, rd.out)
+					}
+					if rd.failed || (!formats && (rd.encodes || (f.form == "pointer" && rd.nested))) {
+						continue // without Format, %x prints hex and a nested pointer an address
+					}
+					for _, w := range r.want {
+						if !strings.Contains(rd.out, w) {
+							t.Errorf("%s %s lacks %q: %s", f.form, rd.how, w, rd.out)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestHandlerNeverLogsSessionID runs the Handler down every outcome, with
+// stores and session lookups whose errors quote the session ID, and checks
+// that the raw ID reaches neither the log (text and JSON) nor any event,
+// that events name the session by its hash, and that every event of the
+// session carries the same hash.
+func TestHandlerNeverLogsSessionID(t *testing.T) {
+	sess := redactSession
+	quoting := func(format string, wrap error) error { return fmt.Errorf(format, sess, wrap) }
+	type mk func(t *testing.T, e *env) []req
+	one := func(r func(e *env, t *testing.T) req) mk {
+		return func(t *testing.T, e *env) []req { return []req{r(e, t)} }
+	}
+	valid := func(e *env, t *testing.T) req {
+		return req{path: path(connA, sess), auth: bearerHdr(e.sign(t, connA, sess))}
+	}
+	for _, tc := range []struct {
+		name     string
+		opts     envOpts
+		mk       mk
+		wantKind Kind
+	}{
+		{"stored", envOpts{}, one(valid), KindStored},
+		{"deleted", envOpts{}, one(func(e *env, t *testing.T) req {
+			r := valid(e, t)
+			r.method = http.MethodDelete
+			return r
+		}), KindDeleted},
+		{"method not allowed", envOpts{}, one(func(e *env, t *testing.T) req {
+			r := valid(e, t)
+			r.method = http.MethodGet
+			return r
+		}), KindMethodNotAllowed},
+		{"invalid session id", envOpts{}, one(func(e *env, t *testing.T) req {
+			return req{path: path(connA, sess+"%20x"), auth: bearerHdr(e.sign(t, connA, sess+" x"))}
+		}), KindBadRequest},
+		{"wrong content type", envOpts{}, one(func(e *env, t *testing.T) req {
+			return req{path: path(connA, sess), body: tokenBody(e.sign(t, connA, sess)), contentType: "text/plain"}
+		}), KindBadRequest},
+		{"body too large", envOpts{}, one(func(e *env, t *testing.T) req {
+			return req{path: path(connA, sess), body: strings.Repeat("x", DefaultMaxBodyBytes+1), contentType: "application/json"}
+		}), KindBodyTooLarge},
+		{"unknown connection", envOpts{}, one(func(e *env, t *testing.T) req {
+			return req{path: path("no-such-bank", sess), auth: bearerHdr(e.sign(t, connA, sess))}
+		}), KindUnknownConnection},
+		{"missing token", envOpts{}, one(func(e *env, t *testing.T) req {
+			return req{path: path(connA, sess)}
+		}), KindTokenInvalid},
+		{"token for another session", envOpts{}, one(func(e *env, t *testing.T) req {
+			return req{path: path(connA, sess), auth: bearerHdr(e.sign(t, connA, sessB))}
+		}), KindTokenInvalid},
+		{"expired token", envOpts{}, one(func(e *env, t *testing.T) req {
+			old := newSigner(t, hmacKey(t, "a1", secretA), connA, func() time.Time { return t0.Add(-time.Hour) })
+			tok, err := old.Sign(secretdata.Claims{SessionID: sess})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return req{path: path(connA, sess), auth: bearerHdr(tok)}
+		}), KindTokenInvalid},
+		{"replayed token", envOpts{}, func(t *testing.T, e *env) []req {
+			r := valid(e, t)
+			return []req{r, r}
+		}, KindTokenInvalid},
+		{"unknown session", envOpts{config: func(c *HandlerConfig) {
+			c.SessionLifetime = func(context.Context, string, string) (time.Duration, error) {
+				return 0, quoting("no session %s: %w", ErrNotFound)
+			}
+		}}, one(valid), KindUnknownSession},
+		{"sessions unreadable", envOpts{config: func(c *HandlerConfig) {
+			c.SessionLifetime = func(context.Context, string, string) (time.Duration, error) {
+				return 0, quoting("GET /chat/sessions/%s: %w", errors.New("connection refused"))
+			}
+		}}, one(valid), KindStoreUnavailable},
+		{"replay check down", envOpts{replay: failingReplay{}}, one(valid), KindTokenUnverifiable},
+		{"store unavailable", envOpts{store: lazyStore(func() Store {
+			s, _ := NewMemoryStore(MemoryStoreConfig{Key: storeKey32})
+			return &flakyStore{Store: s, err: quoting("redis: SET sd:%s: %w", ErrStoreUnavailable), n: 1}
+		})}, one(valid), KindStoreUnavailable},
+		{"store error", envOpts{store: lazyStore(func() Store {
+			s, _ := NewMemoryStore(MemoryStoreConfig{Key: storeKey32})
+			return &flakyStore{Store: s, err: quoting("disk full writing %s: %w", errors.New("ENOSPC")), n: 1}
+		})}, one(valid), KindStoreError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.opts)
+			var text, js bytes.Buffer
+			e.handler.logger = slog.New(slog.NewMultiHandler(
+				slog.NewTextHandler(&text, &slog.HandlerOptions{Level: slog.LevelDebug}),
+				slog.NewJSONHandler(&js, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			for _, r := range tc.mk(t, e) {
+				e.do(t, r)
+			}
+			if got := e.events.last().Kind; got != tc.wantKind {
+				t.Fatalf("kind %s, want %s", got, tc.wantKind)
+			}
+			if text.Len() == 0 || js.Len() == 0 {
+				t.Fatal("nothing logged")
+			}
+			outputs := []string{text.String(), js.String()}
+			hashes := map[string]bool{}
+			for _, ev := range e.events.events {
+				b, err := json.Marshal(ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				outputs = append(outputs, fmt.Sprintf("%v %+v %#v %s", ev, ev, ev, b))
+				if ev.Err != nil {
+					outputs = append(outputs, ev.Err.Error(), fmt.Sprintf("%v %+v %#v", ev.Err, ev.Err, ev.Err))
+				}
+				if ev.Session != "" {
+					hashes[ev.Session] = true
+				}
+			}
+			for _, out := range outputs {
+				if strings.Contains(out, sess) {
+					t.Fatalf("the session ID reached a log or an event: %s", out)
+				}
+			}
+			for h := range hashes {
+				if h != idhash.Of(sess) {
+					t.Fatalf("event session %q, want %q", h, idhash.Of(sess))
+				}
+			}
+			if len(e.events.events) > 1 && len(hashes) != 1 {
+				t.Fatalf("events of one session carry %d hashes", len(hashes))
+			}
+			wantHash := tc.wantKind != KindMethodNotAllowed && tc.wantKind != KindBadRequest
+			if wantHash && (!hashes[idhash.Of(sess)] || !strings.Contains(js.String(), `"session":"`+idhash.Of(sess)+`"`)) {
+				t.Fatalf("events and log lack the session's hash:\n%s", js.String())
+			}
+			// Scrubbing the text keeps the error chain.
+			if ev := e.events.last(); tc.name == "store unavailable" && !errors.Is(ev.Err, ErrStoreUnavailable) {
+				t.Fatalf("scrubbed error lost its chain: %v", ev.Err)
+			}
+		})
+	}
+}
