@@ -74,20 +74,50 @@ func (e *browserEnv) tab(t *testing.T) context.Context {
 }
 
 // frame attaches to the cross-site iframe whose URL is frameURL (Chromium
-// runs it in its own process, as a target of type "iframe").
-func (e *browserEnv) frame(t *testing.T, tab context.Context, frameURL string) context.Context {
+// runs it in its own process, as a target of type "iframe") once the
+// JavaScript predicate ready holds in it. The target appears some time
+// after the page adds the iframe, and may be replaced while the frame
+// commits, so it polls: find the target, attach, check ready; else detach
+// and look again.
+func (e *browserEnv) frame(t *testing.T, tab context.Context, frameURL, ready string) context.Context {
 	t.Helper()
-	infos, err := chromedp.Targets(tab)
-	require.NoError(t, err)
-	for _, info := range infos {
-		if info.Type == "iframe" && info.URL == frameURL {
-			f, cancel := chromedp.NewContext(tab, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
-			t.Cleanup(cancel)
-			return f
+	var (
+		id     string // the target attached to, if any
+		f      context.Context
+		detach context.CancelFunc = func() {}
+	)
+	t.Cleanup(func() { detach() })
+	poll(t, tab, "the iframe target "+frameURL, func() (bool, string) {
+		infos, err := chromedp.Targets(tab)
+		if err != nil {
+			return false, "targets: " + err.Error()
 		}
-	}
-	require.FailNow(t, "no iframe target", "url %s", frameURL)
-	return nil
+		found := -1
+		var seen []string
+		for i, info := range infos {
+			if info.Type == "iframe" && info.URL == frameURL {
+				found = i
+				break
+			}
+			seen = append(seen, info.Type+" "+info.URL)
+		}
+		if found < 0 {
+			return false, "no iframe target; targets: " + strings.Join(seen, ", ")
+		}
+		if tid := infos[found].TargetID; string(tid) != id {
+			detach()
+			id = string(tid)
+			f, detach = chromedp.NewContext(tab, chromedp.WithTargetID(tid), chromedp.WithDetachOnCancel())
+		}
+		ok, err := chromedp.Run(f, chromedp.Evaluate[bool]("!!("+ready+")"))
+		if err != nil {
+			detach() // attach again next time: the target may have gone
+			id, detach = "", func() {}
+			return false, "frame: " + err.Error()
+		}
+		return ok, "frame found; not yet " + ready
+	})
+	return f
 }
 
 func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
@@ -102,27 +132,56 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	return run(t, ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 }
 
-// waitFor polls a JavaScript predicate in the page (or frame) until it is
-// truthy, for at most 20 seconds. It polls from Go, so it survives the
-// page navigating (a sign-in form's redirect).
-func waitFor(t *testing.T, ctx context.Context, js string) {
+// waitTimeout bounds every wait; a loaded machine (a fresh clone building
+// with -race beside a busy CPU) is slow, not broken.
+const waitTimeout = 30 * time.Second
+
+// poll calls check every 100ms until it reports done, for at most
+// waitTimeout and never past ctx, and fails the test with check's last
+// explanation. Every wait in these tests polls: none acts on one snapshot.
+func poll(t *testing.T, ctx context.Context, what string, check func() (done bool, last string)) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+js+")"))
-		if err == nil && ok {
+		done, last := check()
+		if done {
 			return
 		}
 		if time.Now().After(deadline) {
-			require.FailNow(t, "timed out waiting", "%s (last error: %v)", js, err)
+			require.FailNow(t, "timed out waiting for "+what, "%s", last)
 		}
 		select {
 		case <-ctx.Done():
-			require.FailNow(t, "timed out waiting", "%s: %v", js, ctx.Err())
+			require.FailNow(t, "timed out waiting for "+what, "%s: %v", last, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
+
+// waitValue polls a JavaScript expression in the page (or frame) until
+// settled accepts its value, and returns that value. It polls from Go, so
+// it survives the page navigating (a sign-in form's redirect).
+func waitValue[T any](t *testing.T, ctx context.Context, js string, settled func(T) bool) T {
+	t.Helper()
+	var v T
+	poll(t, ctx, js, func() (bool, string) {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+		if err != nil {
+			return false, "error: " + err.Error()
+		}
+		v = got
+		return settled(got), fmt.Sprintf("last value: %v", got)
+	})
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it is truthy.
+func waitFor(t *testing.T, ctx context.Context, js string) {
+	t.Helper()
+	waitValue(t, ctx, "!!("+js+")", func(ok bool) bool { return ok })
+}
+
+func nonEmpty(s string) bool { return s != "" }
 
 // screenshot saves the tab to artifacts/browser/ (git-ignored).
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -143,8 +202,9 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 func (e *browserEnv) openBank(t *testing.T, tab context.Context) (frameURL, session string) {
 	t.Helper()
 	require.NoError(t, chromedp.Do(tab, chromedp.Navigate(e.demo.bankURL+"/")))
-	waitFor(t, tab, `document.documentElement.dataset.msgsecWidget`)
-	require.Equal(t, "ready", eval[string](t, tab, `document.documentElement.dataset.msgsecWidget`))
+	// The loader sets "ready" (iframe added) or "failed", nothing between.
+	state := waitValue(t, tab, `document.documentElement.dataset.msgsecWidget || ''`, nonEmpty)
+	require.Equal(t, "ready", state)
 	frameURL = eval[string](t, tab, `document.getElementById('msgsec-widget').src`)
 	prefix := e.demo.chatURL + "/connections/retail-bank/widget#session="
 	require.True(t, strings.HasPrefix(frameURL, prefix), frameURL)
@@ -164,6 +224,20 @@ func (e *browserEnv) agentSection(t *testing.T, session string) string {
 	end := strings.Index(page[start:], "</section>")
 	require.Positive(t, end)
 	return page[start : start+end]
+}
+
+// waitSection polls the agent view until the session's section satisfies
+// arrived (the data the test then checks has reached the chat server), and
+// returns it. arrived should say that something came, not what: the test
+// asserts the values, so a wrong one fails at once, with a clear message.
+func (e *browserEnv) waitSection(t *testing.T, ctx context.Context, session string, arrived func(section string) bool) string {
+	t.Helper()
+	var section string
+	poll(t, ctx, "the agent view of session "+session, func() (bool, string) {
+		section = e.agentSection(t, session)
+		return arrived(section), "section: " + section
+	})
+	return section
 }
 
 func (e *browserEnv) agentPage(t *testing.T) string {
@@ -203,15 +277,14 @@ func TestBrowser(t *testing.T) {
 		tab := e.tab(t)
 		frameURL, session := e.openBank(t, tab)
 		bankSession = session
-		f := e.frame(t, tab, frameURL)
-		waitFor(t, f, `document.body.dataset.state === 'connected'`)
+		f := e.frame(t, tab, frameURL, `document.body && document.body.dataset.state === 'connected'`)
 		require.NoError(t, chromedp.Do(f,
 			chromedp.SendKeys(chromedp.CSS("#text"), "Where is my card?"),
 			chromedp.Click(chromedp.CSS("#send button")),
 		))
 		waitFor(t, f, `[...document.querySelectorAll('#log li.agent')].some((li) => li.textContent === 'Echo: Where is my card?')`)
 		screenshot(t, tab, "bank-widget")
-		section := e.agentSection(t, session)
+		section := e.waitSection(t, tab, session, func(s string) bool { return strings.Contains(s, "<b>agent:</b>") })
 		assert.Contains(t, section, "<b>customer:</b> Where is my card?")
 		assert.Contains(t, section, "<b>agent:</b> Echo: Where is my card?")
 	})
@@ -224,15 +297,22 @@ func TestBrowser(t *testing.T) {
 		views := eval[string](t, tab, `document.cookie.split('; ').find((c) => c.startsWith('page_viewed=')).slice('page_viewed='.length)`)
 
 		// A widget that (wrongly) sends every cookie: the server filters.
-		status := eval[int](t, tab, fmt.Sprintf(`fetch(%q, {method: 'POST', headers: {'Content-Type': 'application/json'},
-			body: JSON.stringify({cookies: Object.fromEntries(document.cookie.split('; ').map((c) => c.split('=')))})}).then((r) => r.status)`,
+		created := eval[struct {
+			Status  int    `json:"status"`
+			Session string `json:"session"`
+		}](t, tab, fmt.Sprintf(`fetch(%q, {method: 'POST', headers: {'Content-Type': 'application/json'},
+			body: JSON.stringify({cookies: Object.fromEntries(document.cookie.split('; ').map((c) => c.split('=')))})})
+			.then(async (r) => ({status: r.status, session: r.ok ? (await r.json()).session : ''}))`,
 			e.demo.chatURL+"/connections/retail-bank/sessions"))
-		require.Equal(t, 201, status)
+		require.Equal(t, 201, created.Status)
 
-		section := e.agentSection(t, session)
-		assert.Contains(t, section, "<th>page_viewed</th><td>"+views+"</td>")
-		assert.Contains(t, section, "<th>cart_contents</th><td>gold-card|travel-insurance</td>")
-		page := e.agentPage(t)
+		hasCookies := func(s string) bool { return strings.Contains(s, "<th>page_viewed</th>") }
+		for _, id := range []string{session, created.Session} {
+			section := e.waitSection(t, tab, id, hasCookies)
+			assert.Contains(t, section, "<th>page_viewed</th><td>"+views+"</td>", id)
+			assert.Contains(t, section, "<th>cart_contents</th><td>gold-card|travel-insurance</td>", id)
+		}
+		page := e.agentPage(t) // lists both sessions (waited for above)
 		assert.NotContains(t, page, "session_id")
 		assert.NotContains(t, page, privateValue)
 		require.NoError(t, chromedp.Do(tab, chromedp.Navigate(e.demo.chatURL+"/agent")))
@@ -252,12 +332,14 @@ func TestBrowser(t *testing.T) {
 		customerID := regexp.MustCompile(`C-\d{4}`).FindString(who)
 		require.NotEmpty(t, customerID, who)
 		// The bank backend's server-to-server delivery has been answered.
-		waitFor(t, tab, `document.documentElement.dataset.secretDataDelivery`)
-		require.Equal(t, "204", eval[string](t, tab, `document.documentElement.dataset.secretDataDelivery`))
+		delivery := waitValue(t, tab, `document.documentElement.dataset.secretDataDelivery || ''`, nonEmpty)
+		require.Equal(t, "204", delivery)
 		frameURL := eval[string](t, tab, `document.getElementById('msgsec-widget').src`)
 		session := frameURL[strings.LastIndex(frameURL, "=")+1:]
 
-		section := e.agentSection(t, session)
+		section := e.waitSection(t, tab, session, func(s string) bool {
+			return secretTable(s, "browser") != "" && secretTable(s, "server") != ""
+		})
 		for _, mode := range []string{"browser", "server"} {
 			table := secretTable(section, mode)
 			assert.Contains(t, table, "<th>customer_id</th><td>"+customerID+"</td>", mode)
@@ -302,15 +384,19 @@ func TestBrowser(t *testing.T) {
 		tab := e.tab(t)
 		require.NoError(t, chromedp.Do(tab, chromedp.Navigate(e.demo.evilURL+"/")))
 		// The loader's config request is refused (CORS + Origin check).
-		waitFor(t, tab, `document.documentElement.dataset.msgsecWidget`)
-		assert.Equal(t, "failed", eval[string](t, tab, `document.documentElement.dataset.msgsecWidget`))
-		assert.False(t, eval[bool](t, tab, `!!document.getElementById('msgsec-widget')`))
+		state := waitValue(t, tab, `document.documentElement.dataset.msgsecWidget || ''`, nonEmpty)
+		assert.Equal(t, "failed", state)
+		assert.False(t, eval[bool](t, tab, `!!document.getElementById('msgsec-widget')`), "a failed loader adds no iframe")
+		// The page's own reports, once its probes have answered.
+		settled := func(s string) bool { return s != "" && s != "…" }
+		loader := waitValue(t, tab, `document.getElementById('loader-result').textContent`, settled)
+		api := waitValue(t, tab, `document.getElementById('api-result').textContent`, settled)
+		assert.Equal(t, "widget refused", loader)
+		assert.True(t, strings.HasPrefix(api, "refused"), api)
 		// The page frames the widget page directly: frame-ancestors makes
 		// Chromium replace it with an error page.
 		frameURL := e.demo.chatURL + "/connections/retail-bank/widget#session=stolen"
-		f := e.frame(t, tab, frameURL)
-		waitFor(t, tab, `document.getElementById('api-result').textContent !== '…' && document.getElementById('loader-result').textContent !== '…'`)
-		assert.Equal(t, "widget refused", eval[string](t, tab, `document.getElementById('loader-result').textContent`))
+		f := e.frame(t, tab, frameURL, `document.readyState === 'complete' && location.href !== 'about:blank'`)
 		assert.Equal(t, "chrome-error://chromewebdata/", eval[string](t, f, `location.href`))
 		assert.False(t, eval[bool](t, f, `!!document.getElementById('log')`), "no widget in the frame")
 		screenshot(t, tab, "evil-site")
