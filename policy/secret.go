@@ -71,7 +71,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 type SecretRef struct {
 	Env            string `yaml:"env,omitempty" json:"env,omitempty"`
 	File           string `yaml:"file,omitempty" json:"file,omitempty"`
-	Value          Secret `yaml:"value,omitempty" json:"value,omitempty"`
+	Value          Secret `yaml:"value,omitempty" json:"value,omitzero"`
 	InsecureInline bool   `yaml:"insecure_inline,omitempty" json:"insecure_inline,omitempty"`
 	// Encoding of the text: "base64url" (the default, what `msgsec secret
 	// new` prints; padding optional), "base64", "hex" or "raw".
