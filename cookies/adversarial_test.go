@@ -2,7 +2,10 @@ package cookies_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -88,23 +91,33 @@ func advCheckRewrite(t *testing.T, a *cookies.Allowlist, lines []string, extra h
 // forwarded, in order, values byte-exact as sent.
 func TestAdversarialFilter(t *testing.T) {
 	big := strings.Repeat("a", 5000)
-	many := strings.Repeat("x=1; ", 20000) + "page_viewed=home"
+	// Many pairs, but fewer than a browser may send (the bound on pairs is
+	// tested in TestAdversarialLimits).
+	many := strings.Repeat("x=1; ", 300) + "page_viewed=home"
 	cases := []struct {
 		name  string
 		lines []string
 		want  []string
 	}{
 		// Cookie sandwich (RFC 2109 $Version + an unclosed quote): a lenient
-		// parser reads the secret as part of an allowed cookie's value.
+		// parser reads the secret as part of an allowed cookie's value. Pairs
+		// are read one by one, as the browser wrote them, and never joined:
+		// the quoted bytes never become part of a kept value, and a pair
+		// between the quotes is just another cookie (kept only if allowed).
 		{"sandwich classic", []string{`$Version=1; session="deadbeef; PHPSESSID=secret; dummy=qaz"`}, nil},
 		{"sandwich opened by an allowed name", []string{`$Version=1; page_viewed="deadbeef; PHPSESSID=secret; dummy=qaz"`}, nil},
-		{"sandwich hiding an allowed name", []string{`$Version=1; x="a; page_viewed=injected; y=b"`}, nil},
+		{"sandwich: an allowed pair between the quotes is its own cookie", []string{`$Version=1; x="a; page_viewed=injected; y=b"`}, []string{"page_viewed=injected"}},
+		{"sandwich: the quoted secret never joins the allowed value", []string{`page_viewed="x; session_id=s; y"`}, nil},
+		{"sandwich: a separate allowed pair after it is kept", []string{`page_viewed="x; session_id=s; y"; dummy=ok`}, []string{"dummy=ok"}},
+		{"sandwich: an allowed pair before it is kept", []string{`dummy=ok; page_viewed="x; PHPSESSID=secret; cart_a=qaz"`}, []string{"dummy=ok"}},
+		{"sandwich closed by an allowed name", []string{`x="a; PHPSESSID=secret; page_viewed=injected"; dummy=ok`}, []string{"dummy=ok"}},
 		{"sandwich without $Version", []string{`page_viewed="deadbeef; PHPSESSID=secret; dummy=qaz"`}, nil},
 		{"sandwich split over HTTP/2 lines", []string{`$Version=1; page_viewed="deadbeef`, `PHPSESSID=secret`, `dummy=qaz"`}, nil},
 		{"sandwich with escaped quote", []string{`page_viewed="a\"; PHPSESSID=secret; dummy=\""`}, nil},
 		{"sandwich with comma separators", []string{`$Version=1, page_viewed="x", PHPSESSID=secret`}, nil},
 		{"quote opened in the name", []string{`"page_viewed=x; PHPSESSID=secret; dummy="`}, nil},
-		{"quote opened in a nameless cookie", []string{`"x; page_viewed=1; y"`}, nil},
+		{"quote opened in a nameless cookie", []string{`"x; page_viewed=1; y"`}, []string{"page_viewed=1"}},
+		{"JSON value drops only itself", []string{`_ga=GA1.1.1; prefs={"theme":"dark"}; page_viewed=home; cart_n=3`}, []string{"page_viewed=home", "cart_n=3"}},
 		{"quoted value with semicolon", []string{`page_viewed="a;b"`}, nil},
 		{"quoted value with space", []string{`page_viewed="a b"`}, nil},
 		{"quoted value with comma", []string{`page_viewed="a,b"`}, nil},
@@ -117,8 +130,9 @@ func TestAdversarialFilter(t *testing.T) {
 		{"empty quoted value kept as sent", []string{`page_viewed=""`}, []string{`page_viewed=""`}},
 
 		// Cookie tossing: a sibling subdomain sets the same name again.
-		// A malformed quote must not hide the genuine twin in the rest of
-		// the line (found by adversarial review; fixed with shadow names).
+		// A malformed quote must not hide the genuine twin later on the
+		// line (found by adversarial review): every pair is read, so both
+		// twins are seen and the name is dropped.
 		{"malformed quote hides a tossed twin", []string{`page_viewed=tossed; x="; page_viewed=genuine`}, nil},
 		{"mid-value quote hides a tossed twin", []string{`page_viewed=tossed; x=a"b; page_viewed=genuine`}, nil},
 		{"bare quote hides a tossed twin", []string{`page_viewed=tossed; "; page_viewed=genuine`}, nil},
@@ -208,8 +222,27 @@ func TestAdversarialFilter(t *testing.T) {
 					}
 				}
 			}
+			advCheckNotJoined(t, tc.lines, kept)
 			advCheckRewrite(t, a, tc.lines, nil, tc.want)
 		})
+	}
+}
+
+// advCheckNotJoined checks that every kept cookie is one whole pair of the
+// input, as a browser wrote it: never glued from the bytes of several
+// pairs, never cut from inside a quoted value.
+func advCheckNotJoined(t *testing.T, lines []string, kept []*http.Cookie) {
+	t.Helper()
+	sent := map[string]bool{}
+	for _, line := range lines {
+		for _, part := range strings.Split(line, ";") {
+			sent[strings.Trim(part, " \t")] = true
+		}
+	}
+	for _, c := range kept {
+		if !sent[c.Name+"="+c.Value] {
+			t.Fatalf("kept %s=%s is not one of the pairs sent", c.Name, c.Value)
+		}
 	}
 }
 
@@ -266,7 +299,69 @@ func TestAdversarialLimits(t *testing.T) {
 		if got := a.Filter(http.Header{"Cookie": {line}}); got != nil {
 			t.Fatalf("a name sent 65536 times was forwarded: %d cookies", len(got))
 		}
+		unique := strings.Repeat("x=1; ", 1<<17) + "page_viewed=home"
+		kept, dropped := a.FilterReport(http.Header{"Cookie": {unique}})
+		if kept != nil || len(dropped) != 1 || dropped[0].Reason != cookies.ReasonTooManyPairs {
+			t.Fatalf("a 640 KB header of unlisted pairs: kept %d, dropped %d (%.3v)", len(kept), len(dropped), dropped)
+		}
 	})
+}
+
+// TestAdversarialPairBound: a browser sends at most 360 cookies for one
+// site (see the package documentation), counted over every Cookie line.
+// A header with more is not a browser's, and nothing of it is forwarded.
+func TestAdversarialPairBound(t *testing.T) {
+	const bound = 360
+	a := advAllowlist(t)
+	fill := func(n int) []string { // n-1 unlisted pairs, then one allowed
+		ps := make([]string, n)
+		for i := range ps[:n-1] {
+			ps[i] = fmt.Sprintf("x%d=1", i)
+		}
+		ps[n-1] = "page_viewed=home"
+		return ps
+	}
+	kept := []string{"page_viewed=home"}
+	cases := []struct {
+		name  string
+		lines []string
+		want  []string
+	}{
+		{"bound pairs on one line", []string{strings.Join(fill(bound), "; ")}, kept},
+		{"bound+1 pairs on one line", []string{strings.Join(fill(bound+1), "; ")}, nil},
+		{"bound pairs, one per line (HTTP/2)", fill(bound), kept},
+		{"bound+1 pairs, one per line (HTTP/2)", fill(bound + 1), nil},
+		{"bound+1 pairs over two lines", []string{strings.Join(fill(bound)[:200], "; "), strings.Join(fill(bound + 1)[200:], "; ")}, nil},
+		{"empty pairs are not counted", []string{strings.Join(fill(bound), ";; ; ") + "; ;;"}, kept},
+		{"malformed pairs are counted", []string{strings.Repeat(`q="; `, bound) + "page_viewed=home"}, nil},
+		{"nameless pairs are counted", []string{strings.Repeat("v; ", bound) + "page_viewed=home"}, nil},
+		{"the allowed pair first does not escape the bound", []string{"page_viewed=home; " + strings.Repeat("x=1; ", bound)}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{"Cookie": tc.lines}
+			if got := advPairs(a.Filter(h)); !advEqual(got, tc.want) {
+				t.Fatalf("kept %q, want %q", got, tc.want)
+			}
+			k, dropped := a.FilterReport(h)
+			if got := advPairs(k); !advEqual(got, tc.want) {
+				t.Fatalf("FilterReport kept %q, want %q", got, tc.want)
+			}
+			if tc.want == nil {
+				if want := []cookies.Drop{{Reason: cookies.ReasonTooManyPairs}}; !reflect.DeepEqual(dropped, want) {
+					t.Fatalf("dropped %.3v (%d drops), want %v", dropped, len(dropped), want)
+				}
+			} else if slices.ContainsFunc(dropped, func(d cookies.Drop) bool { return d.Reason == cookies.ReasonTooManyPairs }) {
+				t.Fatalf("a header within the bound was reported as too many pairs")
+			}
+			advCheckRewrite(t, a, tc.lines, nil, tc.want)
+			if len(tc.lines) == 1 {
+				if got := advPairs(a.FilterLine(tc.lines[0])); !advEqual(got, tc.want) {
+					t.Fatalf("FilterLine kept %q, want %q", got, tc.want)
+				}
+			}
+		})
+	}
 }
 
 // TestAdversarialHeaderSpellings: a hand-built request may carry the header

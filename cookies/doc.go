@@ -28,11 +28,15 @@
 // prefix entry is checked again when filtering, so "cart_*" does not pass
 // "cart_session".
 //
-// # Parsing, strictly and failing closed
+// # Parsing as browsers serialise, failing closed
 //
 // [Allowlist.Filter] reads every Cookie header line (HTTP/2 sends one per
-// cookie) in one pass without building intermediate strings. The grammar is
-// RFC 6265 §4.2.1, with these decisions:
+// cookie) in one pass without building intermediate strings. A browser
+// writes the Cookie header as its stored cookies, "name=value" joined by
+// "; " (the retrieval algorithm of RFC 6265bis), and stores whatever bytes a page or a sibling
+// subdomain gave it, quotes included. So the header is read the way it was
+// written, pair by pair (as net/http does), and each pair is held to RFC
+// 6265 §4.2.1:
 //
 //   - Pairs are separated by ";". ASCII spaces and tabs around a pair are
 //     ignored and empty pairs skipped; no other byte is trimmed (not Unicode
@@ -42,14 +46,32 @@
 //     cookie's value (browsers send those) and is dropped.
 //   - The name must be a token and must not start with "$" ($Version, $Path).
 //   - The value must be *cookie-octet, or DQUOTE *cookie-octet DQUOTE; the
-//     quotes are kept as sent. No URL decoding, no case folding.
-//   - A pair holding any other double quote (an unclosed quoted value, as in
-//     the cookie sandwich `$Version=1; session="deadbeef; PHPSESSID=secret;
-//     dummy=qaz"`) is malformed, and the rest of its line is dropped too:
-//     a lenient parser could read those bytes as part of the quoted value,
-//     or as cookies, so they are ambiguous.
+//     quotes are kept as sent. No URL decoding, no case folding. A pair
+//     holding any other double quote is malformed.
+//   - A malformed pair is dropped alone; the pairs after it are read on
+//     their own, as the separate cookies the browser sent. A JSON value
+//     such as `prefs={"theme":"dark"}` costs the page only that cookie.
+//   - Pairs are never joined. In the cookie sandwich `$Version=1;
+//     page_viewed="deadbeef; PHPSESSID=secret; dummy=qaz"` a lenient
+//     parser reads the secret as part of a quoted page_viewed value; here
+//     `page_viewed="deadbeef` and `dummy=qaz"` are malformed and dropped,
+//     and PHPSESSID=secret is just another pair (kept only if allowlisted,
+//     which a sensitive name never is by default). The header left by
+//     [Allowlist.RewriteRequest] holds only kept, well-formed pairs, so no
+//     parser after it can join the bytes again.
 //   - A name sent more than once, in one line or across lines, is dropped
-//     in every occurrence (cookie tossing from a sibling subdomain).
+//     in every occurrence (cookie tossing from a sibling subdomain), whether
+//     or not the other occurrences are well-formed: a stray quote cannot
+//     hide a tossed twin.
+//   - A header (all lines together) with more than 360 pairs forwards
+//     nothing ([ReasonTooManyPairs]): neither Chromium nor Firefox can send
+//     that many for one site. A request carries the cookies of its host and of the
+//     host's parent domains, and browsers cap those per registrable
+//     domain: Chromium at 180 (kDomainMaxCookies, keyed by eTLD+1),
+//     Firefox at 180 per base domain (network.cookie.maxPerHost); partitioned
+//     cookies (CHIPS) add at most 180 more, those of the request's one
+//     partition. Reading stops at the bound, so such a header costs no
+//     more than one at the bound.
 //   - Limits: bytes per cookie (name plus value, 4096 by default), number of
 //     cookies forwarded (50) and their total bytes (8192). Past the count or
 //     total limit nothing more is forwarded.

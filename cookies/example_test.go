@@ -83,7 +83,8 @@ func ExampleAllowlist_Filter() {
 func ExampleAllowlist_FilterReport() {
 	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
 	// A sibling subdomain tossed a second page_viewed, and a cookie
-	// sandwich tries to smuggle PHPSESSID out of a quoted value.
+	// sandwich tries to smuggle PHPSESSID out of a quoted value: the pairs
+	// are read one by one, so it is just another, not allowed, cookie.
 	h := http.Header{"Cookie": {
 		"page_viewed=/loans; cart_total=12",
 		"page_viewed=/evil",
@@ -102,7 +103,8 @@ func ExampleAllowlist_FilterReport() {
 	// dropped "page_viewed": duplicate name
 	// dropped "$Version": reserved name
 	// dropped "cart_note": malformed quoted value
-	// dropped "": after malformed quoted value
+	// dropped "PHPSESSID": not allowed
+	// dropped "dummy": malformed quoted value
 }
 
 func ExampleAllowlist_FilterValues() {
@@ -182,8 +184,8 @@ func ExampleIsSensitiveName() {
 }
 
 func ExampleReason_String() {
-	fmt.Println(cookies.ReasonDuplicate, cookies.ReasonAfterMalformed)
-	// Output: duplicate name after malformed quoted value
+	fmt.Println(cookies.ReasonDuplicate, "/", cookies.ReasonTooManyPairs)
+	// Output: duplicate name / more pairs than a browser sends
 }
 
 // RewriteRequestLine strips the header now and leaves building the cookies

@@ -12,15 +12,26 @@ type pair struct {
 	reason      Reason // zero while the pair may still be forwarded
 	allowed     bool   // the name is on the allowlist: it takes part in duplicate detection
 	duplicate   bool
-	// shadow marks a name seen in the ambiguous rest of a line after a
-	// malformed quoted pair: never forwarded nor reported on its own, it
-	// only takes part in duplicate detection, so a stray quote cannot hide
-	// the genuine twin of a tossed cookie.
-	shadow bool
 }
 
 // stackPairs is how many pairs Filter handles without a heap allocation.
 const stackPairs = 32
+
+// maxHeaderPairs is the most cookie-pairs the Cookie lines of one request
+// may hold together: a request with more forwards nothing and reports
+// ReasonTooManyPairs. It is what a browser can send for one site. A request
+// carries the cookies that domain-match its host, those of the host and of
+// its parent domains up to the registrable domain, and browsers cap them
+// per registrable domain, not per host: Chromium keys its limit of 180
+// (kDomainMaxCookies in net/cookies/cookie_monster.h) by eTLD+1, Firefox
+// applies network.cookie.maxPerHost = 180 per base domain. Partitioned
+// cookies (CHIPS) have a second limit of 180 per partition and domain
+// (kPerPartitionDomainMaxCookies), and a request carries those of one
+// partition (its top-level site) only: 2 × 180. More pairs than that is not
+// a browser's header but a hand-made one (or one built to make a server
+// parse a lot), so none of it is trusted. Empty pairs (";;") are not
+// counted: they are no cookie.
+const maxHeaderPairs = 2 * 180
 
 // Filter returns the cookies of every Cookie line of h (HTTP/2 sends one
 // line per cookie) that the allowlist admits, in the order they were sent,
@@ -49,10 +60,11 @@ func (a *Allowlist) FilterReport(h http.Header) (kept []*http.Cookie, dropped []
 // FilterValues filters the cookies the widget sends in its payload, read
 // from document.cookie on the customer's page, as a name → value map. The
 // same rules as Filter apply, except that a map cannot carry duplicates (the
-// widget must leave out a name it sees twice) and a malformed quoted value
-// only drops that entry. The result is sorted by name (byte order), which
-// is also the order in which the count and total limits apply, so the output
-// is deterministic; nil if nothing is kept.
+// widget must leave out a name it sees twice) and the bound on a header's
+// pairs does not apply (the caller bounds the payload's size, and the count
+// limit what is forwarded). The result is sorted by name (byte order),
+// which is also the order in which the count and total limits apply, so the
+// output is deterministic; nil if nothing is kept.
 func (a *Allowlist) FilterValues(m map[string]string) []*http.Cookie {
 	ps := a.scanMap(m)
 	return collect(ps, a.resolve(ps))
@@ -96,7 +108,8 @@ func (a *Allowlist) RewriteRequestLine(r *http.Request) string {
 // returned, which yields exactly the cookies it kept.
 func (a *Allowlist) FilterLine(line string) []*http.Cookie {
 	var buf [stackPairs]pair
-	ps := a.scanLine(line, buf[:0])
+	lines := [1]string{line}
+	ps := a.scanLines(lines[:], buf[:0])
 	return collect(ps, a.resolve(ps))
 }
 
@@ -173,19 +186,31 @@ func (a *Allowlist) RewriteRequestReport(r *http.Request) (kept []*http.Cookie, 
 	return collect(ps, n), drops(ps)
 }
 
+// scanLines splits every line into pairs. Past maxHeaderPairs pairs it
+// stops reading and returns a single pair with ReasonTooManyPairs in place
+// of all of them, so such a header forwards nothing and costs no more to
+// read than one of maxHeaderPairs pairs.
 func (a *Allowlist) scanLines(lines []string, ps []pair) []pair {
 	for _, line := range lines {
-		ps = a.scanLine(line, ps)
+		var ok bool
+		if ps, ok = a.scanLine(line, ps); !ok {
+			return append(ps[:0], pair{reason: ReasonTooManyPairs})
+		}
 	}
 	return ps
 }
 
-// scanLine splits one Cookie line into pairs in a single pass: pairs end at
-// ";" (which no valid name or value contains, quoted or not), ASCII spaces
-// and tabs around a pair are ignored, empty pairs are skipped, and each pair
-// is split at its first "=". After a pair with a malformed quoted value the
-// rest of the line is ambiguous and dropped as a whole.
-func (a *Allowlist) scanLine(line string, ps []pair) []pair {
+// scanLine splits one Cookie line into pairs in a single pass, as browsers
+// serialise them: pairs end at ";" (which no valid name or value contains,
+// quoted or not), ASCII spaces and tabs around a pair are ignored, empty
+// pairs are skipped, and each pair is split at its first "=". Every pair is
+// classified on its own: a malformed one (a stray quote, a byte outside
+// cookie-octet, a non-token name) is dropped alone and the pairs after it
+// are read as the separate cookies the browser sent. Pairs are never
+// joined, so the bytes of a broken pair cannot end up in a kept value.
+// It returns false, having stopped reading, once the pairs in ps exceed
+// maxHeaderPairs.
+func (a *Allowlist) scanLine(line string, ps []pair) ([]pair, bool) {
 	for line != "" {
 		raw := line
 		if i := strings.IndexByte(line, ';'); i >= 0 {
@@ -197,40 +222,16 @@ func (a *Allowlist) scanLine(line string, ps []pair) []pair {
 		if raw == "" {
 			continue
 		}
+		if len(ps) == maxHeaderPairs {
+			return ps, false
+		}
 		name, value, found := raw, "", false
 		if i := strings.IndexByte(raw, '='); i >= 0 {
 			name, value, found = raw[:i], raw[i+1:], true
 		}
-		p := a.classify(name, value, found, strings.IndexByte(raw, '"') >= 0)
-		ps = append(ps, p)
-		if p.reason == ReasonMalformedQuote {
-			if strings.Trim(line, " \t;") != "" {
-				ps = append(ps, pair{reason: ReasonAfterMalformed})
-				ps = a.shadowNames(line, ps)
-			}
-			break
-		}
+		ps = append(ps, a.classify(name, value, found, strings.IndexByte(raw, '"') >= 0))
 	}
-	return ps
-}
-
-// shadowNames records every allowed name that may start a pair in the
-// ambiguous rest of a line (split naively at ";", which over-approximates:
-// failing closed means dropping more, never less).
-func (a *Allowlist) shadowNames(rest string, ps []pair) []pair {
-	for rest != "" {
-		seg := rest
-		if i := strings.IndexByte(rest, ';'); i >= 0 {
-			seg, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = ""
-		}
-		name, _, _ := strings.Cut(trimSPHT(seg), "=")
-		if isToken(name) && a.match(name) != matchNone {
-			ps = append(ps, pair{name: name, reason: ReasonAfterMalformed, allowed: true, shadow: true})
-		}
-	}
-	return ps
+	return ps, true
 }
 
 func (a *Allowlist) scanMap(m map[string]string) []pair {
@@ -388,7 +389,7 @@ func collect(ps []pair, n int) []*http.Cookie {
 func drops(ps []pair) []Drop {
 	var ds []Drop
 	for _, p := range ps {
-		if p.reason != 0 && !p.shadow {
+		if p.reason != 0 {
 			ds = append(ds, Drop{Name: reportName(p.name, p.reason), Reason: p.reason})
 		}
 	}

@@ -204,26 +204,65 @@ func TestFilter(t *testing.T) {
 		{
 			name:  "cookie sandwich leaks nothing from inside the quotes",
 			lines: []string{`$Version=1; session="deadbeef; PHPSESSID=secret; dummy=qaz"`},
-			drops: []drop{{"$Version", cookies.ReasonReservedName}, {"session", cookies.ReasonMalformedQuote}, {"", cookies.ReasonAfterMalformed}},
+			drops: []drop{
+				{"$Version", cookies.ReasonReservedName}, {"session", cookies.ReasonMalformedQuote},
+				{"PHPSESSID", cookies.ReasonNotAllowed}, {"dummy", cookies.ReasonMalformedQuote},
+			},
 		},
 		{
-			name:    "cookie sandwich with every name allowed still forwards nothing after the open quote",
+			name:    "cookie sandwich with every name allowed: the quoted bytes never join a kept value",
 			entries: []string{"page_viewed", "dummy", "lang"},
 			lines:   []string{`lang=en; page_viewed="deadbeef; lang2=x; dummy=qaz"`},
 			want:    []string{"lang=en"},
-			drops:   []drop{{"page_viewed", cookies.ReasonMalformedQuote}, {"", cookies.ReasonAfterMalformed}},
+			drops:   []drop{{"page_viewed", cookies.ReasonMalformedQuote}, {"lang2", cookies.ReasonNotAllowed}, {"dummy", cookies.ReasonMalformedQuote}},
 		},
 		{
-			name:  "malformed quote only poisons the rest of its own line",
+			name:  "the pair split out of a broken quote is just another pair, dropped unless allowed",
+			lines: []string{`page_viewed="x; session_id=s; y"`},
+			drops: []drop{{"page_viewed", cookies.ReasonMalformedQuote}, {"session_id", cookies.ReasonNotAllowed}, {"", cookies.ReasonMalformedQuote}},
+		},
+		{
+			name:    "the pair split out of a broken quote is kept when allowed, and alone",
+			entries: []string{"page_viewed", "session_id"},
+			opts:    []cookies.Option{cookies.DangerouslyAllowSensitiveNames()},
+			lines:   []string{`page_viewed="x; session_id=s; y"`},
+			want:    []string{"session_id=s"},
+			drops:   []drop{{"page_viewed", cookies.ReasonMalformedQuote}, {"", cookies.ReasonMalformedQuote}},
+		},
+		{
+			name:  "a malformed quote drops only its own pair",
 			lines: []string{`cart_a="open; lang=x`, "page_viewed=ok"},
-			want:  []string{"page_viewed=ok"},
-			drops: []drop{{"cart_a", cookies.ReasonMalformedQuote}, {"", cookies.ReasonAfterMalformed}},
+			want:  []string{"lang=x", "page_viewed=ok"},
+			drops: []drop{{"cart_a", cookies.ReasonMalformedQuote}},
 		},
 		{
-			name:  "malformed quote as the last pair has no remainder to report",
+			name:  "a malformed last pair is dropped alone",
 			lines: []string{`lang=en; page_viewed="open;  ;`},
 			want:  []string{"lang=en"},
 			drops: []drop{{"page_viewed", cookies.ReasonMalformedQuote}},
+		},
+		{
+			name:  "a JSON value drops only its own pair",
+			lines: []string{`_ga=GA1.1.1; prefs={"theme":"dark"}; page_viewed=home; cart_contents=3`},
+			want:  []string{"page_viewed=home", "cart_contents=3"},
+			drops: []drop{{"_ga", cookies.ReasonNotAllowed}, {"prefs", cookies.ReasonMalformedQuote}},
+		},
+		{
+			name:  "non-token names and invalid values drop only their own pair",
+			lines: []string{"\u00a0lang=x; page_viewed=a b; lang=en; cart_x=\x00; cart_y=1"},
+			want:  []string{"lang=en", "cart_y=1"},
+			drops: []drop{{`"\u00a0lang"`, cookies.ReasonInvalidName}, {"page_viewed", cookies.ReasonInvalidValue}, {"cart_x", cookies.ReasonInvalidValue}},
+		},
+		{
+			name:  "a malformed quote does not hide a tossed twin",
+			lines: []string{`page_viewed=tossed; x="; page_viewed=genuine`},
+			drops: []drop{{"page_viewed", cookies.ReasonDuplicate}, {"x", cookies.ReasonMalformedQuote}, {"page_viewed", cookies.ReasonDuplicate}},
+		},
+		{
+			name:  "a malformed twin still makes the name a duplicate",
+			lines: []string{`page_viewed="tossed; lang=en`, "page_viewed=genuine"},
+			want:  []string{"lang=en"},
+			drops: []drop{{"page_viewed", cookies.ReasonMalformedQuote}, {"page_viewed", cookies.ReasonDuplicate}},
 		},
 		{
 			name: "quote forms that are not DQUOTE *cookie-octet DQUOTE",
@@ -240,9 +279,10 @@ func TestFilter(t *testing.T) {
 			},
 		},
 		{
-			name:  "quote inside a not-allowed pair still poisons the rest of the line",
-			lines: []string{`_ga="x; page_viewed=smuggled`},
-			drops: []drop{{"_ga", cookies.ReasonMalformedQuote}, {"", cookies.ReasonAfterMalformed}},
+			name:  "a quote inside a not-allowed pair does not drop the pairs after it",
+			lines: []string{`_ga="x; page_viewed=home`},
+			want:  []string{"page_viewed=home"},
+			drops: []drop{{"_ga", cookies.ReasonMalformedQuote}},
 		},
 		{
 			name:  "a prefix entry never admits a sensitive name",
@@ -494,9 +534,23 @@ func TestRewriteRequest(t *testing.T) {
 			header: http.Header{"cookie": {"lang=en"}},
 		},
 		{
-			name:   "cookie sandwich rewritten to the safe prefix",
+			name:   "cookie sandwich rewritten to the kept pairs only",
 			header: http.Header{"Cookie": {`lang=en; $Version=1; page_viewed="deadbeef; PHPSESSID=secret; dummy=qaz"`}},
 			want:   []string{"lang=en"},
+		},
+		{
+			name:   "kept pairs around a broken quote, without its bytes",
+			header: http.Header{"Cookie": {`lang=en; page_viewed="x; PHPSESSID=secret; dummy=1; y"`}},
+			want:   []string{"lang=en; dummy=1"},
+		},
+		{
+			name:   "the realistic page header",
+			header: http.Header{"Cookie": {`_ga=GA1.1.1; prefs={"theme":"dark"}; page_viewed=home; lang=en`}},
+			want:   []string{"page_viewed=home; lang=en"},
+		},
+		{
+			name:   "more pairs than a browser sends: the header is removed",
+			header: http.Header{"Cookie": {"lang=en; " + manyCarts(360)}},
 		},
 	}
 	for _, tt := range tests {
@@ -551,7 +605,7 @@ func TestRewriteRequestReport(t *testing.T) {
 
 func TestReasonString(t *testing.T) {
 	seen := map[string]bool{}
-	for r := cookies.ReasonNoEquals; r <= cookies.ReasonTotalTooLarge; r++ {
+	for r := cookies.ReasonNoEquals; r <= cookies.ReasonTooManyPairs; r++ {
 		s := r.String()
 		if s == "" || strings.HasPrefix(s, "reason(") || s != strings.ToLower(s) || seen[s] {
 			t.Errorf("Reason(%d).String() = %q: want a unique lowercase description", r, s)
@@ -647,5 +701,68 @@ func TestRewriteRequestLineMatchesRewriteRequest(t *testing.T) {
 		if got := pairsOf(a.FilterLine(line)); !reflect.DeepEqual(got, pairsOf(kept)) {
 			t.Errorf("%q: FilterLine(%q) = %v, RewriteRequest kept %v", lines, line, got, pairsOf(kept))
 		}
+	}
+}
+
+// The header of a real page: a JSON cookie value with quotes costs only
+// that cookie, and the allowed cookies after it are forwarded.
+func TestFilterRealPageHeader(t *testing.T) {
+	a := mustAllowlist(t, []string{"page_viewed", "cart_contents"})
+	const line = `_ga=GA1.1.1; prefs={"theme":"dark"}; page_viewed=home; cart_contents=3`
+	want := []string{"page_viewed=home", "cart_contents=3"}
+	h := http.Header{"Cookie": {line}}
+	if got := pairsOf(a.Filter(h)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Filter kept %q, want %q", got, want)
+	}
+	kept, dropped := a.FilterReport(h)
+	if got := pairsOf(kept); !reflect.DeepEqual(got, want) {
+		t.Fatalf("FilterReport kept %q, want %q", got, want)
+	}
+	if wantDrops := []drop{{"_ga", cookies.ReasonNotAllowed}, {"prefs", cookies.ReasonMalformedQuote}}; !reflect.DeepEqual(dropped, wantDrops) {
+		t.Fatalf("FilterReport dropped %v, want %v", dropped, wantDrops)
+	}
+	if got := pairsOf(a.FilterLine(line)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("FilterLine kept %q, want %q", got, want)
+	}
+	r, _ := http.NewRequest(http.MethodGet, "https://chat.example/", nil)
+	r.Header.Set("Cookie", line)
+	if got := pairsOf(a.RewriteRequest(r)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("RewriteRequest kept %q, want %q", got, want)
+	}
+	if got := r.Header["Cookie"]; !reflect.DeepEqual(got, []string{"page_viewed=home; cart_contents=3"}) {
+		t.Fatalf("rewritten Cookie header %q", got)
+	}
+}
+
+// A header with more pairs than a browser sends for one site (360, over
+// all lines) forwards nothing and says why once; at the bound it is read
+// as usual.
+func TestFilterPairBound(t *testing.T) {
+	a := mustAllowlist(t, []string{"lang", "cart_*"}, cookies.WithMaxCount(1000), cookies.WithMaxTotalBytes(1<<20))
+	atBound := http.Header{"Cookie": {manyCarts(359), "lang=en"}}
+	if got := a.Filter(atBound); len(got) != 360 {
+		t.Fatalf("360 pairs: kept %d cookies, want 360", len(got))
+	}
+	if _, dropped := a.FilterReport(atBound); dropped != nil {
+		t.Fatalf("360 pairs: dropped %v", dropped)
+	}
+	over := http.Header{"Cookie": {manyCarts(360), "lang=en"}}
+	want := []drop{{"", cookies.ReasonTooManyPairs}}
+	kept, dropped := a.FilterReport(over)
+	if kept != nil || !reflect.DeepEqual(dropped, want) {
+		t.Fatalf("361 pairs: kept %d, dropped %.3v (%d), want nothing and %v", len(kept), dropped, len(dropped), want)
+	}
+	if got := a.FilterLine(manyCarts(360) + "; lang=en"); got != nil {
+		t.Fatalf("FilterLine of 361 pairs kept %d cookies", len(got))
+	}
+	r, _ := http.NewRequest(http.MethodGet, "https://chat.example/", nil)
+	r.Header = over.Clone()
+	kept, dropped = a.RewriteRequestReport(r)
+	if kept != nil || !reflect.DeepEqual(dropped, want) || r.Header["Cookie"] != nil {
+		t.Fatalf("RewriteRequestReport of 361 pairs: kept %d, dropped %.3v, header left %d lines", len(kept), dropped, len(r.Header["Cookie"]))
+	}
+	r.Header = over.Clone()
+	if line := a.RewriteRequestLine(r); line != "" || r.Header["Cookie"] != nil {
+		t.Fatalf("RewriteRequestLine of 361 pairs left %.40q", line)
 	}
 }

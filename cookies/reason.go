@@ -22,12 +22,17 @@ const (
 	// syntax such as $Version, used by cookie-sandwich attacks).
 	ReasonReservedName
 	// ReasonMalformedQuote: the pair contains a double quote but its value
-	// is not exactly DQUOTE *cookie-octet DQUOTE.
+	// is not exactly DQUOTE *cookie-octet DQUOTE. Only that pair is
+	// dropped; the pairs after it are read on their own, as the separate
+	// cookies the browser sent.
 	ReasonMalformedQuote
-	// ReasonAfterMalformed: the rest of a header line after a pair with
-	// ReasonMalformedQuote. A lenient parser could read the bytes that follow
-	// as part of the quoted value or as separate cookies; since they are
-	// ambiguous, none of them is forwarded.
+	// ReasonAfterMalformed is no longer reported. It marked the rest of a
+	// header line after a pair with ReasonMalformedQuote, which used to be
+	// dropped as a whole; pairs are now parsed one by one, as browsers
+	// serialise them, so a malformed pair drops only itself. The constant
+	// stays so that the values of the other reasons do not change.
+	//
+	// Deprecated: Filter and its variants never return it.
 	ReasonAfterMalformed
 	// ReasonNotAllowed: the name is not on the allowlist.
 	ReasonNotAllowed
@@ -50,6 +55,13 @@ const (
 	// ReasonTotalTooLarge: forwarding the cookie would exceed the limit on
 	// total bytes; nothing after it is forwarded either.
 	ReasonTotalTooLarge
+	// ReasonTooManyPairs: the Cookie lines of the request hold together
+	// more pairs than a browser sends for one site (360, see the package
+	// documentation), so the header is not a browser's. Nothing is
+	// forwarded; the reason is reported once, with no name, in place of
+	// every pair. It is checked first, and listed last only so that the
+	// values of the other reasons do not change.
+	ReasonTooManyPairs
 )
 
 // String returns a short lowercase description, e.g. "duplicate name".
@@ -79,6 +91,8 @@ func (r Reason) String() string {
 		return "too many cookies"
 	case ReasonTotalTooLarge:
 		return "total size too large"
+	case ReasonTooManyPairs:
+		return "more pairs than a browser sends"
 	}
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
@@ -92,7 +106,7 @@ func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 // token is reported quoted with strconv.QuoteToASCII (so it always starts
 // with `"`, which no token does, and is safe to log) and cut to 64 bytes.
 // Name is empty for ReasonNoEquals (the text may be a value),
-// ReasonAfterMalformed and empty names.
+// ReasonTooManyPairs (which stands for the whole header) and empty names.
 type Drop struct {
 	Name   string
 	Reason Reason
@@ -103,7 +117,7 @@ func (d Drop) String() string { return fmt.Sprintf("%s: %s", d.Name, d.Reason) }
 // reportName returns the Drop.Name for a pair.
 func reportName(name string, r Reason) string {
 	switch {
-	case r == ReasonNoEquals || r == ReasonAfterMalformed || name == "":
+	case r == ReasonNoEquals || r == ReasonTooManyPairs || name == "":
 		return ""
 	case isToken(name):
 		return name
