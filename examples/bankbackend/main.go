@@ -1,5 +1,5 @@
 // Command bankbackend runs msgsec's example bank website (package
-// examples/bankbackend/bank) against a running chat server.
+// examples/internal/bank) against a running chat server.
 //
 //	export UPLUS_JWT_SECRET=$(go run ./cmd/msgsec secret new)
 //	go run ./examples/chatserver &
@@ -32,7 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/msgsec/msgsec/examples/bankbackend/bank"
+	"github.com/msgsec/msgsec/examples/internal/bank"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )

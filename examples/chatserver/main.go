@@ -1,5 +1,5 @@
 // Command chatserver runs msgsec's example chat server (package
-// examples/chatserver/chat) on its own.
+// examples/internal/chat) on its own.
 //
 //	UPLUS_JWT_SECRET=$(go run ./cmd/msgsec secret new) go run ./examples/chatserver
 //
@@ -44,7 +44,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/msgsec/msgsec/examples/chatserver/chat"
+	"github.com/msgsec/msgsec/examples/internal/chat"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"

@@ -4,9 +4,9 @@
 //
 // It starts three servers on loopback:
 //
-//   - the chat server (package examples/chatserver/chat) on
+//   - the chat server (package examples/internal/chat) on
 //     http://127.0.0.1:8080, with the built-in U+ Bank policy;
-//   - the U+ Bank site (package examples/bankbackend/bank) on
+//   - the U+ Bank site (package examples/internal/bank) on
 //     http://www.uplusbank.localhost:8081, the policy's allowed domain;
 //   - an unlisted site on http://evil.localhost:8082 that embeds the
 //     widget too, and is refused.
@@ -35,8 +35,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/msgsec/msgsec/examples/bankbackend/bank"
-	"github.com/msgsec/msgsec/examples/chatserver/chat"
+	"github.com/msgsec/msgsec/examples/internal/bank"
+	"github.com/msgsec/msgsec/examples/internal/chat"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"

@@ -4,7 +4,8 @@
 //
 // It is built in-process by the chatserver command, the one-command demo,
 // and the tests (including the load test), so all of them run the same
-// code. Chats live in a SessionStore: by default this process's memory
+// code. It sits under examples/internal so that only those can import it:
+// it is example code, not part of msgsec's API. Chats live in a SessionStore: by default this process's memory
 // (one instance); with RedisSessions, plus the policy's Redis replay cache
 // and the Redis secret-data Store (package secretdata/redisstore), several
 // instances behind a load balancer share everything: a session opened on

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/msgsec/msgsec/examples/bankbackend/bank"
+	"github.com/msgsec/msgsec/examples/internal/bank"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )

@@ -19,6 +19,10 @@
 //
 // State-changing routes are guarded by net/http's CrossOriginProtection.
 //
+// It is built in-process by the bankbackend command and the one-command
+// demo, and sits under examples/internal so that only those can import it:
+// it is example code, not part of msgsec's API.
+//
 // # Example
 //
 // site is an http.Handler: serve it with http.ListenAndServe.
