@@ -268,3 +268,29 @@ func TestEventPathsHashSessionIDs(t *testing.T) {
 		assert.Equal(t, "/connections/retail-bank/sessions/"+idhash.Of(sid)+"/messages", e.Path)
 	}
 }
+
+// On a ServeMux route every wildcard value but the connection is hashed,
+// whatever its name, and an ID with an encoded slash is hashed whole.
+func TestEventPathsHashEveryIDOnAMuxRoute(t *testing.T) {
+	f := newFixture(t, uplus())
+	m, err := ForPolicy(f.policy, WithEventHandler(f.events.add), WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	rt := m.Routes(mux)
+	rt.Handle("POST /connections/{connection}/sessions/{session}/messages", http.NotFoundHandler())
+	rt.Handle("POST /connections/{connection}/chats/{chat}", http.NotFoundHandler())
+	rt.Handle("POST /connections/{connection}/files/{rest...}", http.NotFoundHandler())
+	for _, tc := range []struct{ path, secret, want string }{
+		{"/connections/retail-bank/sessions/abc%2FSECRETPART/messages", "SECRETPART", "/connections/retail-bank/sessions/" + idhash.Of("abc%2FSECRETPART") + "/messages"},
+		{"/connections/retail-bank/chats/CHATSECRET", "CHATSECRET", "/connections/retail-bank/chats/" + idhash.Of("CHATSECRET")},
+		{"/connections/retail-bank/files/a/FILESECRET", "FILESECRET", "/connections/retail-bank/files/" + idhash.Of("a/FILESECRET")},
+	} {
+		f.events.ev = nil
+		r := httptest.NewRequest(http.MethodPost, tc.path, nil)
+		r.Header.Set("Origin", "https://evil.example")
+		mux.ServeHTTP(httptest.NewRecorder(), r)
+		require.Len(t, f.events.ev, 1, tc.path)
+		assert.NotContains(t, f.events.ev[0].Path, tc.secret)
+		assert.Equal(t, tc.want, f.events.ev[0].Path)
+	}
+}

@@ -26,9 +26,10 @@ type Event struct {
 	// secret; quoted when logged).
 	Origin string
 	Method string
-	// Path is the request path with each session ID (the segment after
-	// "sessions") replaced by a short keyed hash, stable within the
-	// process: a session ID is a chat's credential.
+	// Path is the request's escaped path with per-user IDs replaced by
+	// short keyed hashes, stable within the process (a session ID is a
+	// chat's credential): on a ServeMux route every wildcard value but
+	// {connection}; on other routers each segment after "sessions".
 	Path string
 	// Blocked is false in report-only mode and for cookie drops.
 	Blocked bool

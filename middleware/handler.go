@@ -159,7 +159,7 @@ func (m *Middleware) filterCookies(r *http.Request, p *policy.Compiled, o string
 		kept, dropped := p.Cookies().RewriteRequestReport(r)
 		inf.cookies, inf.cookiesSet = kept, true
 		if len(dropped) > 0 {
-			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: idhash.Path(r.URL.Path)})
+			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: eventPath(r)})
 		}
 	} else {
 		inf.cookieLine = p.Cookies().RewriteRequestLine(r)
@@ -319,7 +319,7 @@ func (m *Middleware) verify(w http.ResponseWriter, r *http.Request, p *policy.Co
 func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Compiled, k Kind, reason func() string, o string) bool {
 	reportOnly := p != nil && p.ReportOnly()
 	if m.listening(r.Context(), slog.LevelWarn) {
-		e := Event{Kind: k, Reason: reason(), Origin: o, Method: r.Method, Path: idhash.Path(r.URL.Path), Blocked: !reportOnly}
+		e := Event{Kind: k, Reason: reason(), Origin: o, Method: r.Method, Path: eventPath(r), Blocked: !reportOnly}
 		if p != nil {
 			e.Connection = p.ID()
 		}
@@ -337,6 +337,44 @@ func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Comp
 	}
 	writeProblem(w, k)
 	return false
+}
+
+// eventPath is the request path as events carry it, with per-user IDs
+// replaced by short keyed hashes: on a ServeMux route (r.Pattern set),
+// every wildcard value but "connection"; elsewhere, each segment after a
+// "sessions" segment. It works on the escaped path, the one ServeMux
+// matches, so an ID with an encoded slash (%2F) is hashed whole.
+func eventPath(r *http.Request) string {
+	escaped := r.URL.EscapedPath()
+	pat := r.Pattern
+	if i := strings.IndexAny(pat, " \t"); i >= 0 {
+		pat = strings.TrimLeft(pat[i:], " \t")
+	}
+	if i := strings.IndexByte(pat, '/'); i >= 0 {
+		pat = pat[i:]
+	} else {
+		pat = ""
+	}
+	if !strings.Contains(pat, "{") {
+		return idhash.Path(escaped)
+	}
+	ps, es := strings.Split(pat, "/"), strings.Split(escaped, "/")
+	for i, seg := range ps {
+		if i >= len(es) {
+			break
+		}
+		if len(seg) < 2 || seg[0] != '{' || seg[len(seg)-1] != '}' {
+			continue
+		}
+		switch name := seg[1 : len(seg)-1]; {
+		case name == "connection", name == "$":
+		case strings.HasSuffix(name, "..."):
+			es = append(es[:i], idhash.Of(strings.Join(es[i:], "/")))
+		default:
+			es[i] = idhash.Of(es[i])
+		}
+	}
+	return strings.Join(es, "/")
 }
 
 // fixed returns a reason that needs no work.

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,27 +20,36 @@ type Mux interface {
 // It exists because a ServeMux pattern with a method does not route the
 // CORS preflight: with only "POST /x" registered, an OPTIONS preflight for
 // /x is answered 405 by the mux itself, the middleware never runs, and the
-// browser never sends the POST. [Routes.Handle] registers "OPTIONS /x" with
-// the same middleware, once per path however many methods it has.
+// browser never sends the POST. [Routes.Handle] registers "OPTIONS /x"
+// once per path, however many methods the path has; a preflight there is
+// answered by the wrapper of the route whose method it asks for (so a
+// server-to-server route on the same path is never given CORS access).
+//
+// Mount every route of a mux through one Routes. Paths whose OPTIONS
+// patterns would overlap without being the same ("GET /a/{x}" and
+// "POST /{y}/b") panic at registration, as ServeMux conflicts do.
 type Routes struct {
 	m   *Middleware
 	mux Mux
 
-	mu      sync.Mutex
-	methods map[string]*pathMethods // by host+path, wildcard names erased
+	mu    sync.Mutex
+	paths map[string]*pathRoutes // by host+path, wildcard names erased
 }
 
-// pathMethods lists the methods registered for one path, for the Allow
-// header of a 405 to an OPTIONS request that is not a preflight.
-type pathMethods struct {
-	mu    sync.Mutex
-	allow string
-	list  []string
+// pathRoutes is the OPTIONS route of one path: it sends a preflight to the
+// wrapper of the requested method's route, and answers other OPTIONS
+// requests 405 (behind the middleware) with the path's methods in Allow.
+type pathRoutes struct {
+	mu      sync.Mutex
+	allow   string
+	methods map[string]route // method → the kind of route mounted for it
+	api     http.Handler     // Handler(405), when an API route is on the path
+	server  http.Handler     // ServerToServer(405), when a server route is
 }
 
 // Routes returns a registrar that mounts routes on mux through m.
 func (m *Middleware) Routes(mux Mux) *Routes {
-	return &Routes{m: m, mux: mux, methods: map[string]*pathMethods{}}
+	return &Routes{m: m, mux: mux, paths: map[string]*pathRoutes{}}
 }
 
 // Handle mounts a chat API route (pattern as for http.ServeMux, such as
@@ -50,7 +60,7 @@ func (m *Middleware) Routes(mux Mux) *Routes {
 // an "OPTIONS …" pattern for the path before its other methods.
 func (rt *Routes) Handle(pattern string, h http.Handler) {
 	rt.mux.Handle(pattern, rt.m.Handler(h))
-	rt.addOptions(pattern, rt.m.Handler)
+	rt.addOptions(pattern, browserRoute)
 }
 
 // HandleFunc is Handle for a function.
@@ -69,60 +79,120 @@ func (rt *Routes) WidgetPage(pattern string, h http.Handler) {
 // browser's preflight is refused (and reported) by the middleware.
 func (rt *Routes) ServerToServer(pattern string, h http.Handler) {
 	rt.mux.Handle(pattern, rt.m.ServerToServer(h))
-	rt.addOptions(pattern, rt.m.ServerToServer)
+	rt.addOptions(pattern, serverRoute)
 }
 
-// addOptions registers OPTIONS for the pattern's path the first time the
-// path is seen with a method, and records the method. A path whose OPTIONS
-// pattern the caller mounts itself is left to the caller.
-func (rt *Routes) addOptions(pattern string, wrap func(http.Handler) http.Handler) {
+// addOptions records the pattern's method for its path and registers the
+// path's OPTIONS route the first time the path is seen. A path whose
+// OPTIONS pattern the caller mounts itself is left to the caller.
+func (rt *Routes) addOptions(pattern string, kind route) {
 	method, rest, ok := strings.Cut(pattern, " ")
-	if !ok || method == "" {
+	if !ok {
+		method, rest, ok = strings.Cut(pattern, "\t")
+	}
+	if !ok || method == "" || strings.HasPrefix(method, "/") {
 		return // method-less patterns already receive OPTIONS
 	}
 	rest = strings.TrimLeft(rest, " \t")
-	key := eraseWildcardNames(rest)
+	key := samePathKey(rest)
 	rt.mu.Lock()
-	pm, seen := rt.methods[key]
+	pr, seen := rt.paths[key]
 	if !seen {
-		pm = &pathMethods{}
-		rt.methods[key] = pm
+		pr = &pathRoutes{methods: map[string]route{}}
+		rt.paths[key] = pr
 	}
 	rt.mu.Unlock()
 	if method == http.MethodOptions {
 		return // the caller's own OPTIONS route (mounted before any other method)
 	}
-	pm.add(method)
+	pr.add(rt.m, method, kind)
 	if !seen {
-		rt.mux.Handle(http.MethodOptions+" "+rest, wrap(pm))
+		rt.handleOptions(rest, pr)
 	}
 }
 
-func (pm *pathMethods) add(method string) {
-	pm.mu.Lock()
-	defer pm.mu.Unlock()
-	if method == http.MethodGet && !slices.Contains(pm.list, http.MethodHead) {
-		pm.list = append(pm.list, http.MethodHead) // ServeMux routes HEAD to GET
-	}
-	if !slices.Contains(pm.list, method) {
-		pm.list = append(pm.list, method)
-	}
-	pm.allow = strings.Join(append(slices.Sorted(slices.Values(pm.list)), http.MethodOptions), ", ")
+// handleOptions registers the OPTIONS route, explaining a conflict.
+func (rt *Routes) handleOptions(path string, pr *pathRoutes) {
+	defer func() {
+		if v := recover(); v != nil {
+			panic(fmt.Sprintf("middleware: Routes cannot mount the preflight route of %q: %v "+
+				"(mount every route of a mux through one Routes, and give routes paths whose OPTIONS patterns do not overlap)", path, v))
+		}
+	}()
+	rt.mux.Handle(http.MethodOptions+" "+path, pr)
 }
 
-// ServeHTTP answers an OPTIONS request that is not a preflight (those the
-// middleware answers before this runs).
-func (pm *pathMethods) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	pm.mu.Lock()
-	allow := pm.allow
-	pm.mu.Unlock()
+func (pr *pathRoutes) add(m *Middleware, method string, kind route) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.methods[method] = kind
+	if method == http.MethodGet {
+		if _, ok := pr.methods[http.MethodHead]; !ok {
+			pr.methods[http.MethodHead] = kind // ServeMux routes HEAD to GET
+		}
+	}
+	deny := http.HandlerFunc(pr.methodNotAllowed)
+	switch {
+	case kind == browserRoute && pr.api == nil:
+		pr.api = m.Handler(deny)
+	case kind == serverRoute && pr.server == nil:
+		pr.server = m.ServerToServer(deny)
+	}
+	var list []string
+	for k := range pr.methods {
+		list = append(list, k)
+	}
+	slices.Sort(list)
+	pr.allow = strings.Join(append(list, http.MethodOptions), ", ")
+}
+
+// ServeHTTP sends an OPTIONS request through the middleware: a preflight
+// through the wrapper of the route it asks about (an API route's Handler
+// answers it; a server route's ServerToServer refuses it), any other
+// OPTIONS request through the path's API wrapper if it has one. Either
+// way the answer ends in methodNotAllowed unless the middleware answered.
+func (pr *pathRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	pr.mu.Lock()
+	h := pr.api
+	if h == nil {
+		h = pr.server
+	}
+	if isPreflight(r) {
+		switch kind, ok := pr.methods[r.Header["Access-Control-Request-Method"][0]]; {
+		case ok && kind == serverRoute:
+			h = pr.server
+		case ok && kind == browserRoute:
+			h = pr.api
+		case !ok && pr.server != nil:
+			h = pr.server // a method the path does not have: no CORS for it
+		}
+	}
+	pr.mu.Unlock()
+	h.ServeHTTP(w, r)
+}
+
+func (pr *pathRoutes) methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	pr.mu.Lock()
+	allow := pr.allow
+	pr.mu.Unlock()
 	w.Header().Set("Allow", allow)
 	http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 }
 
+// samePathKey names what ServeMux treats as one path: wildcard names
+// erased ("/c/{connection}" and "/c/{conn}" are the same path to it,
+// registering both panics), and a trailing "/" the same as a trailing
+// "{name...}" ("/files/" and "/files/{p...}" match the same requests).
+func samePathKey(p string) string {
+	p = eraseWildcardNames(p)
+	if strings.HasSuffix(p, "/") {
+		p += "{...}"
+	}
+	return p
+}
+
 // eraseWildcardNames turns "/c/{connection}/s/{id...}" into
-// "/c/{}/s/{...}": ServeMux treats patterns that differ only in wildcard
-// names as the same path (registering both panics).
+// "/c/{}/s/{...}", keeping the end anchor "{$}".
 func eraseWildcardNames(p string) string {
 	var b strings.Builder
 	for {

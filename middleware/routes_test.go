@@ -110,3 +110,73 @@ func TestEraseWildcardNames(t *testing.T) {
 		assert.Equal(t, want, eraseWildcardNames(in), in)
 	}
 }
+
+// A path with an API route and a server route: each preflight is answered
+// by the wrapper of the route whose method it asks for, in either order of
+// registration.
+func TestRoutesPreflightGoesToTheRequestedMethodsWrapper(t *testing.T) {
+	for _, apiFirst := range []bool{true, false} {
+		f := newFixture(t, uplus())
+		m, err := ForPolicy(f.policy, WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		mux := http.NewServeMux()
+		rt := m.Routes(mux)
+		const path = "/connections/{connection}/sessions/{session}/secret-data"
+		ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
+		if apiFirst {
+			rt.Handle("GET "+path, ok)
+			rt.ServerToServer("POST "+path, ok)
+		} else {
+			rt.ServerToServer("POST "+path, ok)
+			rt.Handle("GET "+path, ok)
+		}
+		ask := func(method string) *httptest.ResponseRecorder {
+			r := preflight("https://www.uplusbank.com")
+			r.URL.Path = "/connections/retail-bank/sessions/s1/secret-data"
+			r.Header.Set("Access-Control-Request-Method", method)
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, r)
+			return w
+		}
+		w := ask("POST")
+		assert.Equal(t, http.StatusForbidden, w.Code, "the server route is never given CORS access (api first: %v)", apiFirst)
+		assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
+		w = ask("GET")
+		assert.Equal(t, http.StatusNoContent, w.Code, "the API route's preflight works (api first: %v)", apiFirst)
+		assert.Equal(t, "https://www.uplusbank.com", w.Header().Get("Access-Control-Allow-Origin"))
+		w = ask("PUT")
+		assert.Equal(t, http.StatusForbidden, w.Code, "a method the path does not have gets no CORS when a server route is there")
+	}
+}
+
+func TestRoutesPatternShapes(t *testing.T) {
+	m, err := ForPolicy(compile(t, uplus()), WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	ok := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) }
+	t.Run("a trailing slash and a trailing {name...} are one path", func(t *testing.T) {
+		rt := m.Routes(http.NewServeMux())
+		assert.NotPanics(t, func() {
+			rt.HandleFunc("GET /files/", ok)
+			rt.HandleFunc("POST /files/{p...}", ok)
+		})
+	})
+	t.Run("a tab after the method", func(t *testing.T) {
+		mux := http.NewServeMux()
+		m.Routes(mux).HandleFunc("POST\t/connections/{connection}/sessions", ok)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, preflight("https://www.uplusbank.com"))
+		assert.Equal(t, http.StatusNoContent, w.Code)
+	})
+	t.Run("overlapping OPTIONS patterns panic with an explanation", func(t *testing.T) {
+		rt := m.Routes(http.NewServeMux())
+		rt.HandleFunc("GET /a/{x}", ok)
+		var v any
+		func() {
+			defer func() { v = recover() }()
+			rt.HandleFunc("POST /{y}/b", ok)
+		}()
+		msg, _ := v.(string)
+		assert.Contains(t, msg, `middleware: Routes cannot mount the preflight route of "/{y}/b"`)
+		assert.Contains(t, msg, "mount every route of a mux through one Routes")
+	})
+}
