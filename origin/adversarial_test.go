@@ -2,6 +2,7 @@ package origin_test
 
 import (
 	"errors"
+	"github.com/msgsec/msgsec/cfgerr"
 	"strings"
 	"testing"
 
@@ -185,9 +186,9 @@ func TestAdversarialPatternsRejected(t *testing.T) {
 			if !errors.Is(err, origin.ErrInvalidPattern) {
 				t.Fatalf("error %v does not match ErrInvalidPattern", err)
 			}
-			var pe *origin.PatternError
-			if !errors.As(err, &pe) || pe.Pattern != tc.pattern {
-				t.Fatalf("error %v is not a *PatternError naming the entry", err)
+			var pe *cfgerr.Error
+			if !errors.As(err, &pe) || pe.Value != tc.pattern {
+				t.Fatalf("error %v is not a *cfgerr.Error naming the entry", err)
 			}
 			// In a list, the bad entry is reported with its index even
 			// next to good ones.
@@ -195,7 +196,7 @@ func TestAdversarialPatternsRejected(t *testing.T) {
 			if m != nil || !errors.Is(err, origin.ErrInvalidPattern) {
 				t.Fatalf("NewMatcher accepted a list holding %q", tc.pattern)
 			}
-			if !errors.As(err, &pe) || pe.Index != 1 {
+			if !errors.As(err, &pe) || pe.Field != "[1]" {
 				t.Fatalf("NewMatcher error %v does not name index 1", err)
 			}
 		})

@@ -1,8 +1,8 @@
 package origin_test
 
 import (
-	"errors"
 	"fmt"
+	"github.com/msgsec/msgsec/cfgerr"
 
 	"github.com/msgsec/msgsec/origin"
 )
@@ -27,15 +27,12 @@ func ExampleNewMatcher_invalid() {
 		"https://*.co.uk",
 		"https://www.uplusbank.com/store",
 	})
-	var cerr *origin.ConfigError
-	if errors.As(err, &cerr) {
-		for _, e := range cerr.Errors {
-			fmt.Println(e.Index, e.Reason)
-		}
+	for e := range cfgerr.All(err) {
+		fmt.Println(e.Field, e.Reason)
 	}
 	// Output:
-	// 1 a wildcard directly above a public suffix (co.uk) would admit unrelated sites
-	// 2 an origin has no path, query or fragment
+	// [1] a wildcard directly above a public suffix (co.uk) would admit unrelated sites
+	// [2] an origin has no path, query or fragment
 }
 
 func ExampleMatcher_Allows() {
@@ -101,7 +98,7 @@ func ExampleParsePattern() {
 	fmt.Println(err)
 	// Output:
 	// https://xn--bcher-kva.example exact true
-	// origin: pattern "https://*uplusbank.com": a wildcard is only allowed as the whole first label ("https://*.example.com") or as the port (":*")
+	// origin: invalid pattern: "https://*uplusbank.com": a wildcard is only allowed as the whole first label ("https://*.example.com") or as the port (":*")
 }
 
 // The same allowlist, as the frame-ancestors source list of a widget page.

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"github.com/msgsec/msgsec/cfgerr"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -130,8 +131,9 @@ type wildEntry struct {
 }
 
 // NewMatcher validates and compiles patterns (see the package doc for the
-// grammar). Every invalid or duplicate entry is reported at once in a
-// *ConfigError whose members match ErrInvalidPattern. An empty list yields a
+// grammar). Every invalid or duplicate entry is reported at once: the
+// error holds one *cfgerr.Error per entry (Field "[i]", walk them with
+// cfgerr.All), each matching ErrInvalidPattern. An empty list yields a
 // matcher that allows nothing.
 func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 	var cfg config
@@ -150,7 +152,7 @@ func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 	if cfg.sameSite {
 		m.sites = make(map[siteKey]int32)
 	}
-	var cerr ConfigError
+	var problems []*cfgerr.Error
 	seen := make(map[string]int, len(patterns))
 	for i, s := range patterns {
 		p, reason := parsePattern(s)
@@ -160,14 +162,14 @@ func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 			}
 		}
 		if reason != "" {
-			cerr.Errors = append(cerr.Errors, &PatternError{Index: i, Pattern: s, Reason: reason})
+			problems = append(problems, &cfgerr.Error{Field: "[" + strconv.Itoa(i) + "]", Value: s, Reason: reason, Kind: ErrInvalidPattern})
 			continue
 		}
 		seen[p.norm] = i
 		m.add(p)
 	}
-	if len(cerr.Errors) > 0 {
-		return nil, &cerr
+	if err := cfgerr.Join("origin: invalid patterns", problems); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"errors"
+	"github.com/msgsec/msgsec/cfgerr"
 	"strings"
 	"testing"
 
@@ -326,9 +327,10 @@ func TestParsePatternRejects(t *testing.T) {
 			_, err := ParsePattern(tc.in)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrInvalidPattern)
-			var pe *PatternError
+			var pe *cfgerr.Error
 			require.True(t, errors.As(err, &pe))
-			assert.Equal(t, -1, pe.Index)
+			assert.Empty(t, pe.Field)
+			assert.Equal(t, tc.in, pe.Value)
 			assert.Contains(t, pe.Reason, tc.reason)
 		})
 	}
@@ -344,16 +346,17 @@ func TestNewMatcherReportsEveryBadEntry(t *testing.T) {
 		"https://x.example/path",
 	})
 	require.Error(t, err)
-	var ce *ConfigError
-	require.True(t, errors.As(err, &ce))
-	var idx []int
-	for _, pe := range ce.Errors {
-		idx = append(idx, pe.Index)
+	var fields []string
+	var all []*cfgerr.Error
+	for pe := range cfgerr.All(err) {
+		fields = append(fields, pe.Field)
+		all = append(all, pe)
+		assert.ErrorIs(t, pe, ErrInvalidPattern)
 	}
-	assert.Equal(t, []int{1, 2, 3, 5}, idx)
+	assert.Equal(t, []string{"[1]", "[2]", "[3]", "[5]"}, fields)
 	assert.ErrorIs(t, err, ErrInvalidPattern)
-	assert.Contains(t, ce.Errors[2].Reason, "duplicate of entry 0")
-	assert.Contains(t, err.Error(), `pattern 5 "https://x.example/path"`)
+	assert.Contains(t, all[2].Reason, "duplicate of entry 0")
+	assert.Contains(t, err.Error(), `[5]: "https://x.example/path"`)
 }
 
 func TestPatternsListsNormalisedForms(t *testing.T) {

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"github.com/msgsec/msgsec/cfgerr"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -109,11 +110,11 @@ func publicSuffixOf(h string) string {
 }
 
 // ParsePattern validates and normalises one allowlist entry. The error, if
-// any, is a *PatternError (Index -1) matching ErrInvalidPattern.
+// any, holds one *cfgerr.Error (no Field) matching ErrInvalidPattern.
 func ParsePattern(s string) (Pattern, error) {
 	p, reason := parsePattern(s)
 	if reason != "" {
-		return Pattern{}, &PatternError{Index: -1, Pattern: s, Reason: reason}
+		return Pattern{}, cfgerr.Join("origin: invalid pattern", []*cfgerr.Error{{Value: s, Reason: reason, Kind: ErrInvalidPattern}})
 	}
 	return p, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/cookies"
 	"github.com/msgsec/msgsec/internal/loopback"
 	"github.com/msgsec/msgsec/origin"
@@ -53,12 +54,12 @@ func (c *ConnectionPolicy) validate(path string, p *problems) {
 		p.add(path+".domain_matching", ErrValue, `must be "exact" or "same-site"`)
 	}
 	if _, err := c.matcher(); err != nil {
-		var ce *origin.ConfigError
-		if errors.As(err, &ce) {
-			for _, pe := range ce.Errors {
-				p.add(fmt.Sprintf("%s.allowed_domains[%d]", path, pe.Index), ErrValue, pe.Reason)
-			}
-		} else {
+		n := 0
+		for pe := range cfgerr.All(err) {
+			p.add(path+".allowed_domains"+pe.Field, ErrValue, pe.Reason)
+			n++
+		}
+		if n == 0 {
 			p.add(path+".allowed_domains", ErrValue, err.Error())
 		}
 	}
