@@ -34,7 +34,7 @@
 // both modes. Session IDs in event paths are replaced by short keyed
 // hashes. Every denial is logged with log/slog
 // (connection, rule, reason; never token or cookie values; at most
-// DefaultDenialLogLimit lines a second, so a flood of refused requests is
+// 100 lines a second by default, [WithDenialLogLimit], so a flood of refused requests is
 // not a flood of log writes) and passed to an optional event callback (every
 // one), and answered with an RFC 9457 problem document whose type is stable
 // ("urn:msgsec:problem:origin-denied", ...).

@@ -130,9 +130,9 @@ func ExampleForRegistry() {
 	}
 	m, _ := middleware.ForRegistry(reg, middleware.WithLogger(nil))
 	mux := http.NewServeMux()
-	m.Routes(mux).HandleFunc("POST /connections/{connection}/sessions", func(w http.ResponseWriter, r *http.Request) {
+	m.Routes(mux).Handle("POST /connections/{connection}/sessions", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
-	})
+	}))
 	fmt.Println(post(mux, "https://www.uplusbank.com", "", "").Code)
 
 	r := httptest.NewRequest(http.MethodPost, "/connections/mortgages/sessions", nil)

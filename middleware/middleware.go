@@ -81,7 +81,7 @@ func WithAllowedHeaders(h ...string) Option {
 }
 
 // WithDenialLogLimit caps the denial log lines written per second
-// (default DefaultDenialLogLimit; 0: no cap). Lines over the cap are
+// (default 100; 0: no cap). Lines over the cap are
 // counted, and the next line written carries the count ("suppressed").
 // The event handler still sees every event.
 func WithDenialLogLimit(perSecond int) Option {
@@ -94,8 +94,8 @@ func WithDenialLogLimit(perSecond int) Option {
 	}
 }
 
-// DefaultDenialLogLimit is the default cap on denial log lines per second.
-const DefaultDenialLogLimit = 100
+// defaultDenialLogLimit is the default cap on denial log lines per second.
+const defaultDenialLogLimit = 100
 
 // WithPreflightMaxAge sets Access-Control-Max-Age in seconds (default 600).
 func WithPreflightMaxAge(seconds int) Option {
@@ -152,7 +152,7 @@ func build(m *Middleware, opts []Option) (*Middleware, error) {
 	m.connFn = func(r *http.Request) string { return r.PathValue("connection") }
 	m.logger = slog.Default()
 	m.maxAge = 600
-	m.logLimit.perSecond = DefaultDenialLogLimit
+	m.logLimit.perSecond = defaultDenialLogLimit
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return nil, err

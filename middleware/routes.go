@@ -8,13 +8,13 @@ import (
 	"sync"
 )
 
-// Mux is what Routes registers on: http.ServeMux, or any router with the
+// mux is what Routes registers on: http.ServeMux, or any router with the
 // same Handle method and pattern syntax.
-type Mux interface {
+type mux interface {
 	Handle(pattern string, handler http.Handler)
 }
 
-// Routes mounts wrapped handlers on a Mux together with what a browser
+// Routes mounts wrapped handlers on a mux together with what a browser
 // needs to reach them. Get one from [Middleware.Routes].
 //
 // It exists because a ServeMux pattern with a method does not route the
@@ -30,7 +30,7 @@ type Mux interface {
 // "POST /{y}/b") panic at registration, as ServeMux conflicts do.
 type Routes struct {
 	m   *Middleware
-	mux Mux
+	mux mux
 
 	mu    sync.Mutex
 	paths map[string]*pathRoutes // by host+path, wildcard names erased
@@ -47,8 +47,12 @@ type pathRoutes struct {
 	server  http.Handler     // ServerToServer(405), when a server route is
 }
 
-// Routes returns a registrar that mounts routes on mux through m.
-func (m *Middleware) Routes(mux Mux) *Routes {
+// Routes returns a registrar that mounts routes on mux (an
+// *http.ServeMux, or any router with its Handle method and pattern syntax)
+// through m.
+func (m *Middleware) Routes(mux interface {
+	Handle(pattern string, handler http.Handler)
+}) *Routes {
 	return &Routes{m: m, mux: mux, paths: map[string]*pathRoutes{}}
 }
 
@@ -61,11 +65,6 @@ func (m *Middleware) Routes(mux Mux) *Routes {
 func (rt *Routes) Handle(pattern string, h http.Handler) {
 	rt.mux.Handle(pattern, rt.m.Handler(h))
 	rt.addOptions(pattern, browserRoute)
-}
-
-// HandleFunc is Handle for a function.
-func (rt *Routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	rt.Handle(pattern, http.HandlerFunc(h))
 }
 
 // WidgetPage mounts the widget's iframe page wrapped with

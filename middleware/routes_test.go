@@ -18,13 +18,13 @@ func TestRoutes(t *testing.T) {
 	rt := m.Routes(mux)
 	ok := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) }
 	require.NotPanics(t, func() {
-		rt.HandleFunc("POST /connections/{connection}/sessions", ok)
-		rt.HandleFunc("GET /connections/{connection}/sessions", ok)                     // same path, another method
-		rt.HandleFunc("DELETE /connections/{conn}/sessions", ok)                        // same path, other wildcard name
-		rt.HandleFunc("POST /connections/{connection}/sessions/{session}/messages", ok) // another path
-		rt.HandleFunc("/connections/{connection}/config", ok)                           // method-less: gets OPTIONS already
-		rt.HandleFunc("OPTIONS /connections/{connection}/custom", ok)
-		rt.HandleFunc("POST /connections/{connection}/custom", ok) // OPTIONS is the caller's: not mounted twice
+		rt.Handle("POST /connections/{connection}/sessions", http.HandlerFunc(ok))
+		rt.Handle("GET /connections/{connection}/sessions", http.HandlerFunc(ok))                     // same path, another method
+		rt.Handle("DELETE /connections/{conn}/sessions", http.HandlerFunc(ok))                        // same path, other wildcard name
+		rt.Handle("POST /connections/{connection}/sessions/{session}/messages", http.HandlerFunc(ok)) // another path
+		rt.Handle("/connections/{connection}/config", http.HandlerFunc(ok))                           // method-less: gets OPTIONS already
+		rt.Handle("OPTIONS /connections/{connection}/custom", http.HandlerFunc(ok))
+		rt.Handle("POST /connections/{connection}/custom", http.HandlerFunc(ok)) // OPTIONS is the caller's: not mounted twice
 		rt.WidgetPage("GET /connections/{connection}/widget", http.HandlerFunc(ok))
 		rt.ServerToServer("POST /connections/{connection}/sessions/{session}/secret-data", http.HandlerFunc(ok))
 	})
@@ -156,24 +156,24 @@ func TestRoutesPatternShapes(t *testing.T) {
 	t.Run("a trailing slash and a trailing {name...} are one path", func(t *testing.T) {
 		rt := m.Routes(http.NewServeMux())
 		assert.NotPanics(t, func() {
-			rt.HandleFunc("GET /files/", ok)
-			rt.HandleFunc("POST /files/{p...}", ok)
+			rt.Handle("GET /files/", http.HandlerFunc(ok))
+			rt.Handle("POST /files/{p...}", http.HandlerFunc(ok))
 		})
 	})
 	t.Run("a tab after the method", func(t *testing.T) {
 		mux := http.NewServeMux()
-		m.Routes(mux).HandleFunc("POST\t/connections/{connection}/sessions", ok)
+		m.Routes(mux).Handle("POST\t/connections/{connection}/sessions", http.HandlerFunc(ok))
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, preflight("https://www.uplusbank.com"))
 		assert.Equal(t, http.StatusNoContent, w.Code)
 	})
 	t.Run("overlapping OPTIONS patterns panic with an explanation", func(t *testing.T) {
 		rt := m.Routes(http.NewServeMux())
-		rt.HandleFunc("GET /a/{x}", ok)
+		rt.Handle("GET /a/{x}", http.HandlerFunc(ok))
 		var v any
 		func() {
 			defer func() { v = recover() }()
-			rt.HandleFunc("POST /{y}/b", ok)
+			rt.Handle("POST /{y}/b", http.HandlerFunc(ok))
 		}()
 		msg, _ := v.(string)
 		assert.Contains(t, msg, `middleware: Routes cannot mount the preflight route of "/{y}/b"`)

@@ -12,7 +12,7 @@ package origin
 // private suffix (s3.amazonaws.com below amazonaws.com); Allows stays the
 // authority for requests.
 func (m *Matcher) CSPSources() []string {
-	if m.Empty() {
+	if m == nil || len(m.patterns) == 0 {
 		return []string{"'none'"}
 	}
 	var out []string

@@ -400,16 +400,3 @@ func (m *Matcher) Patterns() []string {
 	return out
 }
 
-// Parsed returns a copy of the compiled patterns in list order.
-func (m *Matcher) Parsed() []Pattern {
-	if m == nil {
-		return nil
-	}
-	return append([]Pattern(nil), m.patterns...)
-}
-
-// SameSiteMode reports whether the matcher was built with SameSite.
-func (m *Matcher) SameSiteMode() bool { return m != nil && m.sameSite }
-
-// Empty reports whether the matcher has no patterns (and so allows nothing).
-func (m *Matcher) Empty() bool { return m == nil || len(m.patterns) == 0 }

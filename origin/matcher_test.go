@@ -149,7 +149,7 @@ func TestAllowsRequestStrictness(t *testing.T) {
 
 func TestEmptyAndNilMatchNothing(t *testing.T) {
 	m := mustMatcher(t, nil)
-	assert.True(t, m.Empty())
+	assert.Empty(t, m.patterns)
 	assert.False(t, m.Allows("https://www.uplusbank.com"))
 	var nilM *Matcher
 	assert.False(t, nilM.Allows("https://www.uplusbank.com"))
@@ -267,7 +267,7 @@ func TestParsePattern(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.norm, p.String())
 			assert.Equal(t, tc.kind, p.Kind())
-			assert.Equal(t, tc.port, p.Port())
+			assert.Equal(t, tc.port, int(p.port))
 			assert.Equal(t, tc.secure, p.Secure())
 			again, err := ParsePattern(p.String())
 			require.NoError(t, err, "normalised form must parse again")
@@ -362,8 +362,8 @@ func TestNewMatcherReportsEveryBadEntry(t *testing.T) {
 func TestPatternsListsNormalisedForms(t *testing.T) {
 	m := mustMatcher(t, []string{"HTTPS://A.Example:443", "http://*.b.example:*", "*"})
 	assert.Equal(t, []string{"https://a.example", "http://*.b.example:*", "*"}, m.Patterns())
-	assert.Len(t, m.Parsed(), 3)
-	assert.False(t, m.SameSiteMode())
+	assert.Len(t, m.patterns, 3)
+	assert.False(t, m.sameSite)
 }
 
 func TestAllowsDoesNotAllocate(t *testing.T) {
@@ -373,7 +373,7 @@ func TestAllowsDoesNotAllocate(t *testing.T) {
 		m := mustMatcher(t, list, opts...)
 		for _, o := range origins {
 			allocs := testing.AllocsPerRun(100, func() { m.Allows(o) })
-			assert.Zero(t, allocs, "%s same-site=%v", o, m.SameSiteMode())
+			assert.Zero(t, allocs, "%s same-site=%v", o, m.sameSite)
 		}
 	}
 	// A same-site match of a host other than the listed one is confirmed

@@ -53,21 +53,6 @@ func (p Pattern) String() string { return p.norm }
 // Kind reports whether the pattern is exact, a wildcard, or "*".
 func (p Pattern) Kind() Kind { return p.kind }
 
-// Scheme returns "http" or "https" ("" for "*").
-func (p Pattern) Scheme() string {
-	if p.kind == Any {
-		return ""
-	}
-	return p.scheme.String()
-}
-
-// Host returns the pattern's host in punycode; for a wildcard, the suffix
-// below the "*." ("" for "*").
-func (p Pattern) Host() string { return p.host }
-
-// Port returns the explicit port, 0 for the scheme's default, or -1 for ":*".
-func (p Pattern) Port() int { return int(p.port) }
-
 // Secure reports whether every origin the pattern admits is delivered over a
 // secure context: https, or http to a loopback host (localhost, *.localhost,
 // 127.0.0.0/8, [::1]). "*" is not secure.

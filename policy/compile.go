@@ -77,7 +77,7 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 			Keys:        out.keys,
 			Issuer:      c.Token.Issuer,
 			Audience:    c.EffectiveAudience(),
-			Leeway:      c.leeway(),
+			Leeway:      c.Token.Leeway.D(), // zero: secretdata.DefaultLeeway
 			MaxLifetime: c.maxLifetime(),
 			Replay:      opts.Replay,
 			Now:         opts.Now,

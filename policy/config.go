@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 // DomainMatching selects how allowed-domain entries match.
@@ -38,16 +40,6 @@ const (
 	// SecretDataOptional admits anonymous requests; a token, when present,
 	// must still be valid.
 	SecretDataOptional SecretDataRule = "optional"
-)
-
-// Defaults applied to fields left empty.
-const (
-	DefaultMaxLifetime = 15 * time.Minute
-	DefaultLeeway      = 30 * time.Second
-	// MaxLeeway bounds the clock-skew allowance a policy may configure.
-	MaxLeeway = 5 * time.Minute
-	// MaxMaxLifetime bounds the token lifetime a policy may configure.
-	MaxMaxLifetime = 24 * time.Hour
 )
 
 // File is a policy file: a list of connections.
@@ -119,9 +111,12 @@ type TokenRules struct {
 	Issuer string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
 	// Audience is the required "aud"; the connection ID when empty.
 	Audience string `yaml:"audience,omitempty" json:"audience,omitempty"`
-	// MaxLifetime bounds exp-iat (default 15m).
+	// MaxLifetime bounds exp-iat: empty means
+	// secretdata.DefaultMaxLifetime (15m), at most
+	// secretdata.MaxLifetimeLimit (24h).
 	MaxLifetime Duration `yaml:"max_lifetime,omitempty" json:"max_lifetime,omitempty"`
-	// Leeway is the clock-skew allowance (default 30s).
+	// Leeway is the clock-skew allowance: empty means
+	// secretdata.DefaultLeeway (30s), at most secretdata.MaxLeeway (5m).
 	Leeway Duration `yaml:"leeway,omitempty" json:"leeway,omitempty"`
 	// SecretData is "required" (default) or "optional".
 	SecretData SecretDataRule `yaml:"secret_data,omitempty" json:"secret_data,omitempty"`
@@ -180,16 +175,9 @@ func (c *ConnectionPolicy) frameAncestors() bool { return c.FrameAncestors == ni
 
 func (c *ConnectionPolicy) maxLifetime() time.Duration {
 	if c.Token.MaxLifetime == 0 {
-		return DefaultMaxLifetime
+		return secretdata.DefaultMaxLifetime
 	}
 	return c.Token.MaxLifetime.D()
-}
-
-func (c *ConnectionPolicy) leeway() time.Duration {
-	if c.Token.Leeway == 0 {
-		return DefaultLeeway
-	}
-	return c.Token.Leeway.D()
 }
 
 func (c *ConnectionPolicy) secretDataRequired() bool { return c.Token.SecretData != SecretDataOptional }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/msgsec/msgsec/cookies"
 	"github.com/msgsec/msgsec/origin"
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 // Warning is a lint finding: a valid policy that is weaker than it might be.
@@ -71,8 +72,8 @@ func (f *File) Lint() []Warning {
 				add(fmt.Sprintf("%s.allowed_cookies[%d]", path, j), LintSensitiveCookie, "this name usually holds a session or credential")
 			}
 		}
-		if c.maxLifetime() > DefaultMaxLifetime {
-			add(path+".token.max_lifetime", LintLongLifetime, fmt.Sprintf("tokens may live %s; a stolen one stays usable that long (15m or less is advised)", c.maxLifetime()))
+		if c.maxLifetime() > secretdata.DefaultMaxLifetime {
+			add(path+".token.max_lifetime", LintLongLifetime, fmt.Sprintf("tokens may live %s; a stolen one stays usable that long (%s or less is advised)", c.maxLifetime(), secretdata.DefaultMaxLifetime))
 		}
 		if !c.secretDataRequired() {
 			add(path+".token.secret_data", LintSecretDataOptional, "anonymous chats are admitted: requests without CustomerSecretData reach the chat")

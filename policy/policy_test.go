@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -116,6 +117,48 @@ connections:
         secret: {env: S}
     token: {issuer: bank}
 `
+
+// TestTokenDefaultsAreSecretdatas: a policy that names neither leeway nor
+// max_lifetime verifies with secretdata's defaults, and its bounds are
+// secretdata's.
+func TestTokenDefaultsAreSecretdatas(t *testing.T) {
+	now := time.Unix(1_750_000_000, 0)
+	key, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecretBytes)
+	require.NoError(t, err)
+	signAt := func(t *testing.T, iat time.Time, lifetime time.Duration) string {
+		s, err := secretdata.NewSigner(secretdata.SignerConfig{
+			Key: key, Issuer: "bank", Audience: "retail-bank", Lifetime: lifetime, MaxLifetime: secretdata.MaxLifetimeLimit,
+			Now: func() time.Time { return iat },
+		})
+		require.NoError(t, err)
+		tok, err := s.Sign(secretdata.Claims{})
+		require.NoError(t, err)
+		return tok
+	}
+	f, err := parseYAML(t, validConn, map[string]string{"S": testSecret})
+	require.NoError(t, err)
+	c, err := f.Connections[0].Compile(context.Background(), CompileOptions{Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	assert.Equal(t, secretdata.DefaultMaxLifetime, c.MaxLifetime())
+
+	lifetime := time.Minute
+	_, err = c.Verifier().Verify(context.Background(), signAt(t, now.Add(-lifetime-secretdata.DefaultLeeway+time.Second), lifetime))
+	require.NoError(t, err, "expired inside the default leeway")
+	_, err = c.Verifier().Verify(context.Background(), signAt(t, now.Add(-lifetime-secretdata.DefaultLeeway), lifetime))
+	require.ErrorIs(t, err, secretdata.ErrExpired, "expired for the whole default leeway")
+	_, err = c.Verifier().Verify(context.Background(), signAt(t, now, secretdata.DefaultMaxLifetime+time.Second))
+	require.ErrorIs(t, err, secretdata.ErrClaims, "longer than the default maximum lifetime")
+
+	for field, limit := range map[string]time.Duration{"leeway": secretdata.MaxLeeway, "max_lifetime": secretdata.MaxLifetimeLimit} {
+		at := strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, "+field+": "+limit.String()+"}", 1)
+		_, err := parseYAML(t, at, map[string]string{"S": testSecret})
+		require.NoError(t, err, "%s at the limit", field)
+		above := strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, "+field+": "+(limit+time.Second).String()+"}", 1)
+		_, err = parseYAML(t, above, map[string]string{"S": testSecret})
+		require.ErrorIs(t, err, ErrValue, "%s above the limit", field)
+		require.ErrorContains(t, err, limit.String())
+	}
+}
 
 func TestValidationErrors(t *testing.T) {
 	env := map[string]string{"S": testSecret, "SHORT": base64.RawURLEncoding.EncodeToString([]byte("short")), "BAD": "!!not base64!!"}

@@ -284,11 +284,11 @@ func (c *ConnectionPolicy) validateToken(path string, p *problems) {
 	if hasKeys && c.Token.Issuer == "" {
 		p.add(tp+".issuer", ErrMissing, "tokens are verified, so the issuer (the bank backend) must be named")
 	}
-	if c.Token.MaxLifetime < 0 || c.Token.MaxLifetime.D() > MaxMaxLifetime {
-		p.add(tp+".max_lifetime", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", DefaultMaxLifetime, MaxMaxLifetime))
+	if c.Token.MaxLifetime < 0 || c.Token.MaxLifetime.D() > secretdata.MaxLifetimeLimit {
+		p.add(tp+".max_lifetime", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", secretdata.DefaultMaxLifetime, secretdata.MaxLifetimeLimit))
 	}
-	if c.Token.Leeway < 0 || c.Token.Leeway.D() > MaxLeeway {
-		p.add(tp+".leeway", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", DefaultLeeway, MaxLeeway))
+	if c.Token.Leeway < 0 || c.Token.Leeway.D() > secretdata.MaxLeeway {
+		p.add(tp+".leeway", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", secretdata.DefaultLeeway, secretdata.MaxLeeway))
 	}
 	switch c.Token.SecretData {
 	case "", SecretDataRequired, SecretDataOptional:

@@ -27,6 +27,22 @@
 // a bounded leeway. A token carrying sid is only accepted by
 // [Verifier.VerifySession] for that session.
 //
+// # Lifetimes and leeway
+//
+// Each default and bound is defined once, here, and package policy and the
+// Redis replay cache use the same constants. A [Signer] gives its tokens
+// [DefaultLifetime] (5m) unless told otherwise; a Signer and a [Verifier]
+// refuse lifetimes above [DefaultMaxLifetime] (15m) unless given another
+// MaxLifetime, which may not exceed [MaxLifetimeLimit] (24h).
+//
+// A Verifier tolerates clock skew between the bank backend and the chat
+// server with a leeway on exp, nbf and iat: VerifierConfig.Leeway zero
+// means [DefaultLeeway] (30s, as in a policy), any negative value means no
+// leeway at all (a token is refused from the second of its exp), and the
+// most allowed is [MaxLeeway] (5m). A Verifier records each token in its
+// replay cache until exp plus its leeway, the last moment it would accept
+// the token.
+//
 // # Replay protection
 //
 // Each accepted token's (iss, jti) is recorded in a [ReplayCache] until it

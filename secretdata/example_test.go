@@ -160,7 +160,7 @@ func ExampleNewVerifier() {
 		Leeway: time.Hour, // configuration is validated once, here
 	})
 	fmt.Println(err)
-	// Output: secretdata: invalid configuration: Leeway: must be between 0 and 5m
+	// Output: secretdata: invalid configuration: Leeway: must be at most 5m0s (zero means 30s, negative means none)
 }
 
 func ExampleVerifier_Verify() {

@@ -16,12 +16,7 @@ import (
 	"unicode/utf8"
 )
 
-// Defaults and bounds for token lifetimes.
-const (
-	DefaultLifetime    = 5 * time.Minute
-	DefaultMaxLifetime = 15 * time.Minute
-	jtiBytes           = 16 // 128 random bits
-)
+const jtiBytes = 16 // 128 random bits
 
 // SignerConfig configures NewSigner.
 type SignerConfig struct {
@@ -31,7 +26,8 @@ type SignerConfig struct {
 
 	// Lifetime is exp - iat. Default DefaultLifetime; must not exceed MaxLifetime.
 	Lifetime time.Duration
-	// MaxLifetime is the longest Lifetime accepted. Default DefaultMaxLifetime.
+	// MaxLifetime is the longest Lifetime accepted. Default
+	// DefaultMaxLifetime, at most MaxLifetimeLimit.
 	MaxLifetime time.Duration
 
 	// Encryption, if set, wraps the signed token in a JWE (dir + A256GCM),
@@ -69,6 +65,9 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	}
 	if cfg.MaxLifetime == 0 {
 		cfg.MaxLifetime = DefaultMaxLifetime
+	}
+	if cfg.MaxLifetime < time.Second || cfg.MaxLifetime > MaxLifetimeLimit {
+		return nil, configErr("MaxLifetime", "must be between 1s and "+MaxLifetimeLimit.String())
 	}
 	if cfg.Lifetime == 0 {
 		cfg.Lifetime = DefaultLifetime

@@ -162,6 +162,8 @@ func TestNewSignerRefuses(t *testing.T) {
 		{"lifetime above default maximum", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 16 * time.Minute}},
 		{"lifetime above set maximum", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 2 * time.Minute, MaxLifetime: time.Minute}},
 		{"negative lifetime", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: -time.Minute}},
+		{"max lifetime above MaxLifetimeLimit", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, MaxLifetime: MaxLifetimeLimit + time.Second}},
+		{"negative max lifetime", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, MaxLifetime: -time.Minute}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

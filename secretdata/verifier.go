@@ -16,11 +16,11 @@ import (
 	"unicode/utf8"
 )
 
-// Defaults and bounds for VerifierConfig.
+// Defaults and bounds for VerifierConfig (the leeway and lifetime ones are
+// in limits.go).
 const (
 	DefaultMaxTokenBytes = 8 << 10
 	maxMaxTokenBytes     = 1 << 20
-	maxLeeway            = 5 * time.Minute
 	minJTILen            = 16 // room for 128 bits in base64url
 	maxJTILen            = 256
 )
@@ -39,9 +39,12 @@ type VerifierConfig struct {
 	Issuer   string // required iss
 	Audience string // required aud: the connection ID
 
-	// Leeway tolerates clock skew on exp, nbf and iat. Default 0, at most 5 minutes.
+	// Leeway tolerates clock skew on exp, nbf and iat. Zero means
+	// DefaultLeeway (30s), a negative value means none (exp is then exact);
+	// at most MaxLeeway (5m).
 	Leeway time.Duration
-	// MaxLifetime refuses tokens whose exp - iat exceeds it. Default 15 minutes.
+	// MaxLifetime refuses tokens whose exp - iat exceeds it. Default
+	// DefaultMaxLifetime (15m), between 1s and MaxLifetimeLimit (24h).
 	MaxLifetime time.Duration
 	// MaxTokenBytes caps the token length, checked before any decoding.
 	// Default 8 KiB, at most 1 MiB.
@@ -108,14 +111,19 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Audience == "" || !utf8.ValidString(cfg.Audience) {
 		return nil, configErr("Audience", "required, valid utf-8")
 	}
-	if cfg.Leeway < 0 || cfg.Leeway > maxLeeway {
-		return nil, configErr("Leeway", "must be between 0 and 5m")
+	switch {
+	case cfg.Leeway == 0:
+		cfg.Leeway = DefaultLeeway
+	case cfg.Leeway < 0:
+		cfg.Leeway = 0 // asked for none
+	case cfg.Leeway > MaxLeeway:
+		return nil, configErr("Leeway", "must be at most "+MaxLeeway.String()+" (zero means "+DefaultLeeway.String()+", negative means none)")
 	}
 	if cfg.MaxLifetime == 0 {
 		cfg.MaxLifetime = DefaultMaxLifetime
 	}
-	if cfg.MaxLifetime < time.Second {
-		return nil, configErr("MaxLifetime", "must be at least 1s")
+	if cfg.MaxLifetime < time.Second || cfg.MaxLifetime > MaxLifetimeLimit {
+		return nil, configErr("MaxLifetime", "must be between 1s and "+MaxLifetimeLimit.String())
 	}
 	if cfg.MaxTokenBytes == 0 {
 		cfg.MaxTokenBytes = DefaultMaxTokenBytes

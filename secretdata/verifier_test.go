@@ -209,7 +209,9 @@ func TestVerifyRejectsClaims(t *testing.T) {
 	base := baseClaims()
 	signed := func(c claimSet) string { return hs256(testSecret, stdHeader, c.json()) }
 	at := func(name string, d time.Duration) string { return fmt.Sprintf(`"%s":%d`, name, t0.Add(d).Unix()) }
-	runRejects(t, func() *Verifier { return newVerifier(t, nil, hmacKey(t, "k1")) }, []rejectCase{
+	// No leeway, so the time cases below sit exactly on their edges.
+	noLeeway := func(c *VerifierConfig) { c.Leeway = -1 }
+	runRejects(t, func() *Verifier { return newVerifier(t, noLeeway, hmacKey(t, "k1")) }, []rejectCase{
 		{"missing exp", signed(base.without("exp")), ErrClaims},
 		{"missing iat", signed(base.without("iat")), ErrClaims},
 		{"missing jti", signed(base.without("jti")), ErrClaims},
@@ -289,6 +291,73 @@ func TestVerifyLeewayBoundaries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifyLeewaySetting pins what VerifierConfig.Leeway means: zero is
+// DefaultLeeway, a negative value is none, MaxLeeway is accepted.
+func TestVerifyLeewaySetting(t *testing.T) {
+	expIn := func(d time.Duration) string { // a one-minute token whose exp is t0+d
+		c := baseClaims().with(fmt.Sprintf(`"exp":%d`, t0.Add(d).Unix())).with(fmt.Sprintf(`"iat":%d`, t0.Add(d-time.Minute).Unix()))
+		return hs256(testSecret, stdHeader, c.json())
+	}
+	tests := []struct {
+		name   string
+		leeway time.Duration
+		want   time.Duration // the leeway the Verifier applies
+	}{
+		{"zero means DefaultLeeway", 0, DefaultLeeway},
+		{"negative means none", -1, 0},
+		{"a large negative also means none", -time.Hour, 0},
+		{"explicit", 10 * time.Second, 10 * time.Second},
+		{"MaxLeeway", MaxLeeway, MaxLeeway},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := newVerifier(t, func(c *VerifierConfig) { c.Leeway = tc.leeway; c.DangerouslyDisableReplayProtection = true }, hmacKey(t, "k1"))
+			_, err := v.Verify(ctx, expIn(-tc.want+time.Second))
+			require.NoError(t, err, "expired for less than the leeway: accepted")
+			_, err = v.Verify(ctx, expIn(-tc.want))
+			require.ErrorIs(t, err, ErrExpired, "expired for the whole leeway: refused")
+		})
+	}
+}
+
+// TestVerifyRecordsUntilExpPlusLeeway: the expiry handed to the replay
+// cache is exp plus the Verifier's leeway, the last instant it would still
+// accept the token. A cache that kept the entry only until exp would let
+// the token be replayed for the whole leeway.
+func TestVerifyRecordsUntilExpPlusLeeway(t *testing.T) {
+	for _, leeway := range []time.Duration{-1, 0, MaxLeeway} {
+		t.Run(fmt.Sprint(leeway), func(t *testing.T) {
+			rc := &recordingCache{}
+			v := newVerifier(t, func(c *VerifierConfig) { c.Leeway = leeway; c.Replay = rc }, hmacKey(t, "k1"))
+			c, err := v.Verify(ctx, hs256(testSecret, stdHeader, baseClaims().json()))
+			require.NoError(t, err)
+			want := map[time.Duration]time.Duration{-1: 0, 0: DefaultLeeway, MaxLeeway: MaxLeeway}[leeway]
+			require.Equal(t, c.ExpiresAt.Add(want), rc.expires)
+		})
+	}
+
+	// With the in-memory cache and MaxLeeway, the entry is still there one
+	// second before exp + MaxLeeway, when the token is still acceptable.
+	now := t0
+	clock := func() time.Time { return now }
+	mc, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: clock})
+	require.NoError(t, err)
+	v := newVerifier(t, func(c *VerifierConfig) { c.Leeway = MaxLeeway; c.Replay = mc; c.Now = clock }, hmacKey(t, "k1"))
+	token := hs256(testSecret, stdHeader, baseClaims().json())
+	c, err := v.Verify(ctx, token)
+	require.NoError(t, err)
+	now = c.ExpiresAt.Add(MaxLeeway - time.Second)
+	_, err = v.Verify(ctx, token)
+	require.ErrorIs(t, err, ErrReplayed, "replayed within exp + MaxLeeway")
+}
+
+type recordingCache struct{ expires time.Time }
+
+func (r *recordingCache) Record(_ context.Context, _, _ string, expires time.Time) error {
+	r.expires = expires
+	return nil
 }
 
 func TestVerifyAudienceArray(t *testing.T) {
@@ -452,9 +521,11 @@ func TestNewVerifierRejectsConfig(t *testing.T) {
 		{"duplicate key ids", func(c *VerifierConfig) { c.Keys = []Key{k, k} }},
 		{"no issuer", func(c *VerifierConfig) { c.Issuer = "" }},
 		{"no audience", func(c *VerifierConfig) { c.Audience = "" }},
-		{"negative leeway", func(c *VerifierConfig) { c.Leeway = -time.Second }},
+		{"leeway above MaxLeeway", func(c *VerifierConfig) { c.Leeway = MaxLeeway + time.Nanosecond }},
 		{"huge leeway", func(c *VerifierConfig) { c.Leeway = time.Hour }},
 		{"tiny max lifetime", func(c *VerifierConfig) { c.MaxLifetime = time.Millisecond }},
+		{"negative max lifetime", func(c *VerifierConfig) { c.MaxLifetime = -time.Minute }},
+		{"max lifetime above MaxLifetimeLimit", func(c *VerifierConfig) { c.MaxLifetime = MaxLifetimeLimit + time.Second }},
 		{"tiny size cap", func(c *VerifierConfig) { c.MaxTokenBytes = 10 }},
 		{"huge size cap", func(c *VerifierConfig) { c.MaxTokenBytes = 1 << 30 }},
 		{"replay cache and disable together", func(c *VerifierConfig) {

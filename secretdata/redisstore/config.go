@@ -18,15 +18,9 @@ const (
 	// millisecond; half a second leaves room for a busy server without
 	// letting a dead one hold a chat request for long.
 	DefaultTimeout = 500 * time.Millisecond
-	// DefaultLeeway keeps a replay entry this long after the token's own
-	// expiry (as passed to Record), covering clock skew between chat-server
-	// instances: an instance whose clock runs behind still accepts the
-	// token that much later, and must still find its entry.
-	DefaultLeeway = time.Minute
 
 	maxPrefixLen = 64
 	maxTimeout   = 30 * time.Second
-	maxLeeway    = 10 * time.Minute
 	// minReplayTTL is the shortest life of a replay entry: a token recorded
 	// at the edge of its validity is still refused for this long.
 	minReplayTTL = time.Second
@@ -43,9 +37,6 @@ type Config struct {
 	// Timeout bounds each call to Redis. Default DefaultTimeout, at most
 	// 30s. A caller's context with an earlier deadline wins.
 	Timeout time.Duration
-	// Leeway is added to a replay entry's expiry (ReplayCache only).
-	// Default DefaultLeeway, at most 10m; negative is refused.
-	Leeway time.Duration
 	// Now is the clock that turns an expiry into a TTL. Default time.Now.
 	Now func() time.Time
 }
@@ -54,7 +45,6 @@ type Config struct {
 type settings struct {
 	prefix  string
 	timeout time.Duration
-	leeway  time.Duration
 	now     func() time.Time
 }
 
@@ -65,7 +55,7 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, error) {
 	if err := checkContextTimeout(c); err != nil {
 		return settings{}, err
 	}
-	s := settings{prefix: cfg.Prefix, timeout: cfg.Timeout, leeway: cfg.Leeway, now: cfg.Now}
+	s := settings{prefix: cfg.Prefix, timeout: cfg.Timeout, now: cfg.Now}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
@@ -77,12 +67,6 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, error) {
 	}
 	if s.timeout < time.Millisecond || s.timeout > maxTimeout {
 		return settings{}, configErr("Timeout", "must be between 1ms and 30s")
-	}
-	if s.leeway == 0 {
-		s.leeway = DefaultLeeway
-	}
-	if s.leeway < 0 || s.leeway > maxLeeway {
-		return settings{}, configErr("Leeway", "must be between 0 and 10m")
 	}
 	if s.now == nil {
 		s.now = time.Now

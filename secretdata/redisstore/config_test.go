@@ -27,7 +27,7 @@ func TestConfigValidation(t *testing.T) {
 		field  string // "" means accepted
 	}{
 		{"defaults", good, Config{}, ""},
-		{"all set", good, Config{Prefix: "chat:prod", Timeout: time.Second, Leeway: 30 * time.Second}, ""},
+		{"all set", good, Config{Prefix: "chat:prod", Timeout: time.Second, Now: time.Now}, ""},
 		{"nil client", nil, Config{}, "client"},
 		{"client ignores context deadlines", unusedClient(t, false), Config{}, "client"},
 		{"cluster client ignores context deadlines", redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}), Config{}, "client"},
@@ -40,8 +40,6 @@ func TestConfigValidation(t *testing.T) {
 		{"negative timeout", good, Config{Timeout: -time.Second}, "Timeout"},
 		{"timeout below 1ms", good, Config{Timeout: time.Microsecond}, "Timeout"},
 		{"timeout above 30s", good, Config{Timeout: time.Minute}, "Timeout"},
-		{"negative leeway", good, Config{Leeway: -time.Second}, "Leeway"},
-		{"leeway above 10m", good, Config{Leeway: time.Hour}, "Leeway"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, rerr := NewReplayCache(tc.client, tc.cfg)

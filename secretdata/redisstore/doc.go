@@ -12,8 +12,9 @@
 // Config.Timeout bounds every call. Nothing else is kept in the process.
 //
 //   - [ReplayCache] records each accepted token's (issuer, jti) with one
-//     atomic SET NX until the token's expiry plus a leeway: a token
-//     accepted by one instance is refused by every other.
+//     atomic SET NX until the token's expiry plus the Verifier's leeway
+//     plus secretdata.MaxLeeway: a token accepted by one instance is
+//     refused by every other, whatever leeway each one allows.
 //   - [Store] keeps each chat session's verified secret data sealed with
 //     AES-256-GCM (a delivery.Sealer; the (connection, session) pair is the
 //     additional data), for a TTL, until the session ends.

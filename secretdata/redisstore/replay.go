@@ -15,9 +15,19 @@ import (
 //
 // Each Record is one atomic command, SET key 1 NX PX ttl, so two instances
 // racing on the same token cannot both win. The TTL is the time left until
-// the expiry Record is given, plus Leeway, measured on this process's clock
-// (a relative TTL, so Redis's own clock does not matter), and at least one
-// second.
+// the expiry Record is given, plus secretdata.MaxLeeway, measured on this
+// process's clock (a relative TTL, so Redis's own clock does not matter),
+// and at least one second.
+//
+// The expiry a Verifier gives is already the token's exp plus its own
+// leeway. The extra secretdata.MaxLeeway is for the other instances, each of
+// which accepts the token until exp plus its own leeway on its own clock:
+// the entry outlives that as long as the instance's leeway minus the
+// recording one's, plus how far its clock lags the recording one's, is at
+// most MaxLeeway. So with synchronised clocks no mix of allowed leeways
+// opens a replay window, and instances with one leeway may be up to
+// MaxLeeway apart. The margin is not configurable (a shorter one would
+// reopen that window); it keeps each small key a few minutes longer.
 //
 // It is stateless apart from the client: when Redis is down every Record
 // fails closed with an error wrapping secretdata.ErrReplayCheckUnavailable,
@@ -53,7 +63,7 @@ func NewReplayCache(c redis.UniversalClient, cfg Config) (*ReplayCache, error) {
 // (secretdata.ErrReplayCheckUnavailable) when Redis does not answer within
 // the Timeout.
 func (r *ReplayCache) Record(ctx context.Context, issuer, jti string, expires time.Time) error {
-	ttl := max(expires.Sub(r.s.now())+r.s.leeway, minReplayTTL)
+	ttl := max(expires.Sub(r.s.now())+secretdata.MaxLeeway, minReplayTTL)
 	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
 	defer cancel()
 	set, err := r.c.SetNX(ctx, replayKey(r.s.prefix, issuer, jti), 1, ttl).Result()

@@ -105,16 +105,15 @@ func TestReplayTTL(t *testing.T) {
 	now := time.Now()
 	for _, tc := range []struct {
 		name     string
-		leeway   time.Duration
 		expires  time.Time
 		min, max time.Duration // bounds on the key's PTTL right after Record
 	}{
-		{"expiry plus leeway", 30 * time.Second, now.Add(2 * time.Minute), 149 * time.Second, 150 * time.Second},
-		{"default leeway", 0, now.Add(time.Minute), 119 * time.Second, 120 * time.Second},
-		{"past expiry still refused for a second", time.Millisecond, now.Add(-time.Hour), 900 * time.Millisecond, time.Second},
+		{"expiry plus MaxLeeway", now.Add(2 * time.Minute), 2*time.Minute + secretdata.MaxLeeway - time.Second, 2*time.Minute + secretdata.MaxLeeway},
+		{"expired, but less than MaxLeeway ago", now.Add(-secretdata.MaxLeeway + 3*time.Second), 2 * time.Second, 3 * time.Second},
+		{"past expiry still refused for a second", now.Add(-time.Hour), 900 * time.Millisecond, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newReplay(t, c, Config{Prefix: prefix, Leeway: tc.leeway, Now: func() time.Time { return now }})
+			r := newReplay(t, c, Config{Prefix: prefix, Now: func() time.Time { return now }})
 			jti := "ttl-" + strings.ReplaceAll(tc.name, " ", "-")
 			if err := r.Record(bg(), testIssuer, jti, tc.expires); err != nil {
 				t.Fatal(err)
@@ -133,13 +132,87 @@ func TestReplayTTL(t *testing.T) {
 	}
 }
 
+// TestReplayEntryOutlivesEveryLeeway: whatever leeway the recording
+// Verifier runs (none, the default, the most allowed), the entry lives at
+// least until exp + secretdata.MaxLeeway, the last moment any Verifier
+// sharing the Redis would still accept the token. It fails if an entry
+// could expire earlier — if the TTL were exp plus only the recorder's
+// leeway, or plus a margin shorter than MaxLeeway — because a Verifier
+// with MaxLeeway would then accept a replay after the entry is gone.
+func TestReplayEntryOutlivesEveryLeeway(t *testing.T) {
+	c, prefix := sharedRedis(t)
+	now := time.Unix(time.Now().Unix(), 0) // whole seconds, as exp is
+	clock := func() time.Time { return now }
+	k, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := func(t *testing.T, leeway time.Duration, now func() time.Time) *secretdata.Verifier {
+		t.Helper()
+		v, err := secretdata.NewVerifier(secretdata.VerifierConfig{
+			Keys: []secretdata.Key{k}, Issuer: testIssuer, Audience: testAudience,
+			Leeway: leeway, Replay: newReplay(t, c, Config{Prefix: prefix, Now: now}), Now: now,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name   string
+		leeway time.Duration // the recording Verifier's
+		exp    time.Duration // the token's exp, from now
+	}{
+		{"no leeway, fresh token", -1, time.Minute},
+		{"no leeway, a second before exp", -1, time.Second},
+		{"default leeway, fresh token", 0, time.Minute},
+		{"default leeway, at its end", 0, -secretdata.DefaultLeeway + time.Second},
+		{"MaxLeeway, fresh token", secretdata.MaxLeeway, time.Minute},
+		{"MaxLeeway, at its end", secretdata.MaxLeeway, -secretdata.MaxLeeway + time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exp := now.Add(tc.exp)
+			s, err := secretdata.NewSigner(secretdata.SignerConfig{
+				Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 2 * time.Minute,
+				Now: func() time.Time { return exp.Add(-2 * time.Minute) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := sign(t, s)
+			claims, err := verifier(t, tc.leeway, clock).Verify(bg(), tok)
+			if err != nil {
+				t.Fatalf("recording verifier refused the token: %v", err)
+			}
+			if !claims.ExpiresAt.Equal(exp) {
+				t.Fatalf("exp %v, want %v", claims.ExpiresAt, exp)
+			}
+			ttl, err := c.PTTL(bg(), replayKey(prefix, testIssuer, claims.ID)).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Real time has moved on by a few milliseconds since the SET.
+			if want := exp.Add(secretdata.MaxLeeway).Sub(now); ttl < want-time.Second {
+				t.Fatalf("entry expires in %v, before exp + MaxLeeway (%v from now): a Verifier with MaxLeeway would accept a replay", ttl, want)
+			}
+			// Such a Verifier, one second before the end of its leeway,
+			// finds the entry.
+			late := func() time.Time { return exp.Add(secretdata.MaxLeeway - time.Second) }
+			if _, err := verifier(t, secretdata.MaxLeeway, late).Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
+				t.Fatalf("verifier with MaxLeeway, late: %v, want ErrReplayed", err)
+			}
+		})
+	}
+}
+
 // TestReplayEntryExpires waits (polling) for a short entry to go: the pair
-// is accepted again only after its expiry plus leeway.
+// is accepted again only after its expiry plus MaxLeeway.
 func TestReplayEntryExpires(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	r := newReplay(t, c, Config{Prefix: prefix, Leeway: 200 * time.Millisecond})
+	r := newReplay(t, c, Config{Prefix: prefix})
+	const life = 1200 * time.Millisecond
 	start := time.Now()
-	exp := start.Add(time.Second)
+	exp := start.Add(-secretdata.MaxLeeway + life) // so the entry lives life
 	if err := r.Record(bg(), testIssuer, "short", exp); err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +222,8 @@ func TestReplayEntryExpires(t *testing.T) {
 	eventually(t, 5*time.Second, "entry expiry", func() error {
 		return r.Record(bg(), testIssuer, "short", exp)
 	})
-	if held := time.Since(start); held < time.Second+200*time.Millisecond-50*time.Millisecond {
-		t.Fatalf("entry left after %v, before expiry plus leeway", held)
+	if held := time.Since(start); held < life-50*time.Millisecond {
+		t.Fatalf("entry left after %v, before expiry plus MaxLeeway", held)
 	}
 }
 

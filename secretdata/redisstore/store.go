@@ -36,8 +36,7 @@ var _ delivery.Store = (*Store)(nil)
 
 // NewStore validates its arguments and returns a Store on c. key is the
 // 32-byte sealing key (see delivery.NewSealer): every instance sharing the
-// data needs the same key; keep it out of source and logs. cfg.Leeway is
-// not used. A go-redis *Client, *ClusterClient or *Ring must have
+// data needs the same key; keep it out of source and logs. A go-redis *Client, *ClusterClient or *Ring must have
 // ContextTimeoutEnabled set. It does not contact Redis.
 func NewStore(c redis.UniversalClient, key []byte, cfg Config) (*Store, error) {
 	s, err := cfg.validate(c)
