@@ -399,4 +399,3 @@ func (m *Matcher) Patterns() []string {
 	}
 	return out
 }
-
