@@ -90,7 +90,7 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 			vc.KeySet = ks
 		}
 		if out.verifier, err = secretdata.NewVerifier(vc); err != nil {
-			return nil, fmt.Errorf("policy: connection %s: %w", c.ID, err)
+			return nil, verifierErr("connection "+c.ID, err)
 		}
 	}
 	if c.frameAncestors() {

@@ -243,14 +243,44 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 	return key, "", nil
 }
 
-// keyErrMsg keeps secretdata's reason (it never contains key bytes) and
+// keyErrMsg keeps secretdata's reasons (they never contain key bytes) and
 // adds what to do about short secrets.
 func keyErrMsg(err error, alg secretdata.Algorithm) string {
-	msg := strings.TrimPrefix(err.Error(), "secretdata: ")
-	if strings.Contains(msg, "shorter") {
-		msg += fmt.Sprintf(" (%s needs at least %d random bytes; `msgsec secret new` makes one)", alg, minSecretBytes(alg))
+	var reasons []string
+	for p := range cfgerr.All(err) {
+		msg := p.Reason
+		if strings.HasPrefix(msg, "shorter") {
+			msg = fmt.Sprintf("shorter than the hash size (%s needs at least %d random bytes; `msgsec secret new` makes one)", alg, minSecretBytes(alg))
+		}
+		reasons = append(reasons, msg)
 	}
-	return msg
+	if len(reasons) == 0 {
+		return strings.TrimPrefix(err.Error(), "secretdata: ")
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// verifierErr reports NewVerifier's problems (which Validate should have
+// caught already) at the policy paths of their fields, under path.
+func verifierErr(path string, err error) error {
+	p := &problems{}
+	for e := range cfgerr.All(err) {
+		field := e.Field
+		for from, to := range map[string]string{
+			"Keys": "keys", "Issuer": "token.issuer", "Audience": "token.audience",
+			"Leeway": "token.leeway", "MaxLifetime": "token.max_lifetime", "KeySet": "jwks_url",
+		} {
+			if field == from || strings.HasPrefix(field, from+"[") {
+				field = to + strings.TrimPrefix(field, from)
+				break
+			}
+		}
+		p.add(path+"."+field, ErrValue, e.Reason)
+	}
+	if len(p.list) == 0 {
+		return fmt.Errorf("policy: %s: %w", path, err)
+	}
+	return p.err("")
 }
 
 func minSecretBytes(alg secretdata.Algorithm) int {

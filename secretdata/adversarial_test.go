@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -93,9 +95,7 @@ const advHeader = `{"alg":"HS256","kid":"k1","typ":"JWT"}`
 func advHMACKey(t testing.TB, id string) secretdata.Key {
 	t.Helper()
 	k, err := secretdata.NewHMACKey(id, secretdata.HS256, advSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
@@ -106,9 +106,7 @@ func advVerifier(t testing.TB, mod func(*secretdata.VerifierConfig), keys ...sec
 		mod(&cfg)
 	}
 	v, err := secretdata.NewVerifier(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
@@ -124,20 +122,12 @@ func advReject(t *testing.T, mk func() *secretdata.Verifier, cases []advCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := mk().Verify(context.Background(), tc.token)
-			if err == nil || c != nil {
-				t.Fatalf("accepted: %v", c)
-			}
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
+			require.Nil(t, c, "accepted")
+			require.ErrorIs(t, err, tc.want)
 			var te *secretdata.TokenError
-			if !errors.As(err, &te) {
-				t.Fatalf("error %T is not a *TokenError", err)
-			}
+			require.ErrorAs(t, err, &te)
 			for _, leak := range []string{advSub, advCID, advJTI, "evil", "passwd", "DROP"} {
-				if strings.Contains(err.Error(), leak) {
-					t.Fatalf("error %q repeats token contents", err)
-				}
+				require.NotContains(t, err.Error(), leak, "the error repeats token contents")
 			}
 		})
 	}
@@ -148,12 +138,10 @@ func advReject(t *testing.T, mk func() *secretdata.Verifier, cases []advCase) {
 func TestAdversarialControl(t *testing.T) {
 	v := advVerifier(t, nil, advHMACKey(t, "k1"))
 	c, err := v.Verify(context.Background(), advHS(advSecret, advHeader, advBase().json()))
-	if err != nil {
-		t.Fatalf("base token refused: %v", err)
-	}
-	if id, _ := c.CustomerID(); id != advCID || c.ID != advJTI {
-		t.Fatalf("claims %v", c)
-	}
+	require.NoError(t, err, "base token refused")
+	id, _ := c.CustomerID()
+	require.Equal(t, advCID, id)
+	require.Equal(t, advJTI, c.ID)
 }
 
 func TestAdversarialAlgorithm(t *testing.T) {
@@ -192,13 +180,9 @@ func TestAdversarialAlgorithm(t *testing.T) {
 // that public key (RS256) and, in the mixed set, an HMAC key too.
 func TestAdversarialKeyConfusion(t *testing.T) {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pkix, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pkcs1 := x509.MarshalPKCS1PublicKey(&priv.PublicKey)
 	pemPKIX := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix})
 	pemPKCS1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: pkcs1})
@@ -208,9 +192,7 @@ func TestAdversarialKeyConfusion(t *testing.T) {
 		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(priv.E)).Bytes()),
 	})
 	rsaKey, err := secretdata.NewPublicKey("rsa", secretdata.RS256, &priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	claims := advBase().json()
 	var cases []advCase
 	for name, secret := range map[string][]byte{
@@ -228,17 +210,13 @@ func TestAdversarialKeyConfusion(t *testing.T) {
 	in := advB64(`{"alg":"RS256","kid":"k1","typ":"JWT"}`) + "." + advB64(claims)
 	d := sha256.Sum256([]byte(in))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases = append(cases, advCase{"RS256 signature under the HMAC kid", in + "." + base64.RawURLEncoding.EncodeToString(sig), secretdata.ErrSignature})
 	// PS256 signature under the RS256-bound key.
 	inPS := advB64(`{"alg":"PS256","kid":"rsa","typ":"JWT"}`) + "." + advB64(claims)
 	dPS := sha256.Sum256([]byte(inPS))
 	sigPS, err := rsa.SignPSS(rand.Reader, priv, crypto.SHA256, dPS[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases = append(cases, advCase{"PS256 signature under an RS256 key", inPS + "." + base64.RawURLEncoding.EncodeToString(sigPS), secretdata.ErrSignature})
 
 	t.Run("rsa only", func(t *testing.T) {
@@ -261,9 +239,8 @@ func TestAdversarialKeyConfusion(t *testing.T) {
 	})
 	t.Run("public key bytes refused as an HMAC secret", func(t *testing.T) {
 		for name, secret := range map[string][]byte{"PEM PKIX": pemPKIX, "PEM PKCS1": pemPKCS1, "DER PKIX": pkix, "DER PKCS1": pkcs1} {
-			if _, err := secretdata.NewHMACKey("k", secretdata.HS256, secret); !errors.Is(err, secretdata.ErrKeyConfig) {
-				t.Errorf("%s accepted as an HMAC secret: %v", name, err)
-			}
+			_, err := secretdata.NewHMACKey("k", secretdata.HS256, secret)
+			require.ErrorIs(t, err, secretdata.ErrConfig, name)
 		}
 	})
 }
@@ -292,9 +269,7 @@ func TestAdversarialKeyID(t *testing.T) {
 	}
 	two := func() *secretdata.Verifier {
 		k2, err := secretdata.NewHMACKey("k2", secretdata.HS256, []byte("another-secret-another-secret-another-secret"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return advVerifier(t, nil, advHMACKey(t, "k1"), k2)
 	}
 	advReject(t, two, append(cases,
@@ -364,9 +339,7 @@ func TestAdversarialEncoding(t *testing.T) {
 	seg := strings.Split(good, ".")
 	sib := func(i int) string {
 		s, ok := advSibling(seg[i])
-		if !ok {
-			t.Fatalf("segment %d has no trailing bits", i)
-		}
+		require.True(t, ok, "segment %d has no trailing bits", i)
 		parts := append([]string(nil), seg...)
 		parts[i] = s
 		return strings.Join(parts, ".")
@@ -419,14 +392,11 @@ func TestAdversarialEncoding(t *testing.T) {
 		{"truncated signature", seg[0] + "." + seg[1] + "." + seg[2][:40], secretdata.ErrSignature},
 		{"signature doubled", good + seg[2], secretdata.ErrMalformed},
 	}
-	if stdToken == "" {
-		t.Fatal("no signature with - or _ found")
-	}
+	require.NotEmpty(t, stdToken, "no signature with - or _ found")
 	advReject(t, func() *secretdata.Verifier { return advVerifier(t, nil, advHMACKey(t, "k1")) }, cases)
 	// The control: the unaltered token verifies.
-	if _, err := advVerifier(t, nil, advHMACKey(t, "k1")).Verify(context.Background(), good); err != nil {
-		t.Fatalf("control token refused: %v", err)
-	}
+	_, err := advVerifier(t, nil, advHMACKey(t, "k1")).Verify(context.Background(), good)
+	require.NoError(t, err, "control token refused")
 }
 
 func TestAdversarialClaimsJSON(t *testing.T) {
@@ -594,19 +564,14 @@ func TestAdversarialSession(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := advVerifier(t, nil, advHMACKey(t, "k1"))
 			c, err := v.VerifySession(context.Background(), tc.token, tc.session)
-			if err == nil || c != nil {
-				t.Fatalf("accepted for session %q", tc.session)
-			}
-			if !errors.Is(err, secretdata.ErrClaims) && !errors.Is(err, secretdata.ErrMalformed) {
-				t.Fatalf("got %v", err)
-			}
+			require.Nil(t, c, "accepted for session %q", tc.session)
+			require.True(t, errors.Is(err, secretdata.ErrClaims) || errors.Is(err, secretdata.ErrMalformed), "got %v", err)
 		})
 	}
 	t.Run("control", func(t *testing.T) {
 		v := advVerifier(t, nil, advHMACKey(t, "k1"))
-		if _, err := v.VerifySession(context.Background(), tok(b.plus(`"sid":"session-1"`)), "session-1"); err != nil {
-			t.Fatalf("control refused: %v", err)
-		}
+		_, err := v.VerifySession(context.Background(), tok(b.plus(`"sid":"session-1"`)), "session-1")
+		require.NoError(t, err, "control refused")
 	})
 }
 
@@ -637,9 +602,8 @@ func TestAdversarialSize(t *testing.T) {
 	// The cap is checked before anything is decoded: a validly signed
 	// oversized token is not recorded in the replay cache, so the same
 	// jti can still be used once by a token of normal size.
-	if _, err := v.Verify(context.Background(), advHS(advSecret, advHeader, advBase().json())); err != nil {
-		t.Fatalf("normal token after oversize: %v", err)
-	}
+	_, err := v.Verify(context.Background(), advHS(advSecret, advHeader, advBase().json()))
+	require.NoError(t, err, "normal token after oversize")
 }
 
 // TestAdversarialReplay presents one token, then the same claims (same iss
@@ -665,19 +629,16 @@ func TestAdversarialReplay(t *testing.T) {
 		{"aud as array", advHS(advSecret, advHeader, b.set("aud", `"aud":["`+advAud+`"]`).json())},
 	}
 	v := advVerifier(t, nil, advHMACKey(t, "k1"))
-	if _, err := v.Verify(context.Background(), first); err != nil {
-		t.Fatalf("first use refused: %v", err)
-	}
+	_, err := v.Verify(context.Background(), first)
+	require.NoError(t, err, "first use refused")
 	for _, tc := range variants {
 		t.Run(tc.name, func(t *testing.T) {
 			// The variant is valid on its own (a fresh verifier takes it)...
-			if _, err := advVerifier(t, nil, advHMACKey(t, "k1")).Verify(context.Background(), tc.token); err != nil {
-				t.Fatalf("variant is not valid on its own: %v", err)
-			}
+			_, err := advVerifier(t, nil, advHMACKey(t, "k1")).Verify(context.Background(), tc.token)
+			require.NoError(t, err, "variant is not valid on its own")
 			// ...but not after the first token was used.
-			if _, err := v.Verify(context.Background(), tc.token); !errors.Is(err, secretdata.ErrReplayed) {
-				t.Fatalf("replayed variant: got %v, want ErrReplayed", err)
-			}
+			_, err = v.Verify(context.Background(), tc.token)
+			require.ErrorIs(t, err, secretdata.ErrReplayed)
 		})
 	}
 }
@@ -687,19 +648,13 @@ func TestAdversarialReplay(t *testing.T) {
 // token would miss it; ours is keyed on (iss, jti).
 func TestAdversarialECDSAMalleability(t *testing.T) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	key, err := secretdata.NewPublicKey("ec", secretdata.ES256, &priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	in := advB64(`{"alg":"ES256","kid":"ec","typ":"JWT"}`) + "." + advB64(advBase().json())
 	d := sha256.Sum256([]byte(in))
 	r, s, err := ecdsa.Sign(rand.Reader, priv, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	enc := func(r, s *big.Int) string {
 		sig := make([]byte, 64)
 		r.FillBytes(sig[:32])
@@ -708,18 +663,14 @@ func TestAdversarialECDSAMalleability(t *testing.T) {
 	}
 	sFlip := new(big.Int).Sub(elliptic.P256().Params().N, s)
 	v := advVerifier(t, nil, key)
-	if _, err := v.Verify(context.Background(), enc(r, s)); err != nil {
-		t.Fatalf("original refused: %v", err)
-	}
-	if _, err := v.Verify(context.Background(), enc(r, sFlip)); !errors.Is(err, secretdata.ErrReplayed) {
-		t.Fatalf("malleated signature after the original: got %v, want ErrReplayed", err)
-	}
+	_, err = v.Verify(context.Background(), enc(r, s))
+	require.NoError(t, err, "original refused")
+	_, err = v.Verify(context.Background(), enc(r, sFlip))
+	require.ErrorIs(t, err, secretdata.ErrReplayed)
 	advReject(t, func() *secretdata.Verifier { return advVerifier(t, nil, key) }, []advCase{
 		{"DER-encoded ECDSA signature", func() string {
 			der, err := ecdsa.SignASN1(rand.Reader, priv, d[:])
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			return in + "." + base64.RawURLEncoding.EncodeToString(der)
 		}(), secretdata.ErrSignature},
 		{"zero r and s", enc(big.NewInt(0), big.NewInt(0)), secretdata.ErrSignature},
@@ -732,17 +683,11 @@ func TestAdversarialECDSAMalleability(t *testing.T) {
 func advJWE(t *testing.T, key []byte, header, encKey, inner string) string {
 	t.Helper()
 	block, err := aes.NewCipher(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	iv := make([]byte, 12)
-	if _, err := rand.Read(iv); err != nil {
-		t.Fatal(err)
-	}
+	_, _ = rand.Read(iv) // never fails
 	h := advB64(header)
 	sealed := gcm.Seal(nil, iv, []byte(inner), []byte(h))
 	ct, tag := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
@@ -752,9 +697,7 @@ func advJWE(t *testing.T, key []byte, header, encKey, inner string) string {
 
 func TestAdversarialJWE(t *testing.T) {
 	ek, err := secretdata.NewEncryptionKey("e1", advEncBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	mk := func() *secretdata.Verifier {
 		return advVerifier(t, func(c *secretdata.VerifierConfig) { c.DecryptionKeys = []secretdata.EncryptionKey{ek} }, advHMACKey(t, "k1"))
 	}
@@ -807,16 +750,12 @@ func TestAdversarialJWE(t *testing.T) {
 	})
 	t.Run("re-encrypted token is a replay", func(t *testing.T) {
 		v := mk()
-		if _, err := v.Verify(context.Background(), good); err != nil {
-			t.Fatalf("control JWE refused: %v", err)
-		}
+		_, err := v.Verify(context.Background(), good)
+		require.NoError(t, err, "control JWE refused")
 		again := advJWE(t, advEncBytes, jh, "", inner)
-		if again == good {
-			t.Fatal("same IV twice")
-		}
-		if _, err := v.Verify(context.Background(), again); !errors.Is(err, secretdata.ErrReplayed) {
-			t.Fatalf("re-encrypted token: got %v, want ErrReplayed", err)
-		}
+		require.NotEqual(t, good, again, "same IV twice")
+		_, err = v.Verify(context.Background(), again)
+		require.ErrorIs(t, err, secretdata.ErrReplayed)
 	})
 }
 
@@ -824,13 +763,9 @@ func TestAdversarialJWE(t *testing.T) {
 // not when the first token arrives.
 func TestAdversarialKeys(t *testing.T) {
 	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := []struct {
 		name string
 		mk   func() (secretdata.Key, error)
@@ -865,27 +800,20 @@ func TestAdversarialKeys(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := tc.mk()
-			if !k.IsZero() || !errors.Is(err, secretdata.ErrKeyConfig) {
-				t.Fatalf("got %v, %v; want ErrKeyConfig", k, err)
-			}
-			if strings.Contains(fmt.Sprint(err), string(advSecret)) {
-				t.Fatalf("error repeats the secret")
-			}
+			require.ErrorIs(t, err, secretdata.ErrConfig)
+			require.Zero(t, k)
+			require.NotContains(t, fmt.Sprint(err), string(advSecret), "the error repeats the secret")
 		})
 	}
 	t.Run("retired key", func(t *testing.T) {
 		k, err := advHMACKey(t, "k1").WithValidity(time.Time{}, advNow.Add(-time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		advReject(t, func() *secretdata.Verifier { return advVerifier(t, nil, k) },
 			[]advCase{{"token under a retired key", advHS(advSecret, advHeader, advBase().json()), secretdata.ErrUnknownKey}})
 	})
 	t.Run("key not yet active", func(t *testing.T) {
 		k, err := advHMACKey(t, "k1").WithValidity(advNow.Add(time.Minute), time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		advReject(t, func() *secretdata.Verifier { return advVerifier(t, nil, k) },
 			[]advCase{{"token under a future key", advHS(advSecret, advHeader, advBase().json()), secretdata.ErrUnknownKey}})
 	})

@@ -18,8 +18,6 @@ const (
 	EdDSA Algorithm = "EdDSA" // Ed25519
 )
 
-func (a Algorithm) String() string { return string(a) }
-
 // hash returns the digest used by a, or 0 for algorithms that hash internally (EdDSA).
 func (a Algorithm) hash() crypto.Hash {
 	switch a {

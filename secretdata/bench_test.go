@@ -1,4 +1,4 @@
-package secretdata
+package secretdata_test
 
 import (
 	"crypto/ecdsa"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 // Benchmarks compare Verify and Sign with golang-jwt/jwt/v5 (test-only
@@ -43,15 +45,17 @@ func newBenchClock() *benchClock {
 func (c *benchClock) now() time.Time { return time.Unix(c.sec.Load(), 0) }
 
 // jump moves the clock past every token minted so far and its cache entry.
-func (c *benchClock) jump() { c.sec.Add(int64((DefaultMaxLifetime + time.Minute) / time.Second)) }
+func (c *benchClock) jump() {
+	c.sec.Add(int64((secretdata.DefaultMaxLifetime + time.Minute) / time.Second))
+}
 
-func benchClaims() Claims {
-	return Claims{
+func benchClaims() secretdata.Claims {
+	return secretdata.Claims{
 		Subject: "customer-42",
 		SecretData: map[string]any{
-			ClaimAuthenticationStatus: "authenticated",
-			ClaimCustomerID:           "C-1001",
-			"segment":                 "gold",
+			secretdata.ClaimAuthenticationStatus: "authenticated",
+			secretdata.ClaimCustomerID:           "C-1001",
+			"segment":                            "gold",
 		},
 	}
 }
@@ -61,12 +65,12 @@ func benchClaims() Claims {
 type tokenPool struct {
 	b      *testing.B
 	clock  *benchClock
-	signer *Signer
+	signer *secretdata.Signer
 	tokens []string
 	next   int
 }
 
-func newTokenPool(b *testing.B, clock *benchClock, s *Signer, size int) *tokenPool {
+func newTokenPool(b *testing.B, clock *benchClock, s *secretdata.Signer, size int) *tokenPool {
 	p := &tokenPool{b: b, clock: clock, signer: s, tokens: make([]string, size)}
 	p.mint()
 	return p
@@ -169,18 +173,18 @@ func floorVerify(token string, secret []byte, now time.Time) error {
 const hmacPoolSize = 1 << 15
 
 func BenchmarkVerifyHS256(b *testing.B) {
-	key, err := NewHMACKey("k1", HS256, testSecret)
+	key, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecret)
 	if err != nil {
 		b.Fatal(err)
 	}
 	setup := func(b *testing.B) (*benchClock, *tokenPool) {
 		clock := newBenchClock()
-		s := newSigner(b, key, func(c *SignerConfig) { c.Now = clock.now })
+		s := newSigner(b, key, func(c *secretdata.SignerConfig) { c.Now = clock.now })
 		return clock, newTokenPool(b, clock, s, hmacPoolSize)
 	}
 	b.Run("msgsec", func(b *testing.B) {
 		clock, pool := setup(b)
-		v := newVerifier(b, func(c *VerifierConfig) { c.Now = clock.now }, key) // default replay cache
+		v := newVerifier(b, func(c *secretdata.VerifierConfig) { c.Now = clock.now }, key) // default replay cache
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
@@ -191,7 +195,7 @@ func BenchmarkVerifyHS256(b *testing.B) {
 	})
 	b.Run("msgsec-no-replay-check", func(b *testing.B) {
 		clock, pool := setup(b)
-		v := newVerifier(b, func(c *VerifierConfig) {
+		v := newVerifier(b, func(c *secretdata.VerifierConfig) {
 			c.Now = clock.now
 			c.DangerouslyDisableReplayProtection = true
 		}, key)
@@ -228,7 +232,7 @@ func BenchmarkVerifyHS256(b *testing.B) {
 }
 
 func BenchmarkSignHS256(b *testing.B) {
-	key, err := NewHMACKey("k1", HS256, testSecret)
+	key, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecret)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -254,7 +258,7 @@ func BenchmarkSignHS256(b *testing.B) {
 			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, anchorClaims{
 				RegisteredClaims: jwt.RegisteredClaims{
 					Issuer: testIssuer, Audience: jwt.ClaimStrings{testAudience}, Subject: c.Subject,
-					IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(DefaultLifetime)),
+					IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(secretdata.DefaultLifetime)),
 					ID: base64.RawURLEncoding.EncodeToString(jti[:]),
 				},
 				SecretData: c.SecretData,
@@ -268,25 +272,29 @@ func BenchmarkSignHS256(b *testing.B) {
 }
 
 // benchAsymmetric compares Verify with golang-jwt for one public-key algorithm.
-func benchAsymmetric(b *testing.B, alg Algorithm, priv any, pub any, method jwt.SigningMethod) {
-	var signKey Key
+func benchAsymmetric(b *testing.B, alg secretdata.Algorithm, priv any, pub any, method jwt.SigningMethod) {
+	var signKey secretdata.Key
 	var err error
 	switch k := priv.(type) {
 	case *ecdsa.PrivateKey:
-		signKey, err = NewPrivateKey("k1", alg, k)
+		signKey, err = secretdata.NewPrivateKey("k1", alg, k)
 	case ed25519.PrivateKey:
-		signKey, err = NewPrivateKey("k1", alg, k)
+		signKey, err = secretdata.NewPrivateKey("k1", alg, k)
 	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	verifyKey, err := secretdata.NewPublicKey("k1", alg, pub)
 	if err != nil {
 		b.Fatal(err)
 	}
 	setup := func(b *testing.B) (*benchClock, *tokenPool) {
 		clock := newBenchClock()
-		return clock, newTokenPool(b, clock, newSigner(b, signKey, func(c *SignerConfig) { c.Now = clock.now }), 1024)
+		return clock, newTokenPool(b, clock, newSigner(b, signKey, func(c *secretdata.SignerConfig) { c.Now = clock.now }), 1024)
 	}
 	b.Run("msgsec", func(b *testing.B) {
 		clock, pool := setup(b)
-		v := newVerifier(b, func(c *VerifierConfig) { c.Now = clock.now }, signKey.Public())
+		v := newVerifier(b, func(c *secretdata.VerifierConfig) { c.Now = clock.now }, verifyKey)
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
@@ -311,10 +319,10 @@ func benchAsymmetric(b *testing.B, alg Algorithm, priv any, pub any, method jwt.
 
 func BenchmarkVerifyES256(b *testing.B) {
 	k := ecKey(b)
-	benchAsymmetric(b, ES256, k, &k.PublicKey, jwt.SigningMethodES256)
+	benchAsymmetric(b, secretdata.ES256, k, &k.PublicKey, jwt.SigningMethodES256)
 }
 
 func BenchmarkVerifyEdDSA(b *testing.B) {
 	k := edKey(b)
-	benchAsymmetric(b, EdDSA, k, k.Public(), jwt.SigningMethodEdDSA)
+	benchAsymmetric(b, secretdata.EdDSA, k, k.Public(), jwt.SigningMethodEdDSA)
 }

@@ -36,7 +36,7 @@
 // MaxLifetime, which may not exceed [MaxLifetimeLimit] (24h).
 //
 // A Verifier tolerates clock skew between the bank backend and the chat
-// server with a leeway on exp, nbf and iat: VerifierConfig.Leeway zero
+// server with a leeway on exp, nbf and iat: [VerifierConfig].Leeway zero
 // means [DefaultLeeway] (30s, as in a policy), any negative value means no
 // leeway at all (a token is refused from the second of its exp), and the
 // most allowed is [MaxLeeway] (5m). A Verifier records each token in its
@@ -47,27 +47,38 @@
 //
 // Each accepted token's (iss, jti) is recorded in a [ReplayCache] until it
 // expires, so a stolen token works at most once. The default is a bounded
-// in-memory cache ([MemoryReplayCache]) that fails closed when full; several
-// chat-server instances need a shared cache (a Redis adapter lives in its
-// own package so this one pulls in no Redis code). Turning the check off
-// takes VerifierConfig.DangerouslyDisableReplayProtection.
+// in-memory cache ([MemoryReplayCache], see [NewMemoryReplayCache]) that
+// fails closed when full; several chat-server instances need a shared cache
+// (a Redis adapter lives in its own package, secretdata/redisstore, so this
+// one pulls in no Redis code). Turning the check off takes
+// [VerifierConfig].DangerouslyDisableReplayProtection.
 //
 // # Keys and rotation
 //
-// HMAC secrets must be at least as long as the hash (32 bytes for HS256;
-// [NewSecret] makes 64). RSA keys need 2048 bits, ECDSA P-256, EdDSA
-// Ed25519. Keys carry IDs (kid) and optional not-before / retire-after
-// times, so old and new keys overlap during a rotation. Public keys can come
-// from a JWKS document ([ParseJWKS]) or a JWKS URL kept fresh by a jwx
-// jwk.Cache ([NewRemoteKeySet]).
+// [NewHMACKey] takes a secret at least as long as the hash (32 bytes for
+// HS256; [GenerateSecret] makes 64). [NewPublicKey] and [NewPrivateKey]
+// take RSA keys of 2048 bits or more, ECDSA P-256 or Ed25519. Keys carry IDs
+// (kid) and optional not-before / retire-after times ([Key.WithValidity]),
+// so old and new keys overlap during a rotation. Public keys can come from a
+// JWKS document ([ParseJWKS]) or a JWKS URL kept fresh by a jwx jwk.Cache
+// ([NewRemoteKeySet], for [VerifierConfig].KeySet). A JWE layer
+// ([NewEncryptionKey]) keeps a token that crosses a browser unreadable
+// there.
 //
 // # Errors
 //
-// Every refusal wraps one sentinel ([ErrMalformed], [ErrSignature],
-// [ErrExpired], [ErrNotYetValid], [ErrClaims], [ErrReplayed],
-// [ErrReplayCheckUnavailable], [ErrUnknownKey]) in a [*TokenError] naming
-// the header parameter or claim — never token contents. Tell clients only
-// "invalid token" (or 503 for ErrReplayCheckUnavailable).
+// Every refusal of a token wraps one sentinel ([ErrMalformed],
+// [ErrSignature], [ErrExpired], [ErrNotYetValid], [ErrClaims],
+// [ErrReplayed], [ErrReplayCheckUnavailable], [ErrUnknownKey]) in a
+// [*TokenError] naming the header parameter or claim — never token
+// contents. Tell clients only "invalid token" (or 503 for
+// ErrReplayCheckUnavailable).
+//
+// A refused key or configuration is reported once, at construction, with
+// every problem at once: the error matches [ErrConfig] and holds one
+// [*cfgerr.Error] per problem (walk them with [cfgerr.All]), naming the
+// field ("Leeway", "Keys[1]", or a parameter such as "secret"), the
+// offending value ([cfgerr.Redacted] for a secret or key material) and why.
 //
 // # Example
 //

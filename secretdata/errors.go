@@ -1,6 +1,11 @@
 package secretdata
 
-import "errors"
+import (
+	"errors"
+	"unicode/utf8"
+
+	"github.com/msgsec/msgsec/cfgerr"
+)
 
 // Sentinel errors, for errors.Is. Every error returned by Verify wraps exactly
 // one of the token sentinels; the HTTP layer should map them all to a single
@@ -26,20 +31,24 @@ var (
 	ErrReplayCheckUnavailable = errors.New("secretdata: replay check unavailable")
 	// ErrUnknownKey: no key matches the token's kid, or the key is not active.
 	ErrUnknownKey = errors.New("secretdata: unknown key")
-	// ErrKeyConfig: a key was refused at construction (short secret, weak RSA,
-	// algorithm that does not fit the key type, …).
-	ErrKeyConfig = errors.New("secretdata: invalid key configuration")
-	// ErrConfig: a SignerConfig or VerifierConfig was refused at construction.
+	// ErrConfig: a key, a configuration (SignerConfig, VerifierConfig,
+	// MemoryReplayCacheConfig, RemoteKeySetConfig), a JWKS document, or
+	// the Claims given to Sign were refused. Such an error holds one
+	// *cfgerr.Error per problem, all reported at once: walk them with
+	// cfgerr.All; each names the field (a config field such as "Leeway"
+	// or "Keys[1]", a constructor parameter such as "secret"), the
+	// offending value (cfgerr.Redacted for secrets and key material) and
+	// why, and matches ErrConfig.
 	ErrConfig = errors.New("secretdata: invalid configuration")
 )
 
 // TokenError carries the details of a rejected token. It never contains token
 // contents: Field names a header parameter or claim, Reason is a fixed phrase.
 type TokenError struct {
-	Kind   error  // one of the sentinel errors above
+	Kind   error  // one of the token sentinels above
 	Field  string // header parameter or claim name, may be empty
 	Reason string // fixed, lowercase description
-	Err    error  // underlying error (for example from a ReplayCache), may be nil
+	err    error  // underlying error (from a ReplayCache), reached by Unwrap
 }
 
 func (e *TokenError) Error() string {
@@ -53,36 +62,46 @@ func (e *TokenError) Error() string {
 	return msg
 }
 
-// Unwrap returns the sentinel and the underlying error, so errors.Is works
-// for both.
+// Unwrap returns the sentinel and, when a ReplayCache failed, its error,
+// so errors.Is and errors.As work for both.
 func (e *TokenError) Unwrap() []error {
-	if e.Err == nil {
+	if e.err == nil {
 		return []error{e.Kind}
 	}
-	return []error{e.Kind, e.Err}
+	return []error{e.Kind, e.err}
 }
-
-// ConfigError reports a refused key or configuration, naming the field.
-type ConfigError struct {
-	Kind   error // ErrKeyConfig or ErrConfig
-	Field  string
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	return e.Kind.Error() + ": " + e.Field + ": " + e.Reason
-}
-
-func (e *ConfigError) Unwrap() error { return e.Kind }
 
 func tokenErr(kind error, field, reason string) error {
 	return &TokenError{Kind: kind, Field: field, Reason: reason}
 }
 
-func keyErr(field, reason string) error {
-	return &ConfigError{Kind: ErrKeyConfig, Field: field, Reason: reason}
+// problem is one configuration problem of this package. A long value is
+// quoted only in part.
+func problem(field, value, reason string) *cfgerr.Error {
+	return &cfgerr.Error{Field: field, Value: clip(value), Reason: reason, Kind: ErrConfig}
 }
 
-func configErr(field, reason string) error {
-	return &ConfigError{Kind: ErrConfig, Field: field, Reason: reason}
+// maxValueLen bounds how much of a value a problem quotes.
+const maxValueLen = 64
+
+// clip cuts v to at most maxValueLen bytes, at a rune boundary, marking
+// the cut with an ellipsis.
+func clip(v string) string {
+	if len(v) <= maxValueLen {
+		return v
+	}
+	cut := maxValueLen
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…"
+}
+
+// secretValue is what a problem may quote of secret or key material:
+// nothing, only whether there is some.
+func secretValue(present bool) string {
+	if present {
+		return cfgerr.Redacted
+	}
+	return ""
 }

@@ -12,7 +12,7 @@ import (
 // example).
 func Example_signAndVerify() {
 	ctx := context.Background()
-	secret := secretdata.NewSecret()
+	secret := secretdata.GenerateSecret()
 
 	// Bank backend.
 	key, _ := secretdata.NewHMACKey("2026-01", secretdata.HS256, secret)
@@ -41,7 +41,7 @@ func Example_signAndVerify() {
 // replay.
 func Example_readme() {
 	ctx := context.Background()
-	secret := secretdata.NewSecret()
+	secret := secretdata.GenerateSecret()
 
 	key, _ := secretdata.NewHMACKey("uplus-2026-11", secretdata.HS256, secret) // ≥ 32 bytes
 	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "uplusbank-backend", Audience: "retail-bank"})

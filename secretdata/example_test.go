@@ -11,10 +11,11 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
-var secret = []byte("example-only-secret-use-NewSecret-in-real-code!!")
+var secret = []byte("example-only-secret-use-GenerateSecret-for-real!")
 
 func Example() {
 	key, err := secretdata.NewHMACKey("2026-01", secretdata.HS256, secret)
@@ -64,17 +65,17 @@ func Example() {
 
 func ExampleNewHMACKey() {
 	_, err := secretdata.NewHMACKey("k1", secretdata.HS256, []byte("secret"))
-	fmt.Println(errors.Is(err, secretdata.ErrKeyConfig))
+	fmt.Println(errors.Is(err, secretdata.ErrConfig))
 
-	key, err := secretdata.NewHMACKey("k1", secretdata.HS256, secretdata.NewSecret())
+	key, err := secretdata.NewHMACKey("k1", secretdata.HS256, secretdata.GenerateSecret())
 	fmt.Println(err, key) // the secret is never printed
 	// Output:
 	// true
 	// <nil> secretdata.Key{kid: "k1", alg: HS256, type: hmac, secret: [redacted]}
 }
 
-func ExampleNewSecret() {
-	s := secretdata.NewSecret()
+func ExampleGenerateSecret() {
+	s := secretdata.GenerateSecret()
 	fmt.Println(len(s) * 8)
 	// Output: 512
 }
@@ -93,7 +94,7 @@ func ExampleNewPrivateKey() {
 
 	// Keys are bound to their type: an RSA algorithm on an EC key is refused.
 	_, err = secretdata.NewPublicKey("x", secretdata.RS256, priv.Public())
-	fmt.Println(errors.Is(err, secretdata.ErrKeyConfig))
+	fmt.Println(errors.Is(err, secretdata.ErrConfig))
 	// Output:
 	// <nil>
 	// true
@@ -108,8 +109,8 @@ func ExampleNewPublicKey() {
 
 func ExampleKey_WithValidity() {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	old, _ := secretdata.NewHMACKey("2026-05", secretdata.HS256, secretdata.NewSecret())
-	next, _ := secretdata.NewHMACKey("2026-06", secretdata.HS256, secretdata.NewSecret())
+	old, _ := secretdata.NewHMACKey("2026-05", secretdata.HS256, secretdata.GenerateSecret())
+	next, _ := secretdata.NewHMACKey("2026-06", secretdata.HS256, secretdata.GenerateSecret())
 	// Rotation: the old key is retired a day after the new one starts.
 	old, _ = old.WithValidity(time.Time{}, now.Add(24*time.Hour))
 	next, _ = next.WithValidity(now, time.Time{})
@@ -120,7 +121,11 @@ func ExampleKey_WithValidity() {
 	})
 	_, err := signer.Sign(secretdata.Claims{})
 	fmt.Println(err)
-	// Output: secretdata: invalid key configuration: key: outside its validity window
+	notBefore, _ := next.Validity()
+	fmt.Println(notBefore.Format(time.DateOnly))
+	// Output:
+	// secretdata: cannot sign: Key: outside its validity window
+	// 2026-06-01
 }
 
 func ExampleNewSigner() {
@@ -134,7 +139,7 @@ func ExampleNewSigner() {
 
 func ExampleSigner_Sign() {
 	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
-	enc, _ := secretdata.NewEncryptionKey("e1", secretdata.NewSecret()[:32])
+	enc, _ := secretdata.NewEncryptionKey("e1", secretdata.GenerateSecret()[:32])
 	// Wrapped in a JWE, the token can pass through the browser unread.
 	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "bank", Audience: "retail-bank", Encryption: enc})
 	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{
@@ -149,18 +154,25 @@ func ExampleSigner_Sign() {
 
 func ExampleNewEncryptionKey() {
 	_, err := secretdata.NewEncryptionKey("e1", []byte("too short"))
-	fmt.Println(errors.Is(err, secretdata.ErrKeyConfig))
+	fmt.Println(errors.Is(err, secretdata.ErrConfig))
 	// Output: true
 }
 
 func ExampleNewVerifier() {
 	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
+	// Configuration is validated once, here, and every problem is reported.
 	_, err := secretdata.NewVerifier(secretdata.VerifierConfig{
-		Keys: []secretdata.Key{key}, Issuer: "bank", Audience: "retail-bank",
-		Leeway: time.Hour, // configuration is validated once, here
+		Keys: []secretdata.Key{key, key}, Audience: "retail-bank", Leeway: time.Hour,
 	})
-	fmt.Println(err)
-	// Output: secretdata: invalid configuration: Leeway: must be at most 5m0s (zero means 30s, negative means none)
+	fmt.Println(errors.Is(err, secretdata.ErrConfig))
+	for p := range cfgerr.All(err) {
+		fmt.Printf("%s: %s\n", p.Field, p.Reason)
+	}
+	// Output:
+	// true
+	// Issuer: required
+	// Leeway: must be at most 5m0s (zero means 30s, negative means none)
+	// Keys[1]: duplicate key id (Keys[0] has it)
 }
 
 func ExampleVerifier_Verify() {

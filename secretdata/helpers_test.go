@@ -1,4 +1,4 @@
-package secretdata
+package secretdata_test
 
 import (
 	"crypto/ecdsa"
@@ -14,6 +14,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 const (
@@ -38,38 +43,32 @@ var rsaOnce = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
-func hmacKey(t testing.TB, id string) Key {
+func hmacKey(t testing.TB, id string) secretdata.Key {
 	t.Helper()
-	k, err := NewHMACKey(id, HS256, testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, err := secretdata.NewHMACKey(id, secretdata.HS256, testSecret)
+	require.NoError(t, err)
 	return k
 }
 
-func newVerifier(t testing.TB, mod func(*VerifierConfig), keys ...Key) *Verifier {
+func newVerifier(t testing.TB, mod func(*secretdata.VerifierConfig), keys ...secretdata.Key) *secretdata.Verifier {
 	t.Helper()
-	cfg := VerifierConfig{Keys: keys, Issuer: testIssuer, Audience: testAudience, Now: fixedNow}
+	cfg := secretdata.VerifierConfig{Keys: keys, Issuer: testIssuer, Audience: testAudience, Now: fixedNow}
 	if mod != nil {
 		mod(&cfg)
 	}
-	v, err := NewVerifier(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, err := secretdata.NewVerifier(cfg)
+	require.NoError(t, err)
 	return v
 }
 
-func newSigner(t testing.TB, k Key, mod func(*SignerConfig)) *Signer {
+func newSigner(t testing.TB, k secretdata.Key, mod func(*secretdata.SignerConfig)) *secretdata.Signer {
 	t.Helper()
-	cfg := SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Now: fixedNow}
+	cfg := secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Now: fixedNow}
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := NewSigner(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, err := secretdata.NewSigner(cfg)
+	require.NoError(t, err)
 	return s
 }
 
@@ -124,26 +123,43 @@ func (c claimSet) json() string { return "{" + strings.Join(c, ",") + "}" }
 func ecKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
 func edKey(t testing.TB) ed25519.PrivateKey {
 	t.Helper()
 	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
 func mustP384(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
+}
+
+// requireProblems checks that err reports exactly the given fields, in
+// order, as *cfgerr.Error values of kind, and that neither its message
+// nor any problem's value repeats one of secrets.
+func requireProblems(t *testing.T, err error, kind error, fields []string, secrets ...string) []*cfgerr.Error {
+	t.Helper()
+	require.ErrorIs(t, err, kind)
+	var got []string
+	var out []*cfgerr.Error
+	for p := range cfgerr.All(err) {
+		require.ErrorIs(t, p, kind, p.Field)
+		got = append(got, p.Field)
+		out = append(out, p)
+		for _, s := range secrets {
+			require.NotContains(t, p.Value, s, p.Field)
+		}
+	}
+	require.Equal(t, fields, got, "every problem, at once")
+	for _, s := range secrets {
+		require.NotContains(t, err.Error(), s)
+	}
+	return out
 }

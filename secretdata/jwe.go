@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 // EncryptionKey is a 256-bit content-encryption key for JWE "dir" +
@@ -19,35 +21,29 @@ type encMaterial struct {
 }
 
 // NewEncryptionKey returns a key for JWE dir + A256GCM. The secret must be
-// exactly 32 bytes (see NewSecret; use its first 32 bytes).
+// exactly 32 bytes (the first 32 of GenerateSecret, say). Every problem is
+// reported at once; the fields are "id" and "secret".
 func NewEncryptionKey(id string, secret []byte) (EncryptionKey, error) {
-	if err := checkKeyID(id); err != nil {
+	problems := checkKeyID(nil, id)
+	if len(secret) != 32 {
+		problems = append(problems, problem("secret", secretValue(len(secret) > 0), "a256gcm needs exactly 32 bytes"))
+	}
+	if err := cfgerr.Join("secretdata: invalid encryption key", problems); err != nil {
 		return EncryptionKey{}, err
 	}
-	if len(secret) != 32 {
-		return EncryptionKey{}, keyErr("secret", "a256gcm needs exactly 32 bytes")
-	}
-	block, err := aes.NewCipher(secret) // copies the key schedule; secret is not retained
-	if err != nil {
-		return EncryptionKey{}, keyErr("secret", "aes setup failed")
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return EncryptionKey{}, keyErr("secret", "gcm setup failed")
-	}
+	block, _ := aes.NewCipher(secret) // 32 bytes: cannot fail; copies the key schedule, secret is not retained
+	aead, _ := cipher.NewGCM(block)   // the standard nonce and tag sizes: cannot fail
 	return EncryptionKey{&encMaterial{id: id, aead: aead}}, nil
 }
 
-// ID returns the key ID, sent as the JWE kid header.
-func (k EncryptionKey) ID() string {
+func (k EncryptionKey) isZero() bool { return k.m == nil }
+
+func (k EncryptionKey) id() string {
 	if k.m == nil {
 		return ""
 	}
 	return k.m.id
 }
-
-// IsZero reports whether k is the zero EncryptionKey.
-func (k EncryptionKey) IsZero() bool { return k.m == nil }
 
 // String describes the key without its secret.
 func (k EncryptionKey) String() string {
@@ -65,12 +61,12 @@ func (k EncryptionKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.Str
 
 // MarshalJSON emits the key ID only.
 func (k EncryptionKey) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"kid": k.ID(), "alg": "dir", "enc": "A256GCM", "secret": redacted})
+	return json.Marshal(map[string]string{"kid": k.id(), "alg": "dir", "enc": "A256GCM", "secret": redacted})
 }
 
 // LogValue implements slog.LogValuer without the secret.
 func (k EncryptionKey) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("kid", k.ID()), slog.String("enc", "A256GCM"), slog.String("secret", redacted))
+	return slog.GroupValue(slog.String("kid", k.id()), slog.String("enc", "A256GCM"), slog.String("secret", redacted))
 }
 
 const (

@@ -2,6 +2,7 @@ package secretdata
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -10,10 +11,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 const maxJWKSBytes = 1 << 20
@@ -24,53 +29,63 @@ const maxJWKSBytes = 1 << 20
 // Ed25519 (an RSA key without alg is ambiguous and skipped). Keys meant for
 // encryption (use "enc"), of other types or curves, or with unsupported
 // algorithms are skipped. A document holding private or symmetric key
-// material is refused outright, as is one that yields no usable key.
+// material is refused outright, as is one that yields no usable key; every
+// refused entry is reported (ErrConfig, Field "keys[i]").
 func ParseJWKS(data []byte) ([]Key, error) {
 	if len(data) > maxJWKSBytes {
-		return nil, keyErr("jwks", "document too large")
+		return nil, jwksErr(problem("", "", "document larger than 1 MiB"))
 	}
 	set, err := jwk.Parse(data)
 	if err != nil {
-		return nil, keyErr("jwks", "invalid jwk set")
+		return nil, jwksErr(problem("", "", "not a jwk set"))
 	}
 	return keysFromSet(set)
 }
 
+func jwksErr(problems ...*cfgerr.Error) error {
+	return cfgerr.Join("secretdata: invalid jwks", problems)
+}
+
 func keysFromSet(set jwk.Set) ([]Key, error) {
 	var keys []Key
+	var problems []*cfgerr.Error
 	seen := make(map[string]bool)
 	for i := 0; i < set.Len(); i++ {
 		jk, _ := set.Key(i)
-		k, ok, err := keyFromJWK(jk)
-		if err != nil {
-			return nil, err
+		field := "keys[" + strconv.Itoa(i) + "]"
+		k, ok, secret := keyFromJWK(jk)
+		switch {
+		case secret:
+			problems = append(problems, problem(field, cfgerr.Redacted, "private or symmetric key material"))
+		case !ok:
+		case seen[k.ID()]:
+			problems = append(problems, problem(field, k.ID(), "duplicate kid"))
+		default:
+			seen[k.ID()] = true
+			keys = append(keys, k)
 		}
-		if !ok {
-			continue
-		}
-		if seen[k.ID()] {
-			return nil, keyErr("jwks", "duplicate kid")
-		}
-		seen[k.ID()] = true
-		keys = append(keys, k)
 	}
-	if len(keys) == 0 {
-		return nil, keyErr("jwks", "no usable signature key")
+	if len(problems) == 0 && len(keys) == 0 {
+		problems = append(problems, problem("keys", "", "no usable signature key"))
+	}
+	if len(problems) > 0 {
+		return nil, jwksErr(problems...)
 	}
 	return keys, nil
 }
 
-// keyFromJWK converts one JWK; ok is false for keys we skip.
-func keyFromJWK(jk jwk.Key) (k Key, ok bool, err error) {
+// keyFromJWK converts one JWK; ok is false for keys we skip, secret true
+// for private or symmetric key material.
+func keyFromJWK(jk jwk.Key) (k Key, ok, secret bool) {
 	var raw any
 	if err := jk.Raw(&raw); err != nil {
-		return Key{}, false, nil
+		return Key{}, false, false
 	}
 	alg := Algorithm(jk.Algorithm().String())
 	var pub crypto.PublicKey
 	switch r := raw.(type) {
 	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey, []byte:
-		return Key{}, false, keyErr("jwks", "contains private or symmetric key material")
+		return Key{}, false, true
 	case *rsa.PublicKey:
 		pub = r // alg must be explicit: RS256 and PS256 both fit
 	case *ecdsa.PublicKey:
@@ -84,13 +99,13 @@ func keyFromJWK(jk jwk.Key) (k Key, ok bool, err error) {
 			alg = EdDSA
 		}
 	default:
-		return Key{}, false, nil
+		return Key{}, false, false
 	}
 	if u := jk.KeyUsage(); u != "" && u != "sig" {
-		return Key{}, false, nil
+		return Key{}, false, false
 	}
-	k, err = NewPublicKey(jk.KeyID(), alg, pub)
-	return k, err == nil, nil
+	k, err := NewPublicKey(jk.KeyID(), alg, pub)
+	return k, err == nil, false
 }
 
 // RemoteKeySetConfig configures NewRemoteKeySet.
@@ -99,11 +114,11 @@ type RemoteKeySetConfig struct {
 	// Client fetches the document. Default: a client with a 10s timeout.
 	// Responses are capped at 1 MiB either way.
 	Client *http.Client
-	// RefreshInterval is how often the set is fetched again. Default 15 minutes.
+	// RefreshInterval is how often the set is fetched again. Zero means 15
+	// minutes; at least 1s. An unknown kid triggers an early refresh at
+	// most once a minute (or once per RefreshInterval, if shorter), so
+	// forged kids cannot hammer the JWKS server.
 	RefreshInterval time.Duration
-	// MinRefreshInterval limits how soon an unknown kid may trigger an early
-	// refresh (so forged kids cannot hammer the JWKS server). Default 1 minute.
-	MinRefreshInterval time.Duration
 	// DangerouslyAllowHTTP permits a plain-http URL (tests, local demos).
 	DangerouslyAllowHTTP bool
 }
@@ -111,7 +126,7 @@ type RemoteKeySetConfig struct {
 // RemoteKeySet is a JWKS fetched from a URL and kept fresh by a jwx
 // jwk.Cache, for VerifierConfig.KeySet. Lookups never wait on the network:
 // an unknown kid triggers an early refresh in the background (at most once
-// per MinRefreshInterval) and is refused for now. The last good set is kept
+// a minute) and is refused for now. The last good set is kept
 // when a refresh fails.
 type RemoteKeySet struct {
 	url         string
@@ -130,43 +145,58 @@ type compiledSet struct {
 }
 
 // NewRemoteKeySet fetches the set once (failing if that fails) and keeps it
-// refreshed until ctx is cancelled or Close is called.
+// refreshed until ctx is cancelled or Close is called. Every problem of
+// cfg is reported at once (see ErrConfig); a first fetch that fails, or
+// yields no usable key, is reported as a problem of URL.
 func NewRemoteKeySet(ctx context.Context, cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
-	if len(cfg.URL) < 8 || (cfg.URL[:8] != "https://" && !(cfg.DangerouslyAllowHTTP && cfg.URL[:7] == "http://")) {
-		return nil, configErr("URL", "must be https")
+	return newRemoteKeySet(ctx, cfg, time.Minute)
+}
+
+// newRemoteKeySet is NewRemoteKeySet with the early-refresh bound (tests
+// shorten it).
+func newRemoteKeySet(ctx context.Context, cfg RemoteKeySetConfig, minInterval time.Duration) (*RemoteKeySet, error) {
+	const prefix = "secretdata: invalid key set configuration"
+	var problems []*cfgerr.Error
+	if !strings.HasPrefix(cfg.URL, "https://") && !(cfg.DangerouslyAllowHTTP && strings.HasPrefix(cfg.URL, "http://")) {
+		problems = append(problems, problem("URL", cfg.URL, "must be https (http only with DangerouslyAllowHTTP)"))
 	}
+	interval := cmp.Or(cfg.RefreshInterval, 15*time.Minute)
+	if interval < time.Second {
+		problems = append(problems, problem("RefreshInterval", cfg.RefreshInterval.String(), "must be at least 1s (zero means 15m)"))
+	}
+	if err := cfgerr.Join(prefix, problems); err != nil {
+		return nil, err
+	}
+	minInterval = min(minInterval, interval)
 	client := &http.Client{Timeout: 10 * time.Second}
 	if cfg.Client != nil {
 		c := *cfg.Client
 		client = &c
 	}
-	if cfg.RefreshInterval == 0 {
-		cfg.RefreshInterval = 15 * time.Minute
-	}
-	if cfg.MinRefreshInterval == 0 {
-		cfg.MinRefreshInterval = time.Minute
-	}
-	if cfg.RefreshInterval < time.Second || cfg.MinRefreshInterval <= 0 || cfg.MinRefreshInterval > cfg.RefreshInterval {
-		return nil, configErr("RefreshInterval", "need 0 < MinRefreshInterval ≤ RefreshInterval and RefreshInterval ≥ 1s")
-	}
 	ctx, stop := context.WithCancel(ctx)
-	s := &RemoteKeySet{url: cfg.URL, cache: jwk.NewCache(ctx), minInterval: cfg.MinRefreshInterval, ctx: ctx, stop: stop}
+	s := &RemoteKeySet{url: cfg.URL, cache: jwk.NewCache(ctx), minInterval: minInterval, ctx: ctx, stop: stop}
 	err := s.cache.Register(cfg.URL, jwk.WithHTTPClient(fetchClient{client}),
-		jwk.WithRefreshInterval(cfg.RefreshInterval), jwk.WithMinRefreshInterval(cfg.MinRefreshInterval))
-	if err == nil {
-		_, err = s.Refresh(ctx)
-	}
+		jwk.WithRefreshInterval(interval), jwk.WithMinRefreshInterval(minInterval))
 	if err != nil {
 		stop()
-		return nil, err
+		return nil, cfgerr.Join(prefix, []*cfgerr.Error{problem("URL", cfg.URL, "not a url jwx can fetch")})
+	}
+	if _, err := s.refresh(ctx); err != nil {
+		stop()
+		reason := "first fetch failed"
+		for p := range cfgerr.All(err) {
+			reason = "first fetch: " + p.Reason
+			break
+		}
+		return nil, cfgerr.Join(prefix, []*cfgerr.Error{problem("URL", cfg.URL, reason)})
 	}
 	return s, nil
 }
 
-// Refresh fetches the set now and returns its keys.
-func (s *RemoteKeySet) Refresh(ctx context.Context) ([]Key, error) {
+// refresh fetches the set now and returns its keys.
+func (s *RemoteKeySet) refresh(ctx context.Context) ([]Key, error) {
 	if s.closed.Load() {
-		return nil, keyErr("jwks", "key set closed")
+		return nil, jwksErr(problem("", "", "key set closed"))
 	}
 	// Close stops jwk.Cache's fetchers; a fetch must not then wait for
 	// them forever.
@@ -175,7 +205,7 @@ func (s *RemoteKeySet) Refresh(ctx context.Context) ([]Key, error) {
 	defer context.AfterFunc(s.ctx, cancel)()
 	set, err := s.cache.Refresh(ctx, s.url)
 	if err != nil {
-		return nil, keyErr("jwks", "fetch failed")
+		return nil, jwksErr(problem("", "", "fetch failed"))
 	}
 	keys, err := keysFromSet(set)
 	if err != nil {
@@ -234,7 +264,7 @@ func (s *RemoteKeySet) lookup(kid string) *verifyKey {
 	now := time.Now().UnixNano()
 	last := s.lastKick.Load()
 	if now-last >= int64(s.minInterval) && s.lastKick.CompareAndSwap(last, now) {
-		go func() { _, _ = s.Refresh(s.ctx) }()
+		go func() { _, _ = s.refresh(s.ctx) }()
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package secretdata
+package secretdata_test
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 // jwkJSON renders raw as a JWK with the given members set.
@@ -45,29 +48,29 @@ func TestParseJWKS(t *testing.T) {
 	tests := []struct {
 		name    string
 		doc     []byte
-		wantIDs map[string]Algorithm
+		wantIDs map[string]secretdata.Algorithm
 		wantErr bool
 	}{
-		{"ec and ed25519 infer their algorithm", jwks(ecPub, edPub), map[string]Algorithm{"ec1": ES256, "ed1": EdDSA}, false},
-		{"rsa takes its alg member", jwks(rsPub, psPub), map[string]Algorithm{"rs1": RS256, "ps1": PS256}, false},
-		{"unusable keys are skipped", jwks(ecPub, rsNoAlg, ecEnc, p384, ecNoKid, ecWrongAlg), map[string]Algorithm{"ec1": ES256}, false},
+		{"ec and ed25519 infer their algorithm", jwks(ecPub, edPub), map[string]secretdata.Algorithm{"ec1": secretdata.ES256, "ed1": secretdata.EdDSA}, false},
+		{"rsa takes its alg member", jwks(rsPub, psPub), map[string]secretdata.Algorithm{"rs1": secretdata.RS256, "ps1": secretdata.PS256}, false},
+		{"unusable keys are skipped", jwks(ecPub, rsNoAlg, ecEnc, p384, ecNoKid, ecWrongAlg), map[string]secretdata.Algorithm{"ec1": secretdata.ES256}, false},
 		{"private key refused", jwks(ecPub, jwkJSON(t, ec, map[string]string{"kid": "priv"})), nil, true},
 		{"symmetric key refused", jwks(ecPub, `{"kty":"oct","kid":"s","k":"`+b64(string(testSecret))+`"}`), nil, true},
 		{"duplicate kid refused", jwks(ecPub, jwkJSON(t, ecKey(t).Public(), map[string]string{"kid": "ec1"})), nil, true},
 		{"no usable key", jwks(rsNoAlg), nil, true},
 		{"empty set", jwks(), nil, true},
 		{"not json", []byte(`{"keys":[`), nil, true},
-		{"oversized", []byte(`{"keys":[],"x":"` + strings.Repeat("a", maxJWKSBytes) + `"}`), nil, true},
+		{"oversized", []byte(`{"keys":[],"x":"` + strings.Repeat("a", 1<<20) + `"}`), nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			keys, err := ParseJWKS(tc.doc)
+			keys, err := secretdata.ParseJWKS(tc.doc)
 			if tc.wantErr {
-				require.ErrorIs(t, err, ErrKeyConfig)
+				require.ErrorIs(t, err, secretdata.ErrConfig)
 				return
 			}
 			require.NoError(t, err)
-			got := map[string]Algorithm{}
+			got := map[string]secretdata.Algorithm{}
 			for _, k := range keys {
 				got[k.ID()] = k.Algorithm()
 				require.False(t, k.CanSign())
@@ -79,9 +82,9 @@ func TestParseJWKS(t *testing.T) {
 
 func TestVerifyWithJWKSKeys(t *testing.T) {
 	ec := ecKey(t)
-	signKey, err := NewPrivateKey("ec1", ES256, ec)
+	signKey, err := secretdata.NewPrivateKey("ec1", secretdata.ES256, ec)
 	require.NoError(t, err)
-	keys, err := ParseJWKS(jwks(jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})))
+	keys, err := secretdata.ParseJWKS(jwks(jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})))
 	require.NoError(t, err)
 	token, err := newSigner(t, signKey, nil).Sign(sampleClaims())
 	require.NoError(t, err)
@@ -112,21 +115,21 @@ func TestRemoteKeySetRotation(t *testing.T) {
 	doc.Store(jwks(jwkJSON(t, oldEC.Public(), map[string]string{"kid": "old"})))
 	srv := jwksServer(t, &doc, &hits)
 
-	rks, err := NewRemoteKeySet(context.Background(), RemoteKeySetConfig{
-		URL: srv.URL, DangerouslyAllowHTTP: true, RefreshInterval: time.Hour, MinRefreshInterval: 50 * time.Millisecond,
-	})
+	rks, err := secretdata.NewRemoteKeySetWithMinInterval(context.Background(), secretdata.RemoteKeySetConfig{
+		URL: srv.URL, DangerouslyAllowHTTP: true, RefreshInterval: time.Hour,
+	}, 50*time.Millisecond)
 	require.NoError(t, err)
 	defer rks.Close()
 
 	// Real clock here: the background refresh and token times must agree.
-	v, err := NewVerifier(VerifierConfig{KeySet: rks, Issuer: testIssuer, Audience: testAudience})
+	v, err := secretdata.NewVerifier(secretdata.VerifierConfig{KeySet: rks, Issuer: testIssuer, Audience: testAudience})
 	require.NoError(t, err)
 	sign := func(priv crypto.Signer, kid string) string {
-		k, err := NewPrivateKey(kid, ES256, priv)
+		k, err := secretdata.NewPrivateKey(kid, secretdata.ES256, priv)
 		require.NoError(t, err)
-		s, err := NewSigner(SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience})
+		s, err := secretdata.NewSigner(secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience})
 		require.NoError(t, err)
-		tok, err := s.Sign(Claims{})
+		tok, err := s.Sign(secretdata.Claims{})
 		require.NoError(t, err)
 		return tok
 	}
@@ -144,12 +147,12 @@ func TestRemoteKeySetRotation(t *testing.T) {
 
 	// The old key is gone from the set now.
 	_, err = v.Verify(ctx, sign(oldEC, "old"))
-	require.ErrorIs(t, err, ErrUnknownKey)
+	require.ErrorIs(t, err, secretdata.ErrUnknownKey)
 
 	// A failing refresh keeps the last good set.
 	doc.Store([]byte(nil))
 	_, err = rks.Refresh(ctx)
-	require.ErrorIs(t, err, ErrKeyConfig)
+	require.ErrorIs(t, err, secretdata.ErrConfig)
 	_, err = v.Verify(ctx, sign(newEC, "new"))
 	require.NoError(t, err)
 
@@ -175,18 +178,39 @@ func TestRemoteKeySetRefusals(t *testing.T) {
 	srv := jwksServer(t, &doc, &hits)
 	tests := []struct {
 		name string
-		cfg  RemoteKeySetConfig
+		cfg  secretdata.RemoteKeySetConfig
 		want error
 	}{
-		{"plain http without opt-in", RemoteKeySetConfig{URL: srv.URL}, ErrConfig},
-		{"not a url", RemoteKeySetConfig{URL: "jwks.json"}, ErrConfig},
-		{"bad intervals", RemoteKeySetConfig{URL: srv.URL, DangerouslyAllowHTTP: true, RefreshInterval: time.Minute, MinRefreshInterval: time.Hour}, ErrConfig},
-		{"server error at start", RemoteKeySetConfig{URL: srv.URL, DangerouslyAllowHTTP: true}, ErrKeyConfig},
+		{"plain http without opt-in", secretdata.RemoteKeySetConfig{URL: srv.URL}, secretdata.ErrConfig},
+		{"not a url", secretdata.RemoteKeySetConfig{URL: "jwks.json"}, secretdata.ErrConfig},
+		{"refresh interval below a second", secretdata.RemoteKeySetConfig{URL: srv.URL, DangerouslyAllowHTTP: true, RefreshInterval: time.Millisecond}, secretdata.ErrConfig},
+		{"server error at start", secretdata.RemoteKeySetConfig{URL: srv.URL, DangerouslyAllowHTTP: true}, secretdata.ErrConfig},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewRemoteKeySet(context.Background(), tc.cfg)
+			_, err := secretdata.NewRemoteKeySet(context.Background(), tc.cfg)
 			require.ErrorIs(t, err, tc.want)
 		})
 	}
+}
+
+// ParseJWKS names every refused entry; NewRemoteKeySet every problem of
+// its configuration.
+func TestJWKSReportsEveryProblem(t *testing.T) {
+	ec := ecKey(t)
+	ecPub := jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})
+	_, err := secretdata.ParseJWKS(jwks(
+		jwkJSON(t, ec, map[string]string{"kid": "priv"}),
+		ecPub,
+		`{"kty":"oct","kid":"s","k":"`+b64(string(testSecret))+`"}`,
+		jwkJSON(t, ecKey(t).Public(), map[string]string{"kid": "ec1"}),
+	))
+	ps := requireProblems(t, err, secretdata.ErrConfig, []string{"keys[0]", "keys[2]", "keys[3]"}, string(testSecret), ec.D.String())
+	require.Equal(t, cfgerr.Redacted, ps[0].Value)
+	require.Equal(t, "ec1", ps[2].Value)
+
+	_, err = secretdata.NewRemoteKeySet(context.Background(), secretdata.RemoteKeySetConfig{
+		URL: "http://jwks.example/keys", RefreshInterval: time.Millisecond,
+	})
+	requireProblems(t, err, secretdata.ErrConfig, []string{"URL", "RefreshInterval"})
 }

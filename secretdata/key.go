@@ -14,7 +14,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strconv"
 	"time"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 const (
@@ -22,7 +25,7 @@ const (
 	maxRSABits   = 8192
 	maxKeyIDLen  = 256
 	maxSecretLen = 4096
-	redacted     = "[redacted]"
+	redacted     = cfgerr.Redacted
 )
 
 // Key is one signing or verification key, bound to exactly one Algorithm.
@@ -53,9 +56,10 @@ type keyMaterial struct {
 	retireAfter time.Time // zero: no upper bound
 }
 
-// NewSecret returns 64 random bytes (512 bits), long enough for HS256,
-// HS384 and HS512.
-func NewSecret() []byte {
+// GenerateSecret returns 64 fresh random bytes (512 bits) from
+// crypto/rand: an HMAC secret long enough for HS256, HS384 and HS512, and
+// (its first 32 bytes) a key for NewEncryptionKey or a delivery store.
+func GenerateSecret() []byte {
 	b := make([]byte, 64)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
 	return b
@@ -64,35 +68,39 @@ func NewSecret() []byte {
 // NewHMACKey returns a key for HS256, HS384 or HS512. The secret must be at
 // least as long as the hash output (32, 48, 64 bytes) and must not be a PEM
 // or DER encoded public key (the classic RS256→HS256 confusion). The secret
-// is copied.
+// is copied. Every problem is reported at once (see ErrConfig); the
+// fields are the parameters' names: "id", "alg", "secret".
 func NewHMACKey(id string, alg Algorithm, secret []byte) (Key, error) {
-	if err := checkKeyID(id); err != nil {
-		return Key{}, err
-	}
-	if !alg.isHMAC() {
-		return Key{}, keyErr("alg", "not an hmac algorithm")
-	}
-	if len(secret) < alg.hash().Size() {
-		return Key{}, keyErr("secret", "shorter than the hash size")
+	problems := checkKeyID(nil, id)
+	hidden := secretValue(len(secret) > 0)
+	switch {
+	case !alg.isHMAC():
+		problems = append(problems, problem("alg", string(alg), "not an hmac algorithm (HS256, HS384, HS512)"))
+	case len(secret) < alg.hash().Size():
+		problems = append(problems, problem("secret", hidden,
+			"shorter than the hash size ("+strconv.Itoa(alg.hash().Size())+" bytes for "+string(alg)+")"))
 	}
 	if len(secret) > maxSecretLen {
-		return Key{}, keyErr("secret", "too long")
+		problems = append(problems, problem("secret", hidden, "longer than 4096 bytes"))
 	}
 	if looksLikePublicKey(secret) {
-		return Key{}, keyErr("secret", "looks like an encoded public key")
+		problems = append(problems, problem("secret", hidden, "looks like an encoded public key"))
+	}
+	if err := cfgerr.Join("secretdata: invalid key", problems); err != nil {
+		return Key{}, err
 	}
 	own := bytes.Clone(secret)
 	return Key{&keyMaterial{id: id, alg: alg, secret: func() []byte { return own }}}, nil
 }
 
 // NewPublicKey returns a verification key. RS256 and PS256 need an
-// *rsa.PublicKey of at least 2048 bits, ES256 an *ecdsa.PublicKey on P-256,
-// EdDSA an ed25519.PublicKey.
+// *rsa.PublicKey of 2048 to 8192 bits, ES256 an *ecdsa.PublicKey on P-256,
+// EdDSA an ed25519.PublicKey (not of small order). Every problem is
+// reported at once; the fields are "id", "alg", "pub".
 func NewPublicKey(id string, alg Algorithm, pub crypto.PublicKey) (Key, error) {
-	if err := checkKeyID(id); err != nil {
-		return Key{}, err
-	}
-	if err := checkPublic(alg, pub); err != nil {
+	problems := checkKeyID(nil, id)
+	problems = checkPublic(problems, alg, pub, "pub")
+	if err := cfgerr.Join("secretdata: invalid key", problems); err != nil {
 		return Key{}, err
 	}
 	return Key{&keyMaterial{id: id, alg: alg, pub: pub}}, nil
@@ -101,68 +109,88 @@ func NewPublicKey(id string, alg Algorithm, pub crypto.PublicKey) (Key, error) {
 // NewPrivateKey returns a signing key (usable for verification too). The
 // same algorithm/key-type rules as NewPublicKey apply to priv.Public().
 // priv may be an HSM or KMS signer; for ES256 it must return ASN.1 DER
-// signatures, as *ecdsa.PrivateKey does.
+// signatures, as *ecdsa.PrivateKey does. Every problem is reported at
+// once; the fields are "id", "alg", "priv".
 func NewPrivateKey(id string, alg Algorithm, priv crypto.Signer) (Key, error) {
-	if err := checkKeyID(id); err != nil {
-		return Key{}, err
-	}
+	problems := checkKeyID(nil, id)
+	var pub crypto.PublicKey
 	if priv == nil {
-		return Key{}, keyErr("key", "nil private key")
+		problems = append(problems, problem("priv", "", "nil private key"))
+		problems = checkAlgorithm(problems, alg)
+	} else {
+		pub = priv.Public()
+		problems = checkPublic(problems, alg, pub, "priv")
 	}
-	pub := priv.Public()
-	if err := checkPublic(alg, pub); err != nil {
+	if err := cfgerr.Join("secretdata: invalid key", problems); err != nil {
 		return Key{}, err
 	}
 	return Key{&keyMaterial{id: id, alg: alg, pub: pub, priv: func() crypto.Signer { return priv }}}, nil
 }
 
-func checkKeyID(id string) error {
+func checkKeyID(problems []*cfgerr.Error, id string) []*cfgerr.Error {
 	if id == "" || len(id) > maxKeyIDLen {
-		return keyErr("kid", "must be 1 to 256 bytes")
+		return append(problems, problem("id", id, "must be 1 to 256 bytes"))
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x21 || id[i] > 0x7e {
-			return keyErr("kid", "must be printable ascii without spaces")
+			return append(problems, problem("id", id, "must be printable ascii without spaces"))
 		}
 	}
-	return nil
+	return problems
 }
 
-func checkPublic(alg Algorithm, pub crypto.PublicKey) error {
+// checkAlgorithm refuses an algorithm that no public or private key can
+// be bound to.
+func checkAlgorithm(problems []*cfgerr.Error, alg Algorithm) []*cfgerr.Error {
+	switch alg {
+	case RS256, PS256, ES256, EdDSA:
+		return problems
+	case HS256, HS384, HS512:
+		return append(problems, problem("alg", string(alg), "hmac algorithms need NewHMACKey"))
+	}
+	return append(problems, problem("alg", string(alg), "unsupported algorithm (RS256, PS256, ES256, EdDSA)"))
+}
+
+// checkPublic checks that pub fits alg; field names the parameter that
+// holds the key. The value is never quoted: it is key material.
+func checkPublic(problems []*cfgerr.Error, alg Algorithm, pub crypto.PublicKey, field string) []*cfgerr.Error {
+	n := len(problems)
+	if problems = checkAlgorithm(problems, alg); len(problems) > n {
+		return problems
+	}
+	bad := func(reason string) []*cfgerr.Error {
+		return append(problems, problem(field, cfgerr.Redacted, reason))
+	}
 	switch alg {
 	case RS256, PS256:
 		k, ok := pub.(*rsa.PublicKey)
 		if !ok || k == nil || k.N == nil {
-			return keyErr("key", "algorithm needs an rsa key")
+			return bad("algorithm needs an rsa key")
 		}
 		if k.N.BitLen() < minRSABits || k.N.BitLen() > maxRSABits {
-			return keyErr("key", "rsa key must be 2048 to 8192 bits")
+			return bad("rsa key must be 2048 to 8192 bits")
 		}
 		if k.E < 3 || k.E%2 == 0 {
-			return keyErr("key", "rsa public exponent must be odd and at least 3")
+			return bad("rsa public exponent must be odd and at least 3")
 		}
 	case ES256:
 		k, ok := pub.(*ecdsa.PublicKey)
 		if !ok || k == nil || k.Curve != elliptic.P256() {
-			return keyErr("key", "algorithm needs an ecdsa p-256 key")
+			return bad("algorithm needs an ecdsa p-256 key")
 		}
 		if _, err := k.ECDH(); err != nil {
-			return keyErr("key", "ecdsa point is not on the curve")
+			return bad("ecdsa point is not on the curve")
 		}
 	case EdDSA:
 		k, ok := pub.(ed25519.PublicKey)
 		if !ok || len(k) != ed25519.PublicKeySize {
-			return keyErr("key", "algorithm needs an ed25519 key")
+			return bad("algorithm needs an ed25519 key")
 		}
 		if ed25519SmallOrder(k) {
-			return keyErr("key", "ed25519 key of small order (forgeable)")
+			return bad("ed25519 key of small order (forgeable)")
 		}
-	case HS256, HS384, HS512:
-		return keyErr("alg", "hmac algorithms need NewHMACKey")
-	default:
-		return keyErr("alg", "unsupported algorithm")
 	}
-	return nil
+	return problems
 }
 
 // looksLikePublicKey reports whether a would-be HMAC secret is really a
@@ -236,20 +264,34 @@ func ed25519SmallOrder(pub ed25519.PublicKey) bool {
 // outside its window at verification time. This is how keys are rotated:
 // publish the new key with a notBefore, retire the old one with retireAfter.
 func (k Key) WithValidity(notBefore, retireAfter time.Time) (Key, error) {
+	var problems []*cfgerr.Error
 	if k.m == nil {
-		return Key{}, keyErr("key", "zero key")
+		problems = append(problems, problem("key", "", "zero key"))
 	}
 	if !notBefore.IsZero() && !retireAfter.IsZero() && !retireAfter.After(notBefore) {
-		return Key{}, keyErr("retire_after", "must be after not_before")
+		problems = append(problems, problem("retireAfter", retireAfter.UTC().Format(time.RFC3339),
+			"must be after notBefore ("+notBefore.UTC().Format(time.RFC3339)+")"))
+	}
+	if err := cfgerr.Join("secretdata: invalid key", problems); err != nil {
+		return Key{}, err
 	}
 	m := *k.m
 	m.notBefore, m.retireAfter = notBefore, retireAfter
 	return Key{&m}, nil
 }
 
-// Public returns the verification half of k: k itself for HMAC and public
+// Validity returns the window WithValidity set: its start and end, each
+// zero when unbounded.
+func (k Key) Validity() (notBefore, retireAfter time.Time) {
+	if k.m == nil {
+		return time.Time{}, time.Time{}
+	}
+	return k.m.notBefore, k.m.retireAfter
+}
+
+// public returns the verification half of k: k itself for HMAC and public
 // keys, the public key for a private key.
-func (k Key) Public() Key {
+func (k Key) public() Key {
 	if k.m == nil || k.m.priv == nil {
 		return k
 	}
@@ -273,25 +315,6 @@ func (k Key) Algorithm() Algorithm {
 	}
 	return k.m.alg
 }
-
-// NotBefore returns the start of the key's validity window (zero: none).
-func (k Key) NotBefore() time.Time {
-	if k.m == nil {
-		return time.Time{}
-	}
-	return k.m.notBefore
-}
-
-// RetireAfter returns the end of the key's validity window (zero: none).
-func (k Key) RetireAfter() time.Time {
-	if k.m == nil {
-		return time.Time{}
-	}
-	return k.m.retireAfter
-}
-
-// IsZero reports whether k is the zero Key.
-func (k Key) IsZero() bool { return k.m == nil }
 
 // CanSign reports whether k holds an HMAC secret or a private key.
 func (k Key) CanSign() bool { return k.m != nil && (k.m.secret != nil || k.m.priv != nil) }

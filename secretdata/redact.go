@@ -28,9 +28,9 @@ func (s *Signer) String() string {
 	b = strconv.AppendQuote(b, s.issuer)
 	b = append(b, ", aud: "...)
 	b = strconv.AppendQuote(b, s.audience)
-	if !s.enc.IsZero() {
+	if !s.enc.isZero() {
 		b = append(b, ", jwe kid: "...)
-		b = strconv.AppendQuote(b, s.enc.ID())
+		b = strconv.AppendQuote(b, s.enc.id())
 	}
 	return string(append(b, ", secret: "+redacted+"}"...))
 }
@@ -53,7 +53,7 @@ func (s *Signer) MarshalJSON() ([]byte, error) {
 		Audience string    `json:"aud"`
 		JWE      string    `json:"jwe_kid,omitempty"`
 		Secret   string    `json:"secret"`
-	}{s.key.id, s.key.alg, s.issuer, s.audience, s.enc.ID(), redacted})
+	}{s.key.id, s.key.alg, s.issuer, s.audience, s.enc.id(), redacted})
 }
 
 // LogValue implements slog.LogValuer without the secret.

@@ -1,4 +1,4 @@
-package secretdata
+package secretdata_test
 
 import (
 	"bytes"
@@ -17,7 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/internal/idhash"
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 // Distinctive secrets: every one contains "S3CR3T", and the test also looks
@@ -167,66 +172,68 @@ func hasMethod(v any, m string) bool {
 // (kid, algorithm, issuer, session hash) does.
 func TestNothingSecretPrints(t *testing.T) {
 	ec, ed, rs := ecKey(t), edKey(t), rsaOnce()
-	hk, err := NewHMACKey("hk-1", HS256, redactHMAC)
-	mustOK(t, err)
-	eck, err := NewPrivateKey("ec-1", ES256, ec)
-	mustOK(t, err)
-	edk, err := NewPrivateKey("ed-1", EdDSA, ed)
-	mustOK(t, err)
-	rsk, err := NewPrivateKey("rs-1", RS256, rs)
-	mustOK(t, err)
-	enc, err := NewEncryptionKey("enc-1", redactEncKey)
-	mustOK(t, err)
+	hk, err := secretdata.NewHMACKey("hk-1", secretdata.HS256, redactHMAC)
+	require.NoError(t, err)
+	eck, err := secretdata.NewPrivateKey("ec-1", secretdata.ES256, ec)
+	require.NoError(t, err)
+	edk, err := secretdata.NewPrivateKey("ed-1", secretdata.EdDSA, ed)
+	require.NoError(t, err)
+	rsk, err := secretdata.NewPrivateKey("rs-1", secretdata.RS256, rs)
+	require.NoError(t, err)
+	enc, err := secretdata.NewEncryptionKey("enc-1", redactEncKey)
+	require.NoError(t, err)
 	rotated, err := hk.WithValidity(t0, t0.Add(time.Hour))
-	mustOK(t, err)
+	require.NoError(t, err)
 
-	claims := Claims{
+	claims := secretdata.Claims{
 		Issuer: testIssuer, Audience: testAudience, Subject: redactSubject, SessionID: redactSession,
 		IssuedAt: t0, ExpiresAt: t0.Add(5 * time.Minute), ID: testJTI,
 		SecretData: map[string]any{
-			ClaimCustomerID:           redactCustID,
-			ClaimAuthenticationStatus: "S3CR3T-status",
-			"S3CR3T_member_name":      json.Number("4242"),
-			"card":                    map[string]any{"pan": "S3CR3T-pan-4111"},
+			secretdata.ClaimCustomerID:           redactCustID,
+			secretdata.ClaimAuthenticationStatus: "S3CR3T-status",
+			"S3CR3T_member_name":                 json.Number("4242"),
+			"card":                               map[string]any{"pan": "S3CR3T-pan-4111"},
 		},
 	}
-	signer := newSigner(t, hk, func(c *SignerConfig) { c.Encryption = enc })
+	signer := newSigner(t, hk, func(c *secretdata.SignerConfig) { c.Encryption = enc })
 	ecSigner := newSigner(t, eck, nil)
-	verifier := newVerifier(t, func(c *VerifierConfig) { c.DecryptionKeys = []EncryptionKey{enc} }, hk, eck.Public(), edk)
-	signerCfg := SignerConfig{Key: hk, Issuer: testIssuer, Audience: testAudience, Encryption: enc}
-	verifierCfg := VerifierConfig{Keys: []Key{hk, eck, edk, rsk}, DecryptionKeys: []EncryptionKey{enc}, Issuer: testIssuer, Audience: testAudience}
+	ecPub, err := secretdata.NewPublicKey("ec-1", secretdata.ES256, ec.Public())
+	require.NoError(t, err)
+	verifier := newVerifier(t, func(c *secretdata.VerifierConfig) { c.DecryptionKeys = []secretdata.EncryptionKey{enc} }, hk, ecPub, edk)
+	signerCfg := secretdata.SignerConfig{Key: hk, Issuer: testIssuer, Audience: testAudience, Encryption: enc}
+	verifierCfg := secretdata.VerifierConfig{Keys: []secretdata.Key{hk, eck, edk, rsk}, DecryptionKeys: []secretdata.EncryptionKey{enc}, Issuer: testIssuer, Audience: testAudience}
 
 	keyMethods := allMethods
 	rows := []redactRow{
-		row("hmac key", hk, []string{"hk-1", "HS256", redacted}, keyMethods, keyMethods),
+		row("hmac key", hk, []string{"hk-1", "HS256", cfgerr.Redacted}, keyMethods, keyMethods),
 		row("hmac key with validity", rotated, []string{"hk-1", "HS256"}, keyMethods, keyMethods),
-		row("ecdsa private key", eck, []string{"ec-1", "ES256", redacted}, keyMethods, keyMethods),
-		row("ed25519 private key", edk, []string{"ed-1", "EdDSA", redacted}, keyMethods, keyMethods),
-		row("rsa private key", rsk, []string{"rs-1", "RS256", redacted}, keyMethods, keyMethods),
-		row("public key", eck.Public(), []string{"ec-1", "ES256"}, keyMethods, keyMethods),
-		{name: "key set", value: render([]Key{hk, eck, edk, rsk}), pointer: render([]*Key{&hk, &eck, &edk, &rsk}),
+		row("ecdsa private key", eck, []string{"ec-1", "ES256", cfgerr.Redacted}, keyMethods, keyMethods),
+		row("ed25519 private key", edk, []string{"ed-1", "EdDSA", cfgerr.Redacted}, keyMethods, keyMethods),
+		row("rsa private key", rsk, []string{"rs-1", "RS256", cfgerr.Redacted}, keyMethods, keyMethods),
+		row("public key", ecPub, []string{"ec-1", "ES256"}, keyMethods, keyMethods),
+		{name: "key set", value: render([]secretdata.Key{hk, eck, edk, rsk}), pointer: render([]*secretdata.Key{&hk, &eck, &edk, &rsk}),
 			want: []string{"hk-1", "ec-1", "ed-1", "rs-1"}, wantValue: true},
-		row("encryption key", enc, []string{"enc-1", redacted}, keyMethods, keyMethods),
-		row("claims", claims, []string{testIssuer, testAudience, idhash.Of(redactSession), redacted},
+		row("encryption key", enc, []string{"enc-1", cfgerr.Redacted}, keyMethods, keyMethods),
+		row("claims", claims, []string{testIssuer, testAudience, idhash.Of(redactSession), cfgerr.Redacted},
 			[]string{"String", "GoString", "Format", "MarshalJSON"}, allMethods),
-		row("claims without secret data", Claims{Issuer: testIssuer, Audience: testAudience}, []string{testIssuer, testAudience},
+		row("claims without secret data", secretdata.Claims{Issuer: testIssuer, Audience: testAudience}, []string{testIssuer, testAudience},
 			[]string{"String", "GoString", "Format", "MarshalJSON"}, allMethods),
 		row("signer config", signerCfg, []string{"hk-1", "enc-1"}, nil, nil),
 		row("verifier config", verifierCfg, []string{"hk-1", "ec-1", "ed-1", "rs-1", "enc-1"}, nil, nil),
 		// Keys in unexported fields: fmt cannot call their methods, but
 		// their material sits behind a pointer and a closure.
 		row("keys in unexported fields", struct {
-			keys []Key
-			enc  EncryptionKey
-			cfg  VerifierConfig
-		}{[]Key{hk, eck, edk, rsk}, enc, verifierCfg}, nil, nil, nil),
-		ptrRow("hmac signer", signer, []string{"hk-1", "HS256", testIssuer, redacted}, allMethods),
-		ptrRow("ecdsa signer", ecSigner, []string{"ec-1", "ES256", testIssuer, redacted}, allMethods),
+			keys []secretdata.Key
+			enc  secretdata.EncryptionKey
+			cfg  secretdata.VerifierConfig
+		}{[]secretdata.Key{hk, eck, edk, rsk}, enc, verifierCfg}, nil, nil, nil),
+		ptrRow("hmac signer", signer, []string{"hk-1", "HS256", testIssuer, cfgerr.Redacted}, allMethods),
+		ptrRow("ecdsa signer", ecSigner, []string{"ec-1", "ES256", testIssuer, cfgerr.Redacted}, allMethods),
 		ptrRow("verifier", verifier, []string{"hk-1", "ec-1", "ed-1", testIssuer}, allMethods),
 		// nil pointers print, encode and log without panicking.
-		{name: "nil claims", pointer: render((*Claims)(nil))},
-		{name: "nil signer", pointer: render((*Signer)(nil))},
-		{name: "nil verifier", pointer: render((*Verifier)(nil))},
+		{name: "nil claims", pointer: render((*secretdata.Claims)(nil))},
+		{name: "nil signer", pointer: render((*secretdata.Signer)(nil))},
+		{name: "nil verifier", pointer: render((*secretdata.Verifier)(nil))},
 	}
 
 	var needles []string
@@ -237,21 +244,17 @@ func TestNothingSecretPrints(t *testing.T) {
 		needles = append(needles, new(big.Int).SetBytes(b).String()) // %v of a *big.Int
 	}
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(ec)
-	mustOK(t, err)
+	require.NoError(t, err)
 	needles = append(needles, "S3CR3T", redactSession, base64.StdEncoding.EncodeToString(pkcs8)[40:80],
 		hex.EncodeToString(ed.Seed()[:8]), hex.EncodeToString(ed25519.PrivateKey(ed)[:8]))
 
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
 			for _, m := range r.valueMethods {
-				if !hasMethod(r.valueAny, m) {
-					t.Errorf("%T has no %s", r.valueAny, m)
-				}
+				assert.Truef(t, hasMethod(r.valueAny, m), "%T has no %s", r.valueAny, m)
 			}
 			for _, m := range r.pointerMethods {
-				if !hasMethod(r.pointerAny, m) {
-					t.Errorf("%T has no %s", r.pointerAny, m)
-				}
+				assert.Truef(t, hasMethod(r.pointerAny, m), "%T has no %s", r.pointerAny, m)
 			}
 			for _, f := range []struct {
 				form       string
@@ -261,19 +264,16 @@ func TestNothingSecretPrints(t *testing.T) {
 				for _, rd := range f.renderings {
 					for _, n := range needles {
 						if i := strings.Index(rd.out, n); i >= 0 {
-							t.Fatalf("%s %s leaks %q: …%s…", f.form, rd.how, n, rd.out[max(0, i-60):min(len(rd.out), i+len(n)+20)])
+							require.FailNowf(t, "a secret prints", "%s %s leaks %q: …%s…", f.form, rd.how, n, rd.out[max(0, i-60):min(len(rd.out), i+len(n)+20)])
 						}
 					}
-					if strings.Contains(rd.out, "PANIC") || strings.Contains(rd.out, "panicked") {
-						t.Errorf("%s %s panicked: %s", f.form, rd.how, rd.out)
-					}
+					assert.NotContainsf(t, rd.out, "PANIC", "%s %s panicked", f.form, rd.how)
+					assert.NotContainsf(t, rd.out, "panicked", "%s %s panicked", f.form, rd.how)
 					if !f.checkWant || rd.failed || (f.form == "pointer" && rd.nested && len(r.pointerMethods) == 0) {
 						continue
 					}
 					for _, w := range r.want {
-						if !strings.Contains(rd.out, w) {
-							t.Errorf("%s %s lacks %q: %s", f.form, rd.how, w, rd.out)
-						}
+						assert.Containsf(t, rd.out, w, "%s %s", f.form, rd.how)
 					}
 				}
 			}
@@ -283,7 +283,5 @@ func TestNothingSecretPrints(t *testing.T) {
 
 func mustOK(t *testing.T, err error) {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }

@@ -1,10 +1,14 @@
 package secretdata
 
 import (
+	"cmp"
 	"context"
 	"hash/maphash"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 // ReplayCache records each accepted token's (issuer, jti) pair until the
@@ -19,18 +23,19 @@ type ReplayCache interface {
 	Record(ctx context.Context, issuer, jti string, expires time.Time) error
 }
 
-// DefaultReplayCacheEntries is the default bound of the in-memory cache.
+// defaultReplayCacheEntries is the default bound of the in-memory cache.
 // At roughly 100 bytes an entry it costs about 100 MiB when full, and holds
 // 1,000 tokens a second for a 15-minute maximum lifetime.
-const DefaultReplayCacheEntries = 1 << 20
+const defaultReplayCacheEntries = 1 << 20
 
 const replayShards = 16
 
 // MemoryReplayCacheConfig configures NewMemoryReplayCache.
 type MemoryReplayCacheConfig struct {
 	// MaxEntries bounds the cache; when it is full of unexpired entries,
-	// Record fails closed with ErrReplayCheckUnavailable. Default
-	// DefaultReplayCacheEntries.
+	// Record fails closed with ErrReplayCheckUnavailable. Zero means 1<<20
+	// (about 100 MiB when full: 1,000 tokens a second for a 15-minute
+	// maximum lifetime); at least 16.
 	MaxEntries int
 	// Now is the clock used to expire entries. Default time.Now.
 	Now func() time.Time
@@ -103,22 +108,26 @@ func (h *expiryHeap) pop() expiryEntry {
 	return top
 }
 
-// NewMemoryReplayCache returns an empty cache.
+// NewMemoryReplayCache returns an empty cache. A problem of cfg is
+// reported as ErrConfig.
 func NewMemoryReplayCache(cfg MemoryReplayCacheConfig) (*MemoryReplayCache, error) {
-	if cfg.MaxEntries == 0 {
-		cfg.MaxEntries = DefaultReplayCacheEntries
-	}
-	if cfg.MaxEntries < replayShards {
-		return nil, configErr("MaxEntries", "must be at least 16")
+	maxEntries := cmp.Or(cfg.MaxEntries, defaultReplayCacheEntries)
+	if maxEntries < replayShards {
+		return nil, cfgerr.Join("secretdata: invalid replay cache configuration",
+			[]*cfgerr.Error{problem("MaxEntries", strconv.Itoa(cfg.MaxEntries), "must be at least 16 (zero means 1<<20)")})
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &MemoryReplayCache{now: cfg.Now, perCap: cfg.MaxEntries / replayShards, seed: maphash.MakeSeed()}
+	return newMemoryReplayCache(maxEntries, cfg.Now), nil
+}
+
+func newMemoryReplayCache(maxEntries int, now func() time.Time) *MemoryReplayCache {
+	c := &MemoryReplayCache{now: now, perCap: maxEntries / replayShards, seed: maphash.MakeSeed()}
 	for i := range c.shards {
 		c.shards[i].entries = make(map[replayKey]int64)
 	}
-	return c, nil
+	return c
 }
 
 // Record implements ReplayCache.
@@ -157,18 +166,4 @@ func (s *replayShard) evict(now int64) {
 			delete(s.entries, e.key)
 		}
 	}
-}
-
-// Len evicts expired entries and returns the number of live ones.
-func (c *MemoryReplayCache) Len() int {
-	now := c.now().UnixNano()
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		s.evict(now)
-		n += len(s.entries)
-		s.mu.Unlock()
-	}
-	return n
 }

@@ -1,6 +1,7 @@
 package secretdata
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 const jtiBytes = 16 // 128 random bits
@@ -52,29 +55,30 @@ type Signer struct {
 	macs     sync.Pool // hash.Hash keyed with the HMAC secret
 }
 
-// NewSigner validates cfg once and returns a Signer.
+// NewSigner validates cfg once and returns a Signer. It reports every
+// problem of cfg at once (see ErrConfig), each naming its field.
 func NewSigner(cfg SignerConfig) (*Signer, error) {
+	var problems []*cfgerr.Error
 	if !cfg.Key.CanSign() {
-		return nil, configErr("Key", "need an hmac key or a private key")
+		problems = append(problems, problem("Key", secretValue(cfg.Key.m != nil), "need an hmac key or a private key"))
 	}
-	if cfg.Issuer == "" || !utf8.ValidString(cfg.Issuer) {
-		return nil, configErr("Issuer", "required, valid utf-8")
+	problems = checkName(problems, "Issuer", cfg.Issuer)
+	problems = checkName(problems, "Audience", cfg.Audience)
+	maxLifetime := cmp.Or(cfg.MaxLifetime, DefaultMaxLifetime)
+	if maxLifetime < time.Second || maxLifetime > MaxLifetimeLimit {
+		problems = append(problems, problem("MaxLifetime", cfg.MaxLifetime.String(),
+			"must be between 1s and "+MaxLifetimeLimit.String()+" (zero means "+DefaultMaxLifetime.String()+")"))
+		maxLifetime = MaxLifetimeLimit // so Lifetime is still checked
 	}
-	if cfg.Audience == "" || !utf8.ValidString(cfg.Audience) {
-		return nil, configErr("Audience", "required, valid utf-8")
+	lifetime := cmp.Or(cfg.Lifetime, DefaultLifetime)
+	if lifetime < time.Second || lifetime > maxLifetime {
+		problems = append(problems, problem("Lifetime", lifetime.String(),
+			"must be between 1s and MaxLifetime ("+maxLifetime.String()+")"))
 	}
-	if cfg.MaxLifetime == 0 {
-		cfg.MaxLifetime = DefaultMaxLifetime
+	if err := cfgerr.Join("secretdata: invalid signer configuration", problems); err != nil {
+		return nil, err
 	}
-	if cfg.MaxLifetime < time.Second || cfg.MaxLifetime > MaxLifetimeLimit {
-		return nil, configErr("MaxLifetime", "must be between 1s and "+MaxLifetimeLimit.String())
-	}
-	if cfg.Lifetime == 0 {
-		cfg.Lifetime = DefaultLifetime
-	}
-	if cfg.Lifetime < time.Second || cfg.Lifetime > cfg.MaxLifetime {
-		return nil, configErr("Lifetime", "must be between 1s and MaxLifetime")
-	}
+	cfg.Lifetime = lifetime
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -84,7 +88,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	hdr = appendJSONString(append(hdr, `,"kid":`...), m.id)
 	hdr = append(hdr, `,"typ":"JWT"}`...)
 	s.header = base64.RawURLEncoding.EncodeToString(hdr)
-	if !cfg.Encryption.IsZero() {
+	if !cfg.Encryption.isZero() {
 		jh := appendJSONString([]byte(`{"alg":"dir","enc":"A256GCM","cty":"JWT","kid":`), cfg.Encryption.m.id)
 		s.jweHdr = base64.RawURLEncoding.EncodeToString(append(jh, '}'))
 	}
@@ -102,12 +106,12 @@ func (s *Signer) Sign(c Claims) (string, error) {
 	}
 	now := s.now()
 	if !s.key.activeAt(now) {
-		return "", keyErr("key", "outside its validity window")
+		return "", signErr("Key", "", "outside its validity window")
 	}
 	iat := now.Unix()
 	exp := iat + int64(s.lifetime/time.Second)
 	if !c.NotBefore.IsZero() && c.NotBefore.Unix() >= exp {
-		return "", configErr("NotBefore", "must be before expiry")
+		return "", signErr("Claims.NotBefore", c.NotBefore.UTC().Format(time.RFC3339), "must be before expiry")
 	}
 	payload, err := s.appendPayload(make([]byte, 0, 256), &c, iat, exp)
 	if err != nil {
@@ -132,13 +136,15 @@ func (s *Signer) Sign(c Claims) (string, error) {
 func (s *Signer) checkClaims(c *Claims) error {
 	switch {
 	case c.Issuer != "" && c.Issuer != s.issuer:
-		return configErr("Issuer", "differs from the signer's issuer")
+		return signErr("Claims.Issuer", c.Issuer, "differs from the signer's issuer")
 	case c.Audience != "" && c.Audience != s.audience:
-		return configErr("Audience", "differs from the signer's audience")
+		return signErr("Claims.Audience", c.Audience, "differs from the signer's audience")
 	case !c.IssuedAt.IsZero() || !c.ExpiresAt.IsZero() || c.ID != "":
-		return configErr("Claims", "iat, exp and jti are set by the signer")
-	case !utf8.ValidString(c.Subject) || !utf8.ValidString(c.SessionID):
-		return configErr("Claims", "strings must be valid utf-8")
+		return signErr("Claims", "", "iat, exp and jti are set by the signer")
+	case !utf8.ValidString(c.Subject):
+		return signErr("Claims.Subject", "", "not valid utf-8")
+	case !utf8.ValidString(c.SessionID):
+		return signErr("Claims.SessionID", "", "not valid utf-8")
 	}
 	return nil
 }
@@ -165,7 +171,7 @@ func (s *Signer) appendPayload(b []byte, c *Claims, iat, exp int64) ([]byte, err
 	if c.SecretData != nil {
 		data, err := json.Marshal(c.SecretData)
 		if err != nil {
-			return nil, configErr("SecretData", "not json-encodable")
+			return nil, signErr("Claims.SecretData", "", "not json-encodable")
 		}
 		b = append(append(b, `,"customer_secret_data":`...), data...)
 	}
@@ -196,7 +202,7 @@ func (s *Signer) signature(input []byte) ([]byte, error) {
 	}
 	sig, err := m.priv().Sign(rand.Reader, digest, opts)
 	if err != nil {
-		return nil, keyErr("key", "signing failed")
+		return nil, signErr("Key", "", "signing failed")
 	}
 	if m.alg == ES256 {
 		return ecdsaRaw(sig)
@@ -208,7 +214,7 @@ func (s *Signer) signature(input []byte) ([]byte, error) {
 func ecdsaRaw(der []byte) ([]byte, error) {
 	var rs struct{ R, S *big.Int }
 	if rest, err := asn1.Unmarshal(der, &rs); err != nil || len(rest) != 0 || rs.R == nil || rs.S == nil {
-		return nil, keyErr("key", "signer returned a malformed ecdsa signature")
+		return nil, signErr("Key", "", "signer returned a malformed ecdsa signature")
 	}
 	out := make([]byte, 64)
 	rs.R.FillBytes(out[:32])
@@ -229,6 +235,24 @@ func (s *Signer) encrypt(jws []byte) string {
 	out = append(enc.AppendEncode(out, iv[:]), '.')
 	out = append(enc.AppendEncode(out, ct), '.')
 	return string(enc.AppendEncode(out, tag))
+}
+
+// signErr is a refusal of Sign: the claims do not fit the signer, or its
+// key cannot sign now. Subject, session ID and secret data are never
+// quoted.
+func signErr(field, value, reason string) error {
+	return cfgerr.Join("secretdata: cannot sign", []*cfgerr.Error{problem(field, value, reason)})
+}
+
+// checkName refuses an empty or non-UTF-8 Issuer or Audience.
+func checkName(problems []*cfgerr.Error, field, v string) []*cfgerr.Error {
+	switch {
+	case v == "":
+		return append(problems, problem(field, "", "required"))
+	case !utf8.ValidString(v):
+		return append(problems, problem(field, v, "not valid utf-8"))
+	}
+	return problems
 }
 
 // appendJSONString appends s as a JSON string. Callers validate UTF-8.

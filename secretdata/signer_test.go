@@ -1,6 +1,7 @@
-package secretdata
+package secretdata_test
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,16 +14,19 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/secretdata"
 )
 
-func sampleClaims() Claims {
-	return Claims{
+func sampleClaims() secretdata.Claims {
+	return secretdata.Claims{
 		Subject: "customer-42",
 		SecretData: map[string]any{
-			ClaimAuthenticationStatus: "authenticated",
-			ClaimCustomerID:           "C-1001",
-			"segment":                 "gold",
-			"balance_cents":           json.Number("12345678901234567890"),
+			secretdata.ClaimAuthenticationStatus: "authenticated",
+			secretdata.ClaimCustomerID:           "C-1001",
+			"segment":                            "gold",
+			"balance_cents":                      json.Number("12345678901234567890"),
 		},
 	}
 }
@@ -30,32 +34,55 @@ func sampleClaims() Claims {
 func TestSignVerifyRoundTripEveryAlgorithm(t *testing.T) {
 	ec, ed, rs := ecKey(t), edKey(t), rsaOnce()
 	tests := []struct {
-		alg  Algorithm
-		sign func(t *testing.T) Key
+		alg  secretdata.Algorithm
+		sign func(t *testing.T) secretdata.Key
+		pub  crypto.PublicKey // nil for hmac: the verifier needs the secret
 	}{
-		{HS256, func(t *testing.T) Key {
-			k, err := NewHMACKey("k", HS256, NewSecret()[:32])
+		{secretdata.HS256, func(t *testing.T) secretdata.Key {
+			k, err := secretdata.NewHMACKey("k", secretdata.HS256, secretdata.GenerateSecret()[:32])
 			require.NoError(t, err)
 			return k
-		}},
-		{HS384, func(t *testing.T) Key {
-			k, err := NewHMACKey("k", HS384, NewSecret()[:48])
+		}, nil},
+		{secretdata.HS384, func(t *testing.T) secretdata.Key {
+			k, err := secretdata.NewHMACKey("k", secretdata.HS384, secretdata.GenerateSecret()[:48])
 			require.NoError(t, err)
 			return k
-		}},
-		{HS512, func(t *testing.T) Key {
-			k, err := NewHMACKey("k", HS512, NewSecret())
+		}, nil},
+		{secretdata.HS512, func(t *testing.T) secretdata.Key {
+			k, err := secretdata.NewHMACKey("k", secretdata.HS512, secretdata.GenerateSecret())
 			require.NoError(t, err)
 			return k
-		}},
-		{RS256, func(t *testing.T) Key { k, err := NewPrivateKey("k", RS256, rs); require.NoError(t, err); return k }},
-		{PS256, func(t *testing.T) Key { k, err := NewPrivateKey("k", PS256, rs); require.NoError(t, err); return k }},
-		{ES256, func(t *testing.T) Key { k, err := NewPrivateKey("k", ES256, ec); require.NoError(t, err); return k }},
-		{EdDSA, func(t *testing.T) Key { k, err := NewPrivateKey("k", EdDSA, ed); require.NoError(t, err); return k }},
+		}, nil},
+		{secretdata.RS256, func(t *testing.T) secretdata.Key {
+			k, err := secretdata.NewPrivateKey("k", secretdata.RS256, rs)
+			require.NoError(t, err)
+			return k
+		}, rs.Public()},
+		{secretdata.PS256, func(t *testing.T) secretdata.Key {
+			k, err := secretdata.NewPrivateKey("k", secretdata.PS256, rs)
+			require.NoError(t, err)
+			return k
+		}, rs.Public()},
+		{secretdata.ES256, func(t *testing.T) secretdata.Key {
+			k, err := secretdata.NewPrivateKey("k", secretdata.ES256, ec)
+			require.NoError(t, err)
+			return k
+		}, ec.Public()},
+		{secretdata.EdDSA, func(t *testing.T) secretdata.Key {
+			k, err := secretdata.NewPrivateKey("k", secretdata.EdDSA, ed)
+			require.NoError(t, err)
+			return k
+		}, ed.Public()},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.alg), func(t *testing.T) {
 			key := tc.sign(t)
+			verifyKey := key
+			if tc.pub != nil {
+				var err error
+				verifyKey, err = secretdata.NewPublicKey("k", tc.alg, tc.pub)
+				require.NoError(t, err)
+			}
 			token, err := newSigner(t, key, nil).Sign(sampleClaims())
 			require.NoError(t, err)
 
@@ -66,27 +93,21 @@ func TestSignVerifyRoundTripEveryAlgorithm(t *testing.T) {
 			require.Equal(t, map[string]any{"alg": string(tc.alg), "kid": "k", "typ": "JWT"}, hdr)
 
 			// The verifier gets only the public half.
-			c, err := newVerifier(t, nil, key.Public()).Verify(ctx, token)
+			c, err := newVerifier(t, nil, verifyKey).Verify(ctx, token)
 			require.NoError(t, err)
 			require.Equal(t, "customer-42", c.Subject)
 			require.Equal(t, t0.Unix(), c.IssuedAt.Unix())
-			require.Equal(t, t0.Add(DefaultLifetime).Unix(), c.ExpiresAt.Unix())
+			require.Equal(t, t0.Add(secretdata.DefaultLifetime).Unix(), c.ExpiresAt.Unix())
 			require.GreaterOrEqual(t, len(c.ID), 22)
 			id, _ := c.CustomerID()
 			require.Equal(t, "C-1001", id)
 			require.Equal(t, json.Number("12345678901234567890"), c.SecretData["balance_cents"])
 
-			// Flip one signature bit: refused.
+			// Change the signature's first character: refused.
 			b := []byte(token)
 			i := strings.LastIndexByte(token, '.') + 1
-			b[i] ^= 0x01
-			if b[i] == '.' || b64Rev[b[i]] == 0xff {
-				b[i] = 'A'
-			}
-			if b[i] == token[i] { // it was 'A' already
-				b[i] = 'B'
-			}
-			_, err = newVerifier(t, nil, key.Public()).Verify(ctx, string(b))
+			b[i] = "AB"[strings.IndexByte("A", b[i])+1]
+			_, err = newVerifier(t, nil, verifyKey).Verify(ctx, string(b))
 			require.Error(t, err)
 		})
 	}
@@ -97,7 +118,7 @@ func TestSignSetsFreshJTI(t *testing.T) {
 	v := newVerifier(t, nil, hmacKey(t, "k1"))
 	seen := map[string]bool{}
 	for range 50 {
-		token, err := s.Sign(Claims{})
+		token, err := s.Sign(secretdata.Claims{})
 		require.NoError(t, err)
 		c, err := v.Verify(ctx, token) // the default replay cache would refuse a reused jti
 		require.NoError(t, err)
@@ -110,11 +131,11 @@ func TestSignSetsFreshJTI(t *testing.T) {
 }
 
 func TestSignSessionToken(t *testing.T) {
-	token, err := newSigner(t, hmacKey(t, "k1"), nil).Sign(Claims{SessionID: "session-1"})
+	token, err := newSigner(t, hmacKey(t, "k1"), nil).Sign(secretdata.Claims{SessionID: "session-1"})
 	require.NoError(t, err)
 	v := newVerifier(t, nil, hmacKey(t, "k1"))
 	_, err = v.Verify(ctx, token)
-	require.ErrorIs(t, err, ErrClaims, "session tokens are only for VerifySession")
+	require.ErrorIs(t, err, secretdata.ErrClaims, "session tokens are only for VerifySession")
 	c, err := v.VerifySession(ctx, token, "session-1")
 	require.NoError(t, err)
 	require.Equal(t, "session-1", c.SessionID)
@@ -126,18 +147,18 @@ func TestSignRefuses(t *testing.T) {
 	require.NoError(t, err)
 	tests := []struct {
 		name   string
-		key    Key
-		claims Claims
+		key    secretdata.Key
+		claims secretdata.Claims
 	}{
-		{"other issuer", k, Claims{Issuer: "https://evil.example"}},
-		{"other audience", k, Claims{Audience: "other"}},
-		{"caller-chosen jti", k, Claims{ID: "AAAAAAAAAAAAAAAAAAAAAA"}},
-		{"caller-chosen exp", k, Claims{ExpiresAt: t0.Add(time.Hour)}},
-		{"caller-chosen iat", k, Claims{IssuedAt: t0}},
-		{"nbf after exp", k, Claims{NotBefore: t0.Add(time.Hour)}},
-		{"invalid utf-8 subject", k, Claims{Subject: "\xff"}},
-		{"secret data not encodable", k, Claims{SecretData: map[string]any{"f": func() {}}}},
-		{"retired key", retired, Claims{}},
+		{"other issuer", k, secretdata.Claims{Issuer: "https://evil.example"}},
+		{"other audience", k, secretdata.Claims{Audience: "other"}},
+		{"caller-chosen jti", k, secretdata.Claims{ID: "AAAAAAAAAAAAAAAAAAAAAA"}},
+		{"caller-chosen exp", k, secretdata.Claims{ExpiresAt: t0.Add(time.Hour)}},
+		{"caller-chosen iat", k, secretdata.Claims{IssuedAt: t0}},
+		{"nbf after exp", k, secretdata.Claims{NotBefore: t0.Add(time.Hour)}},
+		{"invalid utf-8 subject", k, secretdata.Claims{Subject: "\xff"}},
+		{"secret data not encodable", k, secretdata.Claims{SecretData: map[string]any{"f": func() {}}}},
+		{"retired key", retired, secretdata.Claims{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,43 +170,43 @@ func TestSignRefuses(t *testing.T) {
 
 func TestNewSignerRefuses(t *testing.T) {
 	k := hmacKey(t, "k1")
-	pub, err := NewPublicKey("p", ES256, ecKey(t).Public())
+	pub, err := secretdata.NewPublicKey("p", secretdata.ES256, ecKey(t).Public())
 	require.NoError(t, err)
 	tests := []struct {
 		name string
-		cfg  SignerConfig
+		cfg  secretdata.SignerConfig
 	}{
-		{"zero key", SignerConfig{Issuer: testIssuer, Audience: testAudience}},
-		{"public key", SignerConfig{Key: pub, Issuer: testIssuer, Audience: testAudience}},
-		{"no issuer", SignerConfig{Key: k, Audience: testAudience}},
-		{"no audience", SignerConfig{Key: k, Issuer: testIssuer}},
-		{"lifetime above default maximum", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 16 * time.Minute}},
-		{"lifetime above set maximum", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 2 * time.Minute, MaxLifetime: time.Minute}},
-		{"negative lifetime", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: -time.Minute}},
-		{"max lifetime above MaxLifetimeLimit", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, MaxLifetime: MaxLifetimeLimit + time.Second}},
-		{"negative max lifetime", SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, MaxLifetime: -time.Minute}},
+		{"zero key", secretdata.SignerConfig{Issuer: testIssuer, Audience: testAudience}},
+		{"public key", secretdata.SignerConfig{Key: pub, Issuer: testIssuer, Audience: testAudience}},
+		{"no issuer", secretdata.SignerConfig{Key: k, Audience: testAudience}},
+		{"no audience", secretdata.SignerConfig{Key: k, Issuer: testIssuer}},
+		{"lifetime above default maximum", secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 16 * time.Minute}},
+		{"lifetime above set maximum", secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 2 * time.Minute, MaxLifetime: time.Minute}},
+		{"negative lifetime", secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: -time.Minute}},
+		{"max lifetime above MaxLifetimeLimit", secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, MaxLifetime: secretdata.MaxLifetimeLimit + time.Second}},
+		{"negative max lifetime", secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience, MaxLifetime: -time.Minute}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewSigner(tc.cfg)
-			require.ErrorIs(t, err, ErrConfig)
+			_, err := secretdata.NewSigner(tc.cfg)
+			require.ErrorIs(t, err, secretdata.ErrConfig)
 		})
 	}
 }
 
 func TestJWERoundTrip(t *testing.T) {
 	k := hmacKey(t, "k1")
-	ek, err := NewEncryptionKey("e1", NewSecret()[:32])
+	ek, err := secretdata.NewEncryptionKey("e1", secretdata.GenerateSecret()[:32])
 	require.NoError(t, err)
-	other, err := NewEncryptionKey("e1", NewSecret()[:32])
+	other, err := secretdata.NewEncryptionKey("e1", secretdata.GenerateSecret()[:32])
 	require.NoError(t, err)
-	token, err := newSigner(t, k, func(c *SignerConfig) { c.Encryption = ek }).Sign(sampleClaims())
+	token, err := newSigner(t, k, func(c *secretdata.SignerConfig) { c.Encryption = ek }).Sign(sampleClaims())
 	require.NoError(t, err)
 	require.Equal(t, 4, strings.Count(token, "."))
 	require.NotContains(t, token, b64("C-1001")[:6], "content must not be readable")
 
-	withDec := func(keys ...EncryptionKey) *Verifier {
-		return newVerifier(t, func(c *VerifierConfig) { c.DecryptionKeys = keys }, k)
+	withDec := func(keys ...secretdata.EncryptionKey) *secretdata.Verifier {
+		return newVerifier(t, func(c *secretdata.VerifierConfig) { c.DecryptionKeys = keys }, k)
 	}
 	c, err := withDec(ek).Verify(ctx, token)
 	require.NoError(t, err)
@@ -204,21 +225,21 @@ func TestJWERoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	tests := []struct {
 		name  string
-		v     *Verifier
+		v     *secretdata.Verifier
 		token string
 		want  error
 	}{
-		{"wrong decryption key", withDec(other), token, ErrSignature},
-		{"unknown decryption kid", withDec(mustEncKey(t, "e2")), token, ErrUnknownKey},
-		{"tampered ciphertext", withDec(ek), flip(3), ErrSignature},
-		{"tampered tag", withDec(ek), flip(4), ErrSignature},
-		{"tampered iv", withDec(ek), flip(2), ErrSignature},
-		{"tampered header", withDec(ek), b64(`{"alg":"dir","enc":"A256GCM","cty":"JWT","kid":"e1","zip":"DEF"}`) + "." + strings.Join(parts[1:], "."), ErrMalformed},
-		{"header changed but still allowed", withDec(ek), b64(`{"alg":"dir","enc":"A256GCM","cty":"JWT","kid":"e1","typ":"JWT"}`) + "." + strings.Join(parts[1:], "."), ErrSignature},
-		{"other enc", withDec(ek), b64(`{"alg":"dir","enc":"A128GCM","cty":"JWT","kid":"e1"}`) + "." + strings.Join(parts[1:], "."), ErrMalformed},
-		{"encrypted key present", withDec(ek), parts[0] + ".AAAA." + strings.Join(parts[2:], "."), ErrMalformed},
-		{"plain jws when jwe is required", withDec(ek), plain, ErrMalformed},
-		{"jwe without decryption keys", newVerifier(t, nil, k), token, ErrMalformed},
+		{"wrong decryption key", withDec(other), token, secretdata.ErrSignature},
+		{"unknown decryption kid", withDec(mustEncKey(t, "e2")), token, secretdata.ErrUnknownKey},
+		{"tampered ciphertext", withDec(ek), flip(3), secretdata.ErrSignature},
+		{"tampered tag", withDec(ek), flip(4), secretdata.ErrSignature},
+		{"tampered iv", withDec(ek), flip(2), secretdata.ErrSignature},
+		{"tampered header", withDec(ek), b64(`{"alg":"dir","enc":"A256GCM","cty":"JWT","kid":"e1","zip":"DEF"}`) + "." + strings.Join(parts[1:], "."), secretdata.ErrMalformed},
+		{"header changed but still allowed", withDec(ek), b64(`{"alg":"dir","enc":"A256GCM","cty":"JWT","kid":"e1","typ":"JWT"}`) + "." + strings.Join(parts[1:], "."), secretdata.ErrSignature},
+		{"other enc", withDec(ek), b64(`{"alg":"dir","enc":"A128GCM","cty":"JWT","kid":"e1"}`) + "." + strings.Join(parts[1:], "."), secretdata.ErrMalformed},
+		{"encrypted key present", withDec(ek), parts[0] + ".AAAA." + strings.Join(parts[2:], "."), secretdata.ErrMalformed},
+		{"plain jws when jwe is required", withDec(ek), plain, secretdata.ErrMalformed},
+		{"jwe without decryption keys", newVerifier(t, nil, k), token, secretdata.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,19 +247,21 @@ func TestJWERoundTrip(t *testing.T) {
 			require.ErrorIs(t, err, tc.want)
 		})
 	}
-	_, err = NewEncryptionKey("e", make([]byte, 16))
-	require.ErrorIs(t, err, ErrKeyConfig)
+	_, err = secretdata.NewEncryptionKey("e", make([]byte, 16))
+	require.ErrorIs(t, err, secretdata.ErrConfig)
 }
 
-func mustEncKey(t *testing.T, id string) EncryptionKey {
-	k, err := NewEncryptionKey(id, NewSecret()[:32])
+func mustEncKey(t *testing.T, id string) secretdata.EncryptionKey {
+	k, err := secretdata.NewEncryptionKey(id, secretdata.GenerateSecret()[:32])
 	require.NoError(t, err)
 	return k
 }
 
 func TestVerifyECDSASignatureForms(t *testing.T) {
 	priv := ecKey(t)
-	k, err := NewPrivateKey("ec1", ES256, priv)
+	k, err := secretdata.NewPrivateKey("ec1", secretdata.ES256, priv)
+	require.NoError(t, err)
+	pub, err := secretdata.NewPublicKey("ec1", secretdata.ES256, priv.Public())
 	require.NoError(t, err)
 	token, err := newSigner(t, k, nil).Sign(sampleClaims())
 	require.NoError(t, err)
@@ -251,8 +274,8 @@ func TestVerifyECDSASignatureForms(t *testing.T) {
 	d := sha256.Sum256([]byte(input))
 	der, err := ecdsa.SignASN1(rand.Reader, priv, d[:])
 	require.NoError(t, err)
-	_, err = newVerifier(t, nil, k.Public()).Verify(ctx, input+"."+base64.RawURLEncoding.EncodeToString(der))
-	require.ErrorIs(t, err, ErrSignature)
+	_, err = newVerifier(t, nil, pub).Verify(ctx, input+"."+base64.RawURLEncoding.EncodeToString(der))
+	require.ErrorIs(t, err, secretdata.ErrSignature)
 
 	// (r, n-s) is the same signature to ECDSA but a different token string:
 	// the replay cache, keyed on iss+jti, still refuses it.
@@ -261,9 +284,29 @@ func TestVerifyECDSASignatureForms(t *testing.T) {
 	malleated := append(append([]byte{}, raw[:32]...), new(big.Int).Sub(n, s).FillBytes(make([]byte, 32))...)
 	variant := input + "." + base64.RawURLEncoding.EncodeToString(malleated)
 	require.NotEqual(t, token, variant)
-	v := newVerifier(t, nil, k.Public())
+	v := newVerifier(t, nil, pub)
 	_, err = v.Verify(ctx, token)
 	require.NoError(t, err)
 	_, err = v.Verify(ctx, variant)
-	require.ErrorIs(t, err, ErrReplayed)
+	require.ErrorIs(t, err, secretdata.ErrReplayed)
+}
+
+// NewSigner reports every problem of its configuration at once.
+func TestNewSignerReportsEveryProblem(t *testing.T) {
+	pub, err := secretdata.NewPublicKey("p", secretdata.ES256, ecKey(t).Public())
+	require.NoError(t, err)
+	_, err = secretdata.NewSigner(secretdata.SignerConfig{
+		Key: pub, Audience: "\xff", Lifetime: -time.Second, MaxLifetime: -time.Minute,
+	})
+	ps := requireProblems(t, err, secretdata.ErrConfig, []string{"Key", "Issuer", "Audience", "MaxLifetime", "Lifetime"})
+	require.Equal(t, cfgerr.Redacted, ps[0].Value, "a key is never quoted")
+	require.Equal(t, "required", ps[1].Reason)
+	require.Equal(t, "-1m0s", ps[3].Value)
+	require.Equal(t, "-1s", ps[4].Value)
+	require.Contains(t, err.Error(), "secretdata: invalid signer configuration: 5 problems")
+
+	// A zero key is missing, not redacted.
+	_, err = secretdata.NewSigner(secretdata.SignerConfig{Issuer: testIssuer, Audience: testAudience})
+	ps = requireProblems(t, err, secretdata.ErrConfig, []string{"Key"})
+	require.Empty(t, ps[0].Value)
 }

@@ -1,6 +1,7 @@
 package secretdata
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -11,15 +12,17 @@ import (
 	"errors"
 	"hash"
 	"math/big"
+	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 // Defaults and bounds for VerifierConfig (the leeway and lifetime ones are
 // in limits.go).
 const (
-	DefaultMaxTokenBytes = 8 << 10
+	defaultMaxTokenBytes = 8 << 10
 	maxMaxTokenBytes     = 1 << 20
 	minJTILen            = 16 // room for 128 bits in base64url
 	maxJTILen            = 256
@@ -47,11 +50,11 @@ type VerifierConfig struct {
 	// DefaultMaxLifetime (15m), between 1s and MaxLifetimeLimit (24h).
 	MaxLifetime time.Duration
 	// MaxTokenBytes caps the token length, checked before any decoding.
-	// Default 8 KiB, at most 1 MiB.
+	// Zero means 8 KiB; at most 1 MiB.
 	MaxTokenBytes int
 
 	// Replay records each accepted (iss, jti). Nil means a fresh bounded
-	// MemoryReplayCache (DefaultReplayCacheEntries) using Now.
+	// MemoryReplayCache (with its default MaxEntries) using Now.
 	Replay ReplayCache
 	// DangerouslyDisableReplayProtection turns the replay check off: a
 	// stolen token is then accepted again and again until it expires. It
@@ -92,7 +95,7 @@ type verifyKey struct {
 }
 
 func compileKey(k Key) *verifyKey {
-	m := k.Public().m
+	m := k.public().m
 	vk := &verifyKey{m: m}
 	if m.alg.isHMAC() {
 		vk.macs = &sync.Pool{New: func() any { return hmac.New(m.alg.hash().New, m.secret()) }}
@@ -100,106 +103,97 @@ func compileKey(k Key) *verifyKey {
 	return vk
 }
 
-// NewVerifier validates cfg once and returns a Verifier.
+// NewVerifier validates cfg once and returns a Verifier. It reports every
+// problem of cfg at once (see ErrConfig), each naming its field.
 func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	var problems []*cfgerr.Error
 	if len(cfg.Keys) == 0 && cfg.KeySet == nil {
-		return nil, configErr("Keys", "at least one key or a KeySet is required")
+		problems = append(problems, problem("Keys", "", "at least one key or a KeySet is required"))
 	}
-	if cfg.Issuer == "" || !utf8.ValidString(cfg.Issuer) {
-		return nil, configErr("Issuer", "required, valid utf-8")
-	}
-	if cfg.Audience == "" || !utf8.ValidString(cfg.Audience) {
-		return nil, configErr("Audience", "required, valid utf-8")
-	}
+	problems = checkName(problems, "Issuer", cfg.Issuer)
+	problems = checkName(problems, "Audience", cfg.Audience)
+	leeway := cfg.Leeway
 	switch {
-	case cfg.Leeway == 0:
-		cfg.Leeway = DefaultLeeway
-	case cfg.Leeway < 0:
-		cfg.Leeway = 0 // asked for none
-	case cfg.Leeway > MaxLeeway:
-		return nil, configErr("Leeway", "must be at most "+MaxLeeway.String()+" (zero means "+DefaultLeeway.String()+", negative means none)")
+	case leeway == 0:
+		leeway = DefaultLeeway
+	case leeway < 0:
+		leeway = 0 // asked for none
+	case leeway > MaxLeeway:
+		problems = append(problems, problem("Leeway", leeway.String(),
+			"must be at most "+MaxLeeway.String()+" (zero means "+DefaultLeeway.String()+", negative means none)"))
 	}
-	if cfg.MaxLifetime == 0 {
-		cfg.MaxLifetime = DefaultMaxLifetime
+	maxLifetime := cmp.Or(cfg.MaxLifetime, DefaultMaxLifetime)
+	if maxLifetime < time.Second || maxLifetime > MaxLifetimeLimit {
+		problems = append(problems, problem("MaxLifetime", cfg.MaxLifetime.String(),
+			"must be between 1s and "+MaxLifetimeLimit.String()+" (zero means "+DefaultMaxLifetime.String()+")"))
 	}
-	if cfg.MaxLifetime < time.Second || cfg.MaxLifetime > MaxLifetimeLimit {
-		return nil, configErr("MaxLifetime", "must be between 1s and "+MaxLifetimeLimit.String())
+	maxBytes := cmp.Or(cfg.MaxTokenBytes, defaultMaxTokenBytes)
+	if maxBytes < 128 || maxBytes > maxMaxTokenBytes {
+		problems = append(problems, problem("MaxTokenBytes", strconv.Itoa(cfg.MaxTokenBytes),
+			"must be between 128 and 1 MiB (zero means 8 KiB)"))
 	}
-	if cfg.MaxTokenBytes == 0 {
-		cfg.MaxTokenBytes = DefaultMaxTokenBytes
+	keys := make(map[string]*verifyKey, len(cfg.Keys))
+	first := make(map[string]int, len(cfg.Keys))
+	for i, k := range cfg.Keys {
+		field := "Keys[" + strconv.Itoa(i) + "]"
+		if k.m == nil {
+			problems = append(problems, problem(field, "", "zero key"))
+			continue
+		}
+		if j, dup := first[k.m.id]; dup {
+			problems = append(problems, problem(field, k.m.id, "duplicate key id (Keys["+strconv.Itoa(j)+"] has it)"))
+			continue
+		}
+		first[k.m.id] = i
+		keys[k.m.id] = compileKey(k)
 	}
-	if cfg.MaxTokenBytes < 128 || cfg.MaxTokenBytes > maxMaxTokenBytes {
-		return nil, configErr("MaxTokenBytes", "must be between 128 and 1 MiB")
+	if cfg.DangerouslyDisableReplayProtection && cfg.Replay != nil {
+		problems = append(problems, problem("Replay", "", "set together with DangerouslyDisableReplayProtection"))
+	}
+	dec := make(map[string]EncryptionKey, len(cfg.DecryptionKeys))
+	for i, k := range cfg.DecryptionKeys {
+		field := "DecryptionKeys[" + strconv.Itoa(i) + "]"
+		switch _, dup := dec[k.id()]; {
+		case k.isZero():
+			problems = append(problems, problem(field, "", "zero key"))
+		case dup:
+			problems = append(problems, problem(field, k.id(), "duplicate key id"))
+		default:
+			dec[k.id()] = k
+		}
+	}
+	if err := cfgerr.Join("secretdata: invalid verifier configuration", problems); err != nil {
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	v := &Verifier{
-		keys: make(map[string]*verifyKey, len(cfg.Keys)), remote: cfg.KeySet,
-		issuer: cfg.Issuer, audience: cfg.Audience, leeway: cfg.Leeway,
-		maxLifetime: cfg.MaxLifetime, maxBytes: cfg.MaxTokenBytes, now: cfg.Now,
-	}
-	for _, k := range cfg.Keys {
-		if k.IsZero() {
-			return nil, configErr("Keys", "zero key")
-		}
-		if _, dup := v.keys[k.ID()]; dup {
-			return nil, configErr("Keys", "duplicate key id")
-		}
-		v.keys[k.ID()] = compileKey(k)
+		keys: keys, remote: cfg.KeySet,
+		issuer: cfg.Issuer, audience: cfg.Audience, leeway: leeway,
+		maxLifetime: maxLifetime, maxBytes: maxBytes, now: cfg.Now,
 	}
 	if len(v.keys) == 1 && v.remote == nil {
 		for _, vk := range v.keys {
 			v.only = vk
 		}
 	}
-	if err := v.setReplay(cfg); err != nil {
-		return nil, err
-	}
-	if err := v.setDecryption(cfg.DecryptionKeys); err != nil {
-		return nil, err
-	}
-	size := 2*cfg.MaxTokenBytes + 128
-	v.bufs.New = func() any { b := make([]byte, size); return &b }
-	return v, nil
-}
-
-func (v *Verifier) setReplay(cfg VerifierConfig) error {
 	switch {
-	case cfg.DangerouslyDisableReplayProtection && cfg.Replay != nil:
-		return configErr("Replay", "set together with DangerouslyDisableReplayProtection")
 	case cfg.DangerouslyDisableReplayProtection:
-		return nil
 	case cfg.Replay != nil:
 		v.replay = cfg.Replay
-		return nil
+	default:
+		v.replay = newMemoryReplayCache(defaultReplayCacheEntries, cfg.Now)
 	}
-	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: cfg.Now})
-	if err != nil {
-		return err
-	}
-	v.replay = c
-	return nil
-}
-
-func (v *Verifier) setDecryption(keys []EncryptionKey) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	v.dec = make(map[string]EncryptionKey, len(keys))
-	for _, k := range keys {
-		if k.IsZero() {
-			return configErr("DecryptionKeys", "zero key")
+	if len(dec) > 0 {
+		v.dec = dec
+		if len(cfg.DecryptionKeys) == 1 {
+			v.decOnly = cfg.DecryptionKeys[0]
 		}
-		if _, dup := v.dec[k.ID()]; dup {
-			return configErr("DecryptionKeys", "duplicate key id")
-		}
-		v.dec[k.ID()] = k
 	}
-	if len(keys) == 1 {
-		v.decOnly = keys[0]
-	}
-	return nil
+	size := 2*maxBytes + 128
+	v.bufs.New = func() any { b := make([]byte, size); return &b }
+	return v, nil
 }
 
 // Verify checks token and returns its claims. It refuses tokens bound to a
@@ -256,11 +250,11 @@ func (v *Verifier) verify(ctx context.Context, token, sid string, wantSid bool) 
 
 func replayErr(err error) error {
 	if errors.Is(err, ErrReplayed) {
-		return &TokenError{Kind: ErrReplayed, Field: "jti", Reason: "already used", Err: err}
+		return &TokenError{Kind: ErrReplayed, Field: "jti", Reason: "already used", err: err}
 	}
 	// Anything else — including an error the cache did not classify — means
 	// we do not know, and we do not accept what we do not know.
-	return &TokenError{Kind: ErrReplayCheckUnavailable, Field: "jti", Reason: "replay cache unavailable", Err: err}
+	return &TokenError{Kind: ErrReplayCheckUnavailable, Field: "jti", Reason: "replay cache unavailable", err: err}
 }
 
 // checkSignature decodes the header, selects the key, verifies the
@@ -450,7 +444,7 @@ func (v *Verifier) decrypt(token string) (string, error) {
 	if h.hasKid {
 		key = v.dec[string(h.kid)]
 	}
-	if key.IsZero() {
+	if key.isZero() {
 		return "", tokenErr(ErrUnknownKey, "kid", "no such decryption key")
 	}
 	iv, rest, err := decodeSegment(seg[2], rest, "iv")

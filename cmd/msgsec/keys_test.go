@@ -138,7 +138,7 @@ func TestKeysNewErrors(t *testing.T) {
 		{"HMAC is not a key pair", []string{"--alg", "HS256"}, `unsupported --alg "HS256"`},
 		{"none", []string{"--alg", "none"}, `unsupported --alg "none"`},
 		{"weak RSA", []string{"--alg", "RS256", "--rsa-bits", "1024"}, "--rsa-bits must be between 2048 and 8192"},
-		{"bad kid", []string{"--alg", "ES256", "--kid", strings.Repeat("k", 300)}, "secretdata: invalid key configuration"},
+		{"bad kid", []string{"--alg", "ES256", "--kid", strings.Repeat("k", 300)}, "secretdata: invalid key: id: \"kkkk"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ type testEnv struct {
 }
 
 func newTestEnv() *testEnv {
-	s := secretdata.NewSecret()
+	s := secretdata.GenerateSecret()
 	enc := base64.RawURLEncoding.EncodeToString(s)
 	return &testEnv{secret: s, encoded: enc, vars: map[string]string{secretEnv: enc}}
 }

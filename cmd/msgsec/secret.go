@@ -41,7 +41,7 @@ func runSecretNew(c *cli, cmd *command, args []string) int {
 	if code, ok := c.exactArgs(cmd, pos, 0, ""); !ok {
 		return code
 	}
-	text := base64.RawURLEncoding.EncodeToString(secretdata.NewSecret()) + "\n"
+	text := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret()) + "\n"
 	if *out == "" {
 		fmt.Fprint(c.stdout, text)
 		return exitOK

@@ -121,8 +121,9 @@ func signingKey(keys []secretdata.Key, kid string, now time.Time) (secretdata.Ke
 }
 
 func active(k secretdata.Key, now time.Time) bool {
-	return (k.NotBefore().IsZero() || !now.Before(k.NotBefore())) &&
-		(k.RetireAfter().IsZero() || !now.After(k.RetireAfter()))
+	notBefore, retireAfter := k.Validity()
+	return (notBefore.IsZero() || !now.Before(notBefore)) &&
+		(retireAfter.IsZero() || !now.After(retireAfter))
 }
 
 // readSecretData reads --data: inline JSON, @FILE or - (stdin). Error

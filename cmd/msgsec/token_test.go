@@ -153,7 +153,7 @@ func tamper(tok string) string {
 
 func TestVerifyRefusals(t *testing.T) {
 	e := newTestEnv()
-	other := secretdata.NewSecret()
+	other := secretdata.GenerateSecret()
 	cases := []struct {
 		name   string
 		token  string

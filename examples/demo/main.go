@@ -129,7 +129,7 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 // build makes the chat server, the bank site and the evil site, sharing a
 // random JWT secret that never leaves the process.
 func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, error) {
-	secret := base64.RawURLEncoding.EncodeToString(secretdata.NewSecret())
+	secret := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret())
 	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{
 		Load: policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
 			return secret, name == "UPLUS_JWT_SECRET"
@@ -138,7 +138,7 @@ func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: secretdata.NewSecret()[:delivery.KeySize]})
+	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: secretdata.GenerateSecret()[:delivery.KeySize]})
 	if err != nil {
 		return nil, err
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
-// exampleSecret is for examples only: use secretdata.NewSecret.
-var exampleSecret = []byte("example-only-secret-use-NewSecret-in-real-code!!")
+// exampleSecret is for examples only: use secretdata.GenerateSecret.
+var exampleSecret = []byte("example-only-secret-use-GenerateSecret-for-real!")
 
 // storeKey returns a fresh 32-byte key. In production, load it from a
 // secret manager: data sealed under a lost key cannot be read back.

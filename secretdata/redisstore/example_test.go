@@ -34,7 +34,7 @@ func ExampleNewReplayCache() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	key, err := secretdata.NewHMACKey("2025-01", secretdata.HS256, secretdata.NewSecret())
+	key, err := secretdata.NewHMACKey("2025-01", secretdata.HS256, secretdata.GenerateSecret())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // The bank's site, signing with the secret it shares with the chat
 // server's policy.
 func ExampleNew() {
-	key, err := secretdata.NewHMACKey("uplus-demo", secretdata.HS256, secretdata.NewSecret())
+	key, err := secretdata.NewHMACKey("uplus-demo", secretdata.HS256, secretdata.GenerateSecret())
 	if err != nil {
 		panic(err)
 	}

@@ -22,7 +22,7 @@ import (
 // over in-process (as the demo does) rather than read from the environment.
 func ExampleNew() {
 	ctx := context.Background()
-	secret := base64.RawURLEncoding.EncodeToString(secretdata.NewSecret())
+	secret := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret())
 	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{
 		Load: policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
 			return secret, name == "UPLUS_JWT_SECRET"
@@ -65,7 +65,7 @@ func ExampleNew() {
 // its secret read from UPLUS_JWT_SECRET.
 func Example() {
 	ctx := context.Background()
-	os.Setenv("UPLUS_JWT_SECRET", base64.RawURLEncoding.EncodeToString(secretdata.NewSecret()))
+	os.Setenv("UPLUS_JWT_SECRET", base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret()))
 	defer os.Unsetenv("UPLUS_JWT_SECRET")
 	storeKey := make([]byte, delivery.KeySize)
 	_, _ = rand.Read(storeKey)
