@@ -121,20 +121,27 @@ func ExampleKey_WithValidity() {
 	})
 	_, err := signer.Sign(secretdata.Claims{})
 	fmt.Println(err)
-	notBefore, _ := next.Validity()
-	fmt.Println(notBefore.Format(time.DateOnly))
-	// Output:
-	// secretdata: cannot sign: Key: outside its validity window
-	// 2026-06-01
+	// Output: secretdata: cannot sign: Key: outside its validity window
+}
+
+func ExampleKey_Validity() {
+	key, _ := secretdata.NewHMACKey("2026-06", secretdata.HS256, secretdata.GenerateSecret())
+	key, _ = key.WithValidity(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), time.Time{})
+	notBefore, retireAfter := key.Validity()
+	fmt.Println(notBefore.Format(time.DateOnly), retireAfter.IsZero())
+	// Output: 2026-06-01 true
 }
 
 func ExampleNewSigner() {
 	key, _ := secretdata.NewHMACKey("k1", secretdata.HS256, secret)
 	_, err := secretdata.NewSigner(secretdata.SignerConfig{
-		Key: key, Issuer: "bank", Audience: "retail-bank", Lifetime: time.Hour,
+		Key: key, Issuer: "bank", Lifetime: time.Hour,
 	})
-	fmt.Println(errors.Is(err, secretdata.ErrConfig))
-	// Output: true
+	fmt.Println(err)
+	// Output:
+	// secretdata: invalid signer configuration: 2 problems
+	//	Audience: required
+	//	Lifetime: "1h0m0s": must be between 1s and MaxLifetime (15m0s)
 }
 
 func ExampleSigner_Sign() {

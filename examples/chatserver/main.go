@@ -141,7 +141,7 @@ func backends(redisURL string, storeKey []byte) (backendSet, error) {
 	if redisURL != "" {
 		return redisBackends(redisURL, storeKey)
 	}
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey})
+	store, err := delivery.NewMemoryStore(storeKey, delivery.MemoryStoreConfig{})
 	if err != nil {
 		return backendSet{}, err
 	}

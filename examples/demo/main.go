@@ -138,7 +138,7 @@ func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: secretdata.GenerateSecret()[:delivery.KeySize]})
+	store, err := delivery.NewMemoryStore(secretdata.GenerateSecret()[:delivery.KeySize], delivery.MemoryStoreConfig{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package delivery
+package delivery_test
 
 import (
 	"fmt"
@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
 const benchSessions = 1024
@@ -29,9 +32,7 @@ func BenchmarkMemoryStore(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			if err := s.Put(background(), connA, ids[i%benchSessions], c, time.Hour); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, s.Put(background(), connA, ids[i%benchSessions], c, time.Hour))
 			i++
 		}
 	})
@@ -71,9 +72,7 @@ func presign(b *testing.B, e *env, n int, ids []string) []string {
 	toks := make([]string, n)
 	for i := range toks {
 		tok, err := e.signers[connA].Sign(secretdata.Claims{SessionID: ids[i%benchSessions], SecretData: secretData()})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		toks[i] = tok
 	}
 	return toks
@@ -99,7 +98,7 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	})
 	b.Run("ServeHTTP", func(b *testing.B) {
-		e := newEnv(b, envOpts{config: func(c *HandlerConfig) { c.Logger = slog.New(slog.DiscardHandler); c.OnEvent = nil }})
+		e := newEnv(b, envOpts{config: func(c *delivery.HandlerConfig) { c.Logger = slog.New(slog.DiscardHandler); c.OnEvent = nil }})
 		toks := presign(b, e, b.N, ids)
 		reqs := make([]*http.Request, b.N)
 		for i := range reqs {
@@ -111,9 +110,7 @@ func BenchmarkHandler(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			w := httptest.NewRecorder()
 			e.mux.ServeHTTP(w, reqs[i])
-			if w.Code != http.StatusNoContent {
-				b.Fatalf("status %d", w.Code)
-			}
+			require.True(b, w.Code == http.StatusNoContent, "status %d", w.Code)
 		}
 	})
 }

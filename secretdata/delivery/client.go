@@ -1,25 +1,28 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/internal/loopback"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
-// Bounds for ClientConfig.
+// Defaults and bounds for ClientConfig.
 const (
-	DefaultTimeout    = 10 * time.Second
+	defaultTimeout    = 10 * time.Second
 	maxTimeout        = 2 * time.Minute
-	DefaultMaxRetries = 2
+	defaultMaxRetries = 2
 	maxRetries        = 10
 	backoffBase       = 100 * time.Millisecond
 	backoffCap        = 2 * time.Second
@@ -28,8 +31,7 @@ const (
 	drainLimit = 4 << 10
 )
 
-// ClientConfig configures NewClient. BaseURL and exactly one of Signer and
-// Signers are required.
+// ClientConfig configures NewClient. BaseURL and Signer are required.
 type ClientConfig struct {
 	// BaseURL is the chat server's root, e.g. "https://chat.example.com"
 	// or "https://chat.example.com/api"; the Client appends Pattern's path.
@@ -37,25 +39,22 @@ type ClientConfig struct {
 	// DangerouslyAllowHTTP) and carry no userinfo, query or fragment.
 	BaseURL string
 
-	// Signer signs for one connection (its Audience).
+	// Signer signs the tokens: its Audience is the connection the Client
+	// delivers to. A bank with several connections makes a Client for
+	// each (a Client is small and immutable).
 	Signer *secretdata.Signer
-	// Signers returns the signer of each connection, for a bank with
-	// several.
-	Signers func(connection string) (*secretdata.Signer, bool)
 
 	// HTTPClient sends the requests. Default http.DefaultClient. The Client
 	// uses a copy that never follows redirects (a redirect would resend
 	// the token somewhere else): a 3xx is a rejection.
 	HTTPClient *http.Client
-	// Timeout bounds each attempt. Default DefaultTimeout, at most 2m.
+	// Timeout bounds each attempt. Zero means 10s; at most 2m.
 	Timeout time.Duration
 	// MaxRetries is how many times a network error, a timeout or a 5xx is
-	// retried, each time with a freshly signed token. Default
-	// DefaultMaxRetries; -1 for none; at most 10. A 4xx is never retried.
+	// retried, each time with a freshly signed token, after a pause that
+	// grows exponentially from 100ms to at most 2s (with full jitter).
+	// Zero means 2; -1 for none; at most 10. A 4xx is never retried.
 	MaxRetries int
-	// Backoff returns the pause before retry n (1, 2, …). Default:
-	// exponential from 100ms, capped at 2s, with full jitter.
-	Backoff func(retry int) time.Duration
 
 	// DangerouslyAllowHTTP permits a plain-http BaseURL to a non-loopback
 	// host: the tokens, and so the secret data, then cross the network
@@ -67,45 +66,35 @@ type ClientConfig struct {
 // server's Handler. It is immutable and safe for concurrent use.
 type Client struct {
 	base    string // scheme://host/path, without a trailing slash
-	signers func(string) (*secretdata.Signer, bool)
+	signer  *secretdata.Signer
 	http    *http.Client
 	timeout time.Duration
 	retries int
 	backoff func(int) time.Duration
 }
 
-// NewClient validates cfg once and returns a Client.
+// NewClient validates cfg once and returns a Client. It reports every
+// problem of cfg at once (see ErrConfig), each naming its field.
 func NewClient(cfg ClientConfig) (*Client, error) {
-	base, err := checkBaseURL(cfg.BaseURL, cfg.DangerouslyAllowHTTP)
-	if err != nil {
+	base, problems := checkBaseURL(nil, cfg.BaseURL, cfg.DangerouslyAllowHTTP)
+	if cfg.Signer == nil {
+		problems = append(problems, cfgProblem("Signer", "", "required"))
+	}
+	timeout := cmp.Or(cfg.Timeout, defaultTimeout)
+	if timeout < 0 || timeout > maxTimeout {
+		problems = append(problems, cfgProblem("Timeout", cfg.Timeout.String(), "must be between 0 (10s) and 2m"))
+	}
+	retries := cfg.MaxRetries
+	switch {
+	case retries == 0:
+		retries = defaultMaxRetries
+	case retries == -1:
+		retries = 0
+	case retries < -1 || retries > maxRetries:
+		problems = append(problems, cfgProblem("MaxRetries", strconv.Itoa(cfg.MaxRetries), "must be -1 (none) to 10 (zero means 2)"))
+	}
+	if err := cfgerr.Join("delivery: invalid client configuration", problems); err != nil {
 		return nil, err
-	}
-	c := &Client{base: base, timeout: cfg.Timeout, retries: cfg.MaxRetries, backoff: cfg.Backoff}
-	switch {
-	case (cfg.Signer == nil) == (cfg.Signers == nil):
-		return nil, configErr("Signer", "set exactly one of Signer and Signers")
-	case cfg.Signer != nil:
-		one := cfg.Signer
-		c.signers = func(string) (*secretdata.Signer, bool) { return one, true }
-	default:
-		c.signers = cfg.Signers
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.timeout < 0 || c.timeout > maxTimeout {
-		return nil, configErr("Timeout", "must be between 0 and 2m")
-	}
-	switch {
-	case c.retries == 0:
-		c.retries = DefaultMaxRetries
-	case c.retries == -1:
-		c.retries = 0
-	case c.retries < -1 || c.retries > maxRetries:
-		return nil, configErr("MaxRetries", "must be -1 (none) to 10")
-	}
-	if c.backoff == nil {
-		c.backoff = defaultBackoff
 	}
 	hc := http.DefaultClient
 	if cfg.HTTPClient != nil {
@@ -113,27 +102,35 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	cp := *hc
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.http = &cp
-	return c, nil
+	return &Client{base: base, signer: cfg.Signer, http: &cp, timeout: timeout, retries: retries, backoff: defaultBackoff}, nil
 }
 
-func checkBaseURL(raw string, allowHTTP bool) (string, error) {
+func checkBaseURL(problems []*cfgerr.Error, raw string, allowHTTP bool) (string, []*cfgerr.Error) {
 	u, err := url.Parse(raw)
+	bad := func(reason string) (string, []*cfgerr.Error) {
+		value := raw
+		if err == nil && u.User != nil {
+			value = cfgerr.Redacted // userinfo may hold a password
+		}
+		return "", append(problems, cfgProblem("BaseURL", value, reason))
+	}
 	switch {
+	case raw == "":
+		return "", append(problems, cfgProblem("BaseURL", "", "required"))
 	case err != nil || u.Host == "" || u.Opaque != "":
-		return "", configErr("BaseURL", "must be an absolute http(s) url")
+		return bad("must be an absolute http(s) url")
 	case u.User != nil:
-		return "", configErr("BaseURL", "must not carry userinfo")
+		return bad("must not carry userinfo")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", configErr("BaseURL", "must not carry a query or fragment")
+		return bad("must not carry a query or fragment")
 	case u.Scheme == "https":
 	case u.Scheme == "http" && (allowHTTP || loopback.Host(u.Hostname())):
 	case u.Scheme == "http":
-		return "", configErr("BaseURL", "http only to a loopback host (or DangerouslyAllowHTTP)")
+		return bad("http only to a loopback host (or DangerouslyAllowHTTP)")
 	default:
-		return "", configErr("BaseURL", "scheme must be https")
+		return bad("scheme must be https")
 	}
-	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
+	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), problems
 }
 
 func defaultBackoff(retry int) time.Duration {
@@ -144,26 +141,20 @@ func defaultBackoff(retry int) time.Duration {
 	return rand.N(d) + 1
 }
 
-// SendOption adjusts one Send.
-type SendOption func(*secretdata.Claims)
-
-// WithSubject sets the token's sub (the customer).
-func WithSubject(subject string) SendOption {
-	return func(c *secretdata.Claims) { c.Subject = subject }
-}
-
-// Send signs data (the customer_secret_data claim) for the session and
-// POSTs it to the chat server. Every attempt signs a new token with a
-// fresh jti, so a retry after a lost response is never refused as a
-// replay (and storing twice is harmless: the second Put replaces the
-// first). It returns nil on 2xx, a *SendError wrapping ErrRejected on any
-// other non-5xx status, and one wrapping ErrUnavailable once the retries
-// are spent (or ctx ends).
-func (c *Client) Send(ctx context.Context, connection, session string, data map[string]any, opts ...SendOption) error {
-	claims := secretdata.Claims{SessionID: session, SecretData: data}
-	for _, o := range opts {
-		o(&claims)
+// Send signs claims for the session and POSTs them to the chat server.
+// The caller sets Subject (the customer) and SecretData (the
+// customer_secret_data claim); the Client sets SessionID to session and the
+// Signer sets the rest (see secretdata.Signer.Sign). Every attempt signs a
+// new token with a fresh jti, so a retry after a lost response is never
+// refused as a replay (and storing twice is harmless: the second Put
+// replaces the first). It returns nil on 2xx, a *SendError wrapping
+// ErrRejected on any other non-5xx status, and one wrapping ErrUnavailable
+// once the retries are spent (or ctx ends).
+func (c *Client) Send(ctx context.Context, connection, session string, claims secretdata.Claims) error {
+	if claims.SessionID != "" && claims.SessionID != session {
+		return argErr("claims.SessionID", "differs from the session sent to")
 	}
+	claims.SessionID = session
 	return c.do(ctx, http.MethodPost, connection, session, claims)
 }
 
@@ -178,32 +169,28 @@ func (c *Client) do(ctx context.Context, method, connection, session string, cla
 	if !ValidID(connection) || !ValidID(session) {
 		return ErrInvalidID
 	}
-	signer, ok := c.signers(connection)
-	if !ok || signer == nil {
-		return configErr("Signers", "no signer for connection "+connection)
-	}
 	target := c.base + "/connections/" + url.PathEscape(connection) + "/sessions/" + url.PathEscape(session) + "/secret-data"
-	fail := &SendError{Connection: connection, Session: idhash.Of(session), Kind: ErrUnavailable}
+	fail := &SendError{connection: connection, session: idhash.Of(session), kind: ErrUnavailable}
 	for attempt := 0; attempt <= c.retries; attempt++ {
 		if attempt > 0 && !sleep(ctx, c.backoff(attempt)) {
-			fail.Err = ctx.Err()
+			fail.err = ctx.Err()
 			return fail
 		}
-		token, err := signer.Sign(claims)
+		token, err := c.signer.Sign(claims)
 		if err != nil {
 			return err // a configuration problem: retrying cannot help
 		}
-		fail.Attempts++
+		fail.attempts++
 		status, err := c.attempt(ctx, method, target, token)
-		fail.StatusCode, fail.Err = status, err
+		fail.StatusCode, fail.err = status, err
 		switch {
 		case ctx.Err() != nil:
-			fail.Err = ctx.Err()
+			fail.err = ctx.Err()
 			return fail
 		case err == nil && status >= 200 && status < 300:
 			return nil
 		case err == nil && status < 500:
-			fail.Kind = ErrRejected
+			fail.kind = ErrRejected
 			return fail
 		}
 	}

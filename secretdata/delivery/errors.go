@@ -3,6 +3,8 @@ package delivery
 import (
 	"errors"
 	"strconv"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 // Sentinel errors, for errors.Is.
@@ -14,9 +16,10 @@ var (
 	// The Handler answers 503 and nothing is stored.
 	ErrStoreUnavailable = errors.New("delivery: store unavailable")
 	// ErrStoreFull: a bounded store is full of live sessions. It never
-	// evicts a live session to make room; errors wrapping ErrStoreFull also
-	// wrap ErrStoreUnavailable.
-	ErrStoreFull = errors.New("delivery: store full")
+	// evicts a live session to make room. ErrStoreFull matches
+	// ErrStoreUnavailable too (errors.Is), so whoever handles an
+	// unavailable store handles a full one.
+	ErrStoreFull error = storeFull{}
 	// ErrCorrupt: stored bytes do not open with the store's key for this
 	// (connection, session): tampered, moved from another session, or
 	// sealed under another key. The data is never returned.
@@ -32,79 +35,71 @@ var (
 	// on every attempt.
 	ErrUnavailable = errors.New("delivery: chat server unavailable")
 
-	// ErrConfig: a configuration was refused at construction.
+	// ErrConfig: a configuration, or an argument, was refused. Such an
+	// error holds one *cfgerr.Error per problem, all reported at once
+	// (walk them with cfgerr.All); each names the field, the offending
+	// value (cfgerr.Redacted for a key) and why, and matches ErrConfig.
 	ErrConfig = errors.New("delivery: invalid configuration")
 )
 
-// FullError reports a bounded store that refused a new entry because it is
-// full of live sessions. It wraps ErrStoreFull and ErrStoreUnavailable.
-type FullError struct {
-	MaxEntries int // the entry bound
-	MaxBytes   int // the sealed-bytes bound
-}
+// storeFull is ErrStoreFull's type: it also matches ErrStoreUnavailable.
+type storeFull struct{}
 
-func (e *FullError) Error() string {
-	return "delivery: store full (max " + strconv.Itoa(e.MaxEntries) + " entries, " +
-		strconv.Itoa(e.MaxBytes) + " bytes)"
-}
+func (storeFull) Error() string        { return "delivery: store full" }
+func (storeFull) Is(target error) bool { return target == ErrStoreUnavailable }
 
-// Unwrap returns ErrStoreFull and ErrStoreUnavailable.
-func (e *FullError) Unwrap() []error { return []error{ErrStoreFull, ErrStoreUnavailable} }
-
-// SendError reports a failed Client.Send. It names the delivery but never
-// carries the token, the secret data or the session ID (the chat's
-// credential), so it can be logged as it is.
+// SendError reports a failed Client.Send or Client.Revoke. It wraps
+// ErrRejected or ErrUnavailable, and the last network or context error
+// (errors.Is sees both, for example ErrUnavailable and
+// context.DeadlineExceeded). Its text names the connection, the session by
+// its short keyed hash ("h:" and 12 hex digits, as in Event.Session), the
+// status and the number of attempts; it never carries the token, the
+// secret data or the session ID (the chat's credential), so it can be
+// logged as it is.
 type SendError struct {
-	Connection string
-	// Session is the session ID's short keyed hash ("h:" and 12 hex
-	// digits, the same within the process; see Event.Session), not the ID.
-	Session string
-	// StatusCode is the last HTTP status received, 0 if none (network error).
+	// StatusCode is the last HTTP status received, 0 if none (network
+	// error): say 404 when the chat session is over, 401 when the chat
+	// server does not accept this connection's key.
 	StatusCode int
-	// Attempts is how many requests were made.
-	Attempts int
-	// Kind is ErrRejected or ErrUnavailable.
-	Kind error
-	// Err is the last underlying error (network or context), may be nil.
-	Err error
+
+	connection string
+	session    string // idhash.Of(session)
+	attempts   int
+	kind       error // ErrRejected or ErrUnavailable
+	err        error // the last network or context error, may be nil
 }
 
 func (e *SendError) Error() string {
-	msg := e.Kind.Error() + ": connection " + strconv.Quote(e.Connection) +
-		" session " + strconv.Quote(e.Session)
+	msg := e.kind.Error() + ": connection " + strconv.Quote(e.connection) +
+		" session " + strconv.Quote(e.session)
 	if e.StatusCode != 0 {
 		msg += ": status " + strconv.Itoa(e.StatusCode)
 	}
-	msg += " after " + strconv.Itoa(e.Attempts) + " attempt"
-	if e.Attempts != 1 {
+	msg += " after " + strconv.Itoa(e.attempts) + " attempt"
+	if e.attempts != 1 {
 		msg += "s"
 	}
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+	if e.err != nil {
+		msg += ": " + e.err.Error()
 	}
 	return msg
 }
 
-// Unwrap returns Kind and Err, so errors.Is works for both (for example
-// ErrUnavailable and context.DeadlineExceeded).
+// Unwrap returns ErrRejected or ErrUnavailable, and the last underlying
+// error.
 func (e *SendError) Unwrap() []error {
-	if e.Err == nil {
-		return []error{e.Kind}
+	if e.err == nil {
+		return []error{e.kind}
 	}
-	return []error{e.Kind, e.Err}
+	return []error{e.kind, e.err}
 }
 
-// ConfigError names a refused configuration field.
-type ConfigError struct {
-	Field  string
-	Reason string
+// cfgProblem is one configuration or argument problem of this package.
+func cfgProblem(field, value, reason string) *cfgerr.Error {
+	return &cfgerr.Error{Field: field, Value: value, Reason: reason, Kind: ErrConfig}
 }
 
-func (e *ConfigError) Error() string {
-	return "delivery: invalid configuration: " + e.Field + ": " + e.Reason
+// argErr refuses one argument of a call.
+func argErr(field, reason string) error {
+	return cfgerr.Join("delivery: invalid argument", []*cfgerr.Error{cfgProblem(field, "", reason)})
 }
-
-// Unwrap returns ErrConfig.
-func (e *ConfigError) Unwrap() error { return ErrConfig }
-
-func configErr(field, reason string) error { return &ConfigError{Field: field, Reason: reason} }

@@ -10,9 +10,9 @@ import (
 	"github.com/msgsec/msgsec/secretdata"
 )
 
-// Kind names a Handler outcome. Denials have a stable problem type URI,
-// "urn:msgsec:problem:" + the kind (the middleware package uses the same
-// scheme), in their application/problem+json body (RFC 9457).
+// Kind names a Handler outcome. A denial's application/problem+json body
+// (RFC 9457) has the stable type "urn:msgsec:problem:" + the kind (the
+// middleware package uses the same scheme).
 type Kind string
 
 const (
@@ -44,9 +44,6 @@ const (
 	// KindStoreError: the store failed otherwise (500).
 	KindStoreError Kind = "store-error"
 )
-
-// TypeURI is the problem type of the kind.
-func (k Kind) TypeURI() string { return problem.URI(string(k)) }
 
 // Event reports one Handler outcome, for logs and metrics. It never
 // carries the token, the secret data or the session ID: session IDs are the

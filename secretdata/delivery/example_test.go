@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
@@ -65,7 +67,7 @@ var quietLogger = slog.New(slog.DiscardHandler)
 // session ends.
 func Example() {
 	// Chat server.
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
+	store, err := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{})
 	if err != nil {
 		panic(err)
 	}
@@ -88,10 +90,13 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	err = client.Send(context.Background(), "retail-bank", "chat-7f3a", map[string]any{
-		secretdata.ClaimAuthenticationStatus: "authenticated",
-		secretdata.ClaimCustomerID:           "C-1001",
-	}, delivery.WithSubject("customer-42"))
+	err = client.Send(context.Background(), "retail-bank", "chat-7f3a", secretdata.Claims{
+		Subject: "customer-42",
+		SecretData: map[string]any{
+			secretdata.ClaimAuthenticationStatus: "authenticated",
+			secretdata.ClaimCustomerID:           "C-1001",
+		},
+	})
 	fmt.Println("sent:", err)
 
 	// Chat server, handling the session.
@@ -116,12 +121,13 @@ func Example() {
 // The Handler finds a connection's verifier in a policy.Registry through a
 // small adapter, so this package does not import policy.
 func ExampleNewHandler() {
-	os.Setenv("UPLUS_JWT_SECRET", "u9kIzmnmBaGdcKR2fB2L0jEFdbe7n3y3yWPQ2qJ5Vz0")
+	const jwtSecret = "u9kIzmnmBaGdcKR2fB2L0jEFdbe7n3y3yWPQ2qJ5Vz0"
+	os.Setenv("UPLUS_JWT_SECRET", jwtSecret)
 	reg, err := policy.NewRegistry(context.Background(), "../../examples/policies/uplusbank.yaml", policy.RegistryOptions{})
 	if err != nil {
 		panic(err)
 	}
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
+	store, err := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{})
 	if err != nil {
 		panic(err)
 	}
@@ -151,9 +157,10 @@ func ExampleNewHandler() {
 	mux := http.NewServeMux()
 	mux.Handle(delivery.Pattern, h)
 
-	// The bank signs with the connection's key.
-	p, _ := reg.Get("retail-bank")
-	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: p.Keys()[0], Issuer: p.Issuer(), Audience: p.Audience()})
+	// The bank signs with the connection's key (kid uplus-2026-11 in the policy).
+	secret, _ := base64.RawURLEncoding.DecodeString(jwtSecret)
+	key, _ := secretdata.NewHMACKey("uplus-2026-11", secretdata.HS256, secret)
+	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "uplusbank-backend", Audience: "retail-bank"})
 	token, _ := signer.Sign(secretdata.Claims{SessionID: "chat-7f3a", SecretData: map[string]any{"customer_id": "C-1001"}})
 
 	for _, auth := range []string{"Bearer " + token, "Bearer " + token, ""} {
@@ -174,23 +181,22 @@ func ExampleNewHandler() {
 	// 401 {"type":"urn:msgsec:problem:invalid-token","title":"invalid token","status":401,"detail":"invalid token"}
 }
 
-// The token can also be the whole body, as JSON; never both.
+// The token can also be the whole body, as JSON; never both. Mounted
+// without a ServeMux pattern, the Handler reads the IDs from the path
+// values the router sets.
 func ExampleHandler_ServeHTTP() {
-	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
+	store, _ := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{})
 	verifier := exampleVerifier()
 	h, _ := delivery.NewHandler(delivery.HandlerConfig{
 		Verifier: func(string) (*secretdata.Verifier, bool) { return verifier, true },
 		Store:    store,
 		Logger:   quietLogger,
-		// A router without ServeMux patterns resolves the IDs itself.
-		IDs: func(r *http.Request) (string, string) {
-			return r.URL.Query().Get("connection"), r.URL.Query().Get("session")
-		},
 	})
 	token, _ := exampleSigner().Sign(secretdata.Claims{SessionID: "chat-1"})
-	r := httptest.NewRequest("POST", "/deliver?connection=retail-bank&session=chat-1",
-		strings.NewReader(`{"token":"`+token+`"}`))
+	r := httptest.NewRequest("POST", "/deliver", strings.NewReader(`{"token":"`+token+`"}`))
 	r.Header.Set("Content-Type", "application/json")
+	r.SetPathValue("connection", "retail-bank") // what another router would do
+	r.SetPathValue("session", "chat-1")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	fmt.Println(w.Code)
@@ -199,22 +205,27 @@ func ExampleHandler_ServeHTTP() {
 
 func ExampleNewClient() {
 	_, err := delivery.NewClient(delivery.ClientConfig{
-		BaseURL: "http://chat.example.com", // plain http to a public host
-		Signer:  exampleSigner(),
+		BaseURL:    "http://chat.example.com", // plain http to a public host
+		MaxRetries: 100,
 	})
-	fmt.Println(err)
+	fmt.Println(errors.Is(err, delivery.ErrConfig))
+	for p := range cfgerr.All(err) { // every problem, at once
+		fmt.Printf("%s: %s\n", p.Field, p.Reason)
+	}
 
-	// A bank with several connections picks the signer per connection.
-	signers := map[string]*secretdata.Signer{"retail-bank": exampleSigner()}
+	// One Client per connection: its Signer's audience.
 	_, err = delivery.NewClient(delivery.ClientConfig{
 		BaseURL:    "https://chat.example.com",
-		Signers:    func(conn string) (*secretdata.Signer, bool) { s, ok := signers[conn]; return s, ok },
+		Signer:     exampleSigner(),
 		Timeout:    5 * time.Second,
 		MaxRetries: 3,
 	})
 	fmt.Println(err)
 	// Output:
-	// delivery: invalid configuration: BaseURL: http only to a loopback host (or DangerouslyAllowHTTP)
+	// true
+	// BaseURL: http only to a loopback host (or DangerouslyAllowHTTP)
+	// Signer: required
+	// MaxRetries: must be -1 (none) to 10 (zero means 2)
 	// <nil>
 }
 
@@ -226,18 +237,20 @@ func ExampleClient_Send() {
 	}))
 	defer srv.Close()
 	client, _ := delivery.NewClient(delivery.ClientConfig{BaseURL: srv.URL, Signer: exampleSigner()})
-	err := client.Send(context.Background(), "retail-bank", "chat-1", map[string]any{"customer_id": "C-1001"})
+	err := client.Send(context.Background(), "retail-bank", "chat-1", secretdata.Claims{
+		SecretData: map[string]any{"customer_id": "C-1001"},
+	})
 
 	var se *delivery.SendError
 	if errors.As(err, &se) {
-		fmt.Println(errors.Is(err, delivery.ErrRejected), se.StatusCode, se.Attempts)
+		fmt.Println(errors.Is(err, delivery.ErrRejected), se.StatusCode)
 	}
 	// The error names the session by its hash (different in every process),
 	// so it can be logged: delivery: rejected by the chat server:
 	// connection "retail-bank" session "h:…": status 401 after 1 attempt
 	fmt.Println(strings.Contains(err.Error(), "chat-1"), strings.Contains(err.Error(), `session "h:`))
 	// Output:
-	// true 401 1
+	// true 401
 	// false true
 }
 
@@ -249,28 +262,24 @@ func ExampleClient_Revoke() {
 	client, _ := delivery.NewClient(delivery.ClientConfig{BaseURL: srv.URL, Signer: exampleSigner()})
 
 	ctx := context.Background()
-	_ = client.Send(ctx, "retail-bank", "chat-1", map[string]any{"authentication_status": "authenticated"})
-	fmt.Println(store.Len())
-	fmt.Println(client.Revoke(ctx, "retail-bank", "chat-1"), store.Len())
-	// Output:
-	// 1
-	// <nil> 0
-}
-
-func ExampleWithSubject() {
-	srv, store := exampleServer()
-	defer srv.Close()
-	client, _ := delivery.NewClient(delivery.ClientConfig{BaseURL: srv.URL, Signer: exampleSigner()})
-	err := client.Send(context.Background(), "retail-bank", "chat-1",
-		map[string]any{"authentication_status": "authenticated"}, delivery.WithSubject("customer-42"))
-	claims, _ := store.Get(context.Background(), "retail-bank", "chat-1")
+	_ = client.Send(ctx, "retail-bank", "chat-1", secretdata.Claims{
+		Subject:    "customer-42",
+		SecretData: map[string]any{"authentication_status": "authenticated"},
+	})
+	claims, err := store.Get(ctx, "retail-bank", "chat-1")
 	fmt.Println(err, claims.Subject)
-	// Output: <nil> customer-42
+	fmt.Println(client.Revoke(ctx, "retail-bank", "chat-1"))
+	_, err = store.Get(ctx, "retail-bank", "chat-1")
+	fmt.Println(errors.Is(err, delivery.ErrNotFound))
+	// Output:
+	// <nil> customer-42
+	// <nil>
+	// true
 }
 
 // exampleServer is a chat server with one connection, retail-bank.
 func exampleServer() (*httptest.Server, *delivery.MemoryStore) {
-	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
+	store, _ := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{})
 	verifier := exampleVerifier()
 	h, _ := delivery.NewHandler(delivery.HandlerConfig{
 		Verifier: func(conn string) (*secretdata.Verifier, bool) { return verifier, conn == "retail-bank" },
@@ -282,11 +291,10 @@ func exampleServer() (*httptest.Server, *delivery.MemoryStore) {
 }
 
 func ExampleNewMemoryStore() {
-	_, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: []byte("too short")})
-	fmt.Println(err)
+	_, err := delivery.NewMemoryStore([]byte("too short"), delivery.MemoryStoreConfig{MaxBytes: -1})
+	fmt.Println(err) // the key itself is never quoted
 
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{
-		Key:        storeKey(),
+	store, err := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{
 		MaxEntries: 1, // fail closed when full; never evict a live session
 	})
 	if err != nil {
@@ -298,15 +306,17 @@ func ExampleNewMemoryStore() {
 	err = store.Put(ctx, "retail-bank", "chat-2", c, 30*time.Minute)
 	fmt.Println(errors.Is(err, delivery.ErrStoreFull), errors.Is(err, delivery.ErrStoreUnavailable))
 	// Output:
-	// delivery: invalid configuration: Key: must be 32 bytes
+	// delivery: invalid memory store configuration: 2 problems
+	//	key: "[redacted]": must be 32 bytes, not 9
+	//	MaxBytes: "-1": must be positive (zero means 256 MiB)
 	// <nil>
 	// true true
 }
 
 func ExampleMemoryStore_Get() {
 	now := time.Unix(1_750_000_000, 0)
-	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{
-		Key: storeKey(), Now: func() time.Time { return now },
+	store, _ := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{
+		Now: func() time.Time { return now },
 	})
 	ctx := context.Background()
 	c := &secretdata.Claims{Issuer: "https://api.uplusbank.com", SecretData: map[string]any{"customer_id": "C-1001"}}
@@ -327,28 +337,24 @@ func ExampleMemoryStore_Get() {
 }
 
 func ExampleMemoryStore_Put() {
-	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
+	store, _ := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{})
 	err := store.Put(context.Background(), "retail-bank", "../admin", &secretdata.Claims{}, time.Minute)
 	fmt.Println(errors.Is(err, delivery.ErrInvalidID))
 	// Output: true
 }
 
 func ExampleMemoryStore_Delete() {
-	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
+	store, _ := delivery.NewMemoryStore(storeKey(), delivery.MemoryStoreConfig{})
 	ctx := context.Background()
 	_ = store.Put(ctx, "retail-bank", "chat-1", &secretdata.Claims{}, time.Hour)
-	fmt.Println(store.Delete(ctx, "retail-bank", "chat-1"), store.Len())
+	fmt.Println(store.Delete(ctx, "retail-bank", "chat-1"))
+	_, err := store.Get(ctx, "retail-bank", "chat-1")
+	fmt.Println(errors.Is(err, delivery.ErrNotFound))
 	fmt.Println(store.Delete(ctx, "retail-bank", "chat-1")) // already gone: not an error
 	// Output:
-	// <nil> 0
 	// <nil>
-}
-
-func ExampleMemoryStore_Len() {
-	store, _ := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey()})
-	_ = store.Put(context.Background(), "retail-bank", "chat-1", &secretdata.Claims{}, time.Hour)
-	fmt.Println(store.Len())
-	// Output: 1
+	// true
+	// <nil>
 }
 
 // A Redis-backed store keeps only what SealClaims returns, under a key
@@ -406,11 +412,6 @@ func ExampleValidID() {
 	// a/b false
 	// .. false
 	// chat 1 false
-}
-
-func ExampleKind_TypeURI() {
-	fmt.Println(delivery.KindTokenInvalid.TypeURI())
-	// Output: urn:msgsec:problem:invalid-token
 }
 
 func ExampleEvent_LogValue() {

@@ -1,50 +1,16 @@
-package delivery
+package delivery_test
 
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"net/url"
 	gopath "path"
 	"testing"
-)
 
-// FuzzParseTokenBody checks the body parser against encoding/json: whatever
-// it accepts must be one object with the single member "token" holding
-// exactly the returned string, a compact-token alphabet only.
-func FuzzParseTokenBody(f *testing.F) {
-	for _, s := range []string{
-		`{"token":"aaa.bbb.ccc"}`, ` { "token" : "a.b.c" } `, `{"token":"a.b.c","token":"x.y.z"}`,
-		`{"token":"a.b.c"} x`, `{"token":1}`, `{"\u0074oken":"a.b.c"}`, `{"token":"a b"}`, `[]`, ``,
-		`{"token":"a.b.c"}{}`, `{"Token":"a.b.c"}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		tok, ok := parseTokenBody(body)
-		if !ok {
-			if tok != "" {
-				t.Fatal("refused body returned a token")
-			}
-			return
-		}
-		if !isCompact(tok) {
-			t.Fatalf("accepted token %q outside the alphabet", tok)
-		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		var m map[string]json.RawMessage
-		if err := dec.Decode(&m); err != nil {
-			t.Fatalf("accepted %q, encoding/json refuses it: %v", body, err)
-		}
-		if dec.More() {
-			t.Fatalf("accepted %q with trailing data", body)
-		}
-		var v string
-		if len(m) != 1 || json.Unmarshal(m["token"], &v) != nil || v != tok {
-			t.Fatalf("accepted %q as %q; encoding/json reads %v", body, tok, m)
-		}
-	})
-}
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/secretdata/delivery"
+)
 
 // FuzzValidID checks that an accepted ID survives URL path escaping and
 // path cleaning unchanged, so Client and Handler agree on it and a router
@@ -54,19 +20,15 @@ func FuzzValidID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if !ValidID(id) {
+		if !delivery.ValidID(id) {
 			return
 		}
-		if url.PathEscape(id) != id {
-			t.Fatalf("%q changes when escaped", id)
-		}
+		require.Equal(t, id, url.PathEscape(id), "%q changes when escaped", id)
 		p := "/connections/" + id + "/sessions/" + id + "/secret-data"
-		if gopath.Clean(p) != p {
-			t.Fatalf("%q changes when cleaned", p)
-		}
-		if u, err := url.Parse("https://x" + p); err != nil || u.Path != p {
-			t.Fatalf("%q does not parse back", p)
-		}
+		require.Equal(t, p, gopath.Clean(p), "%q changes when cleaned", p)
+		u, err := url.Parse("https://x" + p)
+		require.NoError(t, err)
+		require.Equal(t, p, u.Path, "%q does not parse back", p)
 	})
 }
 
@@ -76,10 +38,8 @@ const goodSealedHex = "012ee367e2e765f6a34f64ee1116ae24bae3ac9a3071fcfcc3a9fc363
 
 // FuzzOpenClaims: arbitrary bytes never open, and never panic.
 func FuzzOpenClaims(f *testing.F) {
-	s, err := NewSealer(storeKey32)
-	if err != nil {
-		f.Fatal(err)
-	}
+	s, err := delivery.NewSealer(storeKey32)
+	require.NoError(f, err)
 	// good is fixed (not sealed here: each fuzz worker would draw another
 	// nonce), so "only good opens" is the same claim in every process.
 	good, _ := hex.DecodeString(goodSealedHex)
@@ -92,8 +52,8 @@ func FuzzOpenClaims(f *testing.F) {
 	f.Add([]byte{}, "")
 	f.Fuzz(func(t *testing.T, sealed []byte, session string) {
 		c, err := s.OpenClaims(connA, session, sealed, t0)
-		if err == nil && !(session == sessA && bytes.Equal(sealed, good)) {
-			t.Fatalf("forged bytes opened: %v", c)
+		if err == nil {
+			require.True(t, session == sessA && bytes.Equal(sealed, good), "forged bytes opened: %v", c)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,25 +10,33 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
-// Pattern is the Handler's route, with the path wildcards it reads. Mount
-// it as is (the Handler answers 405 itself) or per method:
+// Pattern is the Handler's route, with the path wildcards it reads (the
+// request's path values "connection" and "session"). Mount it as is (the
+// Handler answers 405 itself) or per method:
 //
 //	mux.Handle(delivery.Pattern, h)
 //	mux.Handle("POST "+delivery.Pattern, h)
+//
+// A router other than http.ServeMux sets the two path values with
+// Request.SetPathValue before it calls the Handler.
 const Pattern = "/connections/{connection}/sessions/{session}/secret-data"
 
-// Bounds for HandlerConfig.
+// MaxTTL bounds HandlerConfig.TTL: secret data is never kept longer.
+const MaxTTL = 24 * time.Hour
+
+// Defaults and bounds for HandlerConfig.
 const (
-	DefaultTTL          = 30 * time.Minute
-	MaxTTL              = 24 * time.Hour
-	DefaultMaxBodyBytes = 16 << 10
+	defaultTTL          = 30 * time.Minute
+	defaultMaxBodyBytes = 16 << 10
 	maxMaxBodyBytes     = 1 << 20
 )
 
@@ -49,7 +58,7 @@ type HandlerConfig struct {
 	Store Store
 
 	// TTL is how long data is kept when SessionLifetime is nil, and the
-	// longest it is ever kept. Default DefaultTTL, at most MaxTTL.
+	// longest it is ever kept. Zero means 30m; at most MaxTTL.
 	TTL time.Duration
 	// SessionLifetime, if set, returns the remaining lifetime of a live
 	// chat session; the data is kept that long (at most TTL). An error
@@ -58,12 +67,9 @@ type HandlerConfig struct {
 	// now: 503. It is asked only after the token has verified.
 	SessionLifetime func(ctx context.Context, connection, session string) (remaining time.Duration, err error)
 
-	// MaxBodyBytes caps the request body. Default DefaultMaxBodyBytes,
-	// at most 1 MiB.
+	// MaxBodyBytes caps the request body. Zero means 16 KiB; at most
+	// 1 MiB.
 	MaxBodyBytes int64
-	// IDs resolves the connection and session of a request. Default: the
-	// path values "connection" and "session" (see Pattern).
-	IDs func(r *http.Request) (connection, session string)
 
 	// Logger hears every outcome: denials at Warn, failures at Error,
 	// successes at Debug. Default slog.Default().
@@ -93,45 +99,38 @@ type Handler struct {
 	ttl      time.Duration
 	lifetime func(context.Context, string, string) (time.Duration, error)
 	maxBody  int64
-	ids      func(*http.Request) (string, string)
 	logger   *slog.Logger
 	onEvent  func(Event)
 }
 
-// NewHandler validates cfg once and returns a Handler.
+// NewHandler validates cfg once and returns a Handler. It reports every
+// problem of cfg at once (see ErrConfig), each naming its field.
 func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	var problems []*cfgerr.Error
 	if cfg.Verifier == nil {
-		return nil, configErr("Verifier", "required")
+		problems = append(problems, cfgProblem("Verifier", "", "required"))
 	}
 	if cfg.Store == nil {
-		return nil, configErr("Store", "required")
+		problems = append(problems, cfgProblem("Store", "", "required"))
 	}
-	if cfg.TTL == 0 {
-		cfg.TTL = DefaultTTL
+	ttl := cmp.Or(cfg.TTL, defaultTTL)
+	if ttl < time.Second || ttl > MaxTTL {
+		problems = append(problems, cfgProblem("TTL", cfg.TTL.String(), "must be between 1s and 24h (zero means 30m)"))
 	}
-	if cfg.TTL < time.Second || cfg.TTL > MaxTTL {
-		return nil, configErr("TTL", "must be between 1s and 24h")
+	maxBody := cmp.Or(cfg.MaxBodyBytes, defaultMaxBodyBytes)
+	if maxBody < 0 || maxBody > maxMaxBodyBytes {
+		problems = append(problems, cfgProblem("MaxBodyBytes", strconv.FormatInt(cfg.MaxBodyBytes, 10), "must be between 1 and 1 MiB (zero means 16 KiB)"))
 	}
-	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.MaxBodyBytes < 0 || cfg.MaxBodyBytes > maxMaxBodyBytes {
-		return nil, configErr("MaxBodyBytes", "must be between 1 and 1 MiB")
-	}
-	if cfg.IDs == nil {
-		cfg.IDs = pathIDs
+	if err := cfgerr.Join("delivery: invalid handler configuration", problems); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	return &Handler{
-		verifier: cfg.Verifier, store: cfg.Store, ttl: cfg.TTL, lifetime: cfg.SessionLifetime,
-		maxBody: cfg.MaxBodyBytes, ids: cfg.IDs, logger: cfg.Logger, onEvent: cfg.OnEvent,
+		verifier: cfg.Verifier, store: cfg.Store, ttl: ttl, lifetime: cfg.SessionLifetime,
+		maxBody: maxBody, logger: cfg.Logger, onEvent: cfg.OnEvent,
 	}, nil
-}
-
-func pathIDs(r *http.Request) (string, string) {
-	return r.PathValue("connection"), r.PathValue("session")
 }
 
 // ServeHTTP implements http.Handler.
@@ -155,7 +154,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev Event) (out E
 	if r.Method != http.MethodPost && r.Method != http.MethodDelete {
 		return deny(ev, KindMethodNotAllowed, "method", nil)
 	}
-	conn, sess := h.ids(r)
+	conn, sess := r.PathValue("connection"), r.PathValue("session")
 	if !ValidID(conn) || !ValidID(sess) {
 		return deny(ev, KindBadRequest, "invalid connection or session id", nil)
 	}

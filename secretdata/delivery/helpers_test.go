@@ -1,4 +1,4 @@
-package delivery
+package delivery_test
 
 import (
 	"bytes"
@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
 const (
@@ -71,18 +75,14 @@ var plaintextNeedles = []string{custID, subject, secretV1}
 func hmacKey(t testing.TB, id string, secret []byte) secretdata.Key {
 	t.Helper()
 	k, err := secretdata.NewHMACKey(id, secretdata.HS256, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
 func newSigner(t testing.TB, key secretdata.Key, audience string, now func() time.Time) *secretdata.Signer {
 	t.Helper()
 	s, err := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: issuer, Audience: audience, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -90,10 +90,10 @@ func newSigner(t testing.TB, key secretdata.Key, audience string, now func() tim
 // the bank-side signers for them.
 type env struct {
 	clock     *clock
-	store     *MemoryStore
+	store     *delivery.MemoryStore
 	verifiers map[string]*secretdata.Verifier
 	signers   map[string]*secretdata.Signer
-	handler   *Handler
+	handler   *delivery.Handler
 	mux       *http.ServeMux
 	events    *eventLog
 	logs      *bytes.Buffer
@@ -101,29 +101,30 @@ type env struct {
 
 type eventLog struct {
 	mu     sync.Mutex
-	events []Event
+	events []delivery.Event
 }
 
-func (l *eventLog) add(e Event) {
+func (l *eventLog) add(e delivery.Event) {
 	l.mu.Lock()
 	l.events = append(l.events, e)
 	l.mu.Unlock()
 }
 
-func (l *eventLog) last() Event {
+func (l *eventLog) last() delivery.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.events) == 0 {
-		return Event{}
+		return delivery.Event{}
 	}
 	return l.events[len(l.events)-1]
 }
 
 type envOpts struct {
 	replay  secretdata.ReplayCache
-	store   Store
-	config  func(*HandlerConfig)
-	storeCf func(*MemoryStoreConfig)
+	store   delivery.Store
+	config  func(*delivery.HandlerConfig)
+	storeCf func(*delivery.MemoryStoreConfig)
+	key     []byte // the MemoryStore's key, storeKey32 if nil
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -132,9 +133,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	replay := o.replay
 	if replay == nil {
 		c, err := secretdata.NewMemoryReplayCache(secretdata.MemoryReplayCacheConfig{Now: e.clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		replay = c
 	}
 	keys := map[string]secretdata.Key{connA: hmacKey(t, "a1", secretA), connB: hmacKey(t, "b1", secretB)}
@@ -144,26 +143,26 @@ func newEnv(t testing.TB, o envOpts) *env {
 		v, err := secretdata.NewVerifier(secretdata.VerifierConfig{
 			Keys: []secretdata.Key{k}, Issuer: issuer, Audience: conn, Replay: replay, Now: e.clock.Now,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		e.verifiers[conn] = v
 		e.signers[conn] = newSigner(t, k, conn, e.clock.Now)
 	}
-	scfg := MemoryStoreConfig{Key: storeKey32, Now: e.clock.Now}
+	scfg := delivery.MemoryStoreConfig{Now: e.clock.Now}
 	if o.storeCf != nil {
 		o.storeCf(&scfg)
 	}
-	ms, err := NewMemoryStore(scfg)
-	if err != nil {
-		t.Fatal(err)
+	key := storeKey32
+	if o.key != nil {
+		key = o.key
 	}
+	ms, err := delivery.NewMemoryStore(key, scfg)
+	require.NoError(t, err)
 	e.store = ms
-	var st Store = ms
+	var st delivery.Store = ms
 	if o.store != nil {
 		st = o.store
 	}
-	cfg := HandlerConfig{
+	cfg := delivery.HandlerConfig{
 		Verifier: func(c string) (*secretdata.Verifier, bool) { v, ok := e.verifiers[c]; return v, ok },
 		Store:    st,
 		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -172,13 +171,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	h, err := NewHandler(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, err := delivery.NewHandler(cfg)
+	require.NoError(t, err)
 	e.handler = h
 	e.mux = http.NewServeMux()
-	e.mux.Handle(Pattern, h)
+	e.mux.Handle(delivery.Pattern, h)
 	return e
 }
 
@@ -186,9 +183,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 func (e *env) sign(t testing.TB, conn, sid string) string {
 	t.Helper()
 	tok, err := e.signers[conn].Sign(secretdata.Claims{Subject: subject, SessionID: sid, SecretData: secretData()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tok
 }
 
@@ -200,20 +195,37 @@ func path(conn, sess string) string {
 func jtiOf(t testing.TB, token string) string {
 	t.Helper()
 	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token has %d parts", len(parts))
-	}
+	require.Equal(t, 3, len(parts), "token has %d parts", len(parts))
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var c struct {
 		JTI string `json:"jti"`
 	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &c))
 	return c.JTI
 }
 
 func background() context.Context { return context.Background() }
+
+// requireProblems checks that err reports exactly the given fields, in
+// order, as *cfgerr.Error values of kind, and that neither its message
+// nor any problem's value repeats one of secrets.
+func requireProblems(t *testing.T, err error, kind error, fields []string, secrets ...string) []*cfgerr.Error {
+	t.Helper()
+	require.ErrorIs(t, err, kind)
+	var got []string
+	var out []*cfgerr.Error
+	for p := range cfgerr.All(err) {
+		require.ErrorIs(t, p, kind, p.Field)
+		got = append(got, p.Field)
+		out = append(out, p)
+		for _, s := range secrets {
+			require.NotContains(t, p.Value, s, p.Field)
+		}
+	}
+	require.Equal(t, fields, got, "every problem, at once")
+	for _, s := range secrets {
+		require.NotContains(t, err.Error(), s)
+	}
+	return out
+}

@@ -1,16 +1,16 @@
 package delivery
 
-// MaxIDLen bounds connection and session IDs, in bytes.
-const MaxIDLen = 256
+// maxIDLen bounds connection and session IDs, in bytes.
+const maxIDLen = 256
 
 // ValidID reports whether s can name a connection or a session here: 1 to
-// MaxIDLen bytes of ASCII letters, digits and - . _ ~ : @ + =, and not "."
+// 256 bytes of ASCII letters, digits and - . _ ~ : @ + =, and not "."
 // or "..". These characters need no escaping in a URL path segment, so the
 // ID the Client puts in the URL is exactly the one the Handler reads back,
 // and no dot-segment can make a router clean the path onto another route.
 // Every connection ID the policy package accepts is valid here.
 func ValidID(s string) bool {
-	if s == "" || len(s) > MaxIDLen || s == "." || s == ".." {
+	if s == "" || len(s) > maxIDLen || s == "." || s == ".." {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

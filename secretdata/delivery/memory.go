@@ -1,33 +1,34 @@
 package delivery
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
+	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
 // Defaults for MemoryStoreConfig.
 const (
-	DefaultMaxEntries = 100_000
-	DefaultMaxBytes   = 256 << 20
+	defaultMaxEntries = 100_000
+	defaultMaxBytes   = 256 << 20
 	// entryOverhead approximates an entry's bookkeeping (map slot, heap
 	// slot, struct) in the byte budget.
 	entryOverhead = 128
 )
 
-// MemoryStoreConfig configures NewMemoryStore.
+// MemoryStoreConfig configures NewMemoryStore. The zero value means the
+// defaults.
 type MemoryStoreConfig struct {
-	// Key is the 32-byte AES-256-GCM key the data is sealed with (see
-	// NewSealer). Required.
-	Key []byte
-	// MaxEntries bounds the number of sessions held. Default
-	// DefaultMaxEntries.
+	// MaxEntries bounds the number of sessions held. Zero means 100,000.
 	MaxEntries int
 	// MaxBytes bounds the sealed bytes held, plus IDs and a fixed
-	// per-entry overhead. Default DefaultMaxBytes.
+	// per-entry overhead. Zero means 256 MiB.
 	MaxBytes int
 	// Now is the clock (tests pin it). Default time.Now.
 	Now func() time.Time
@@ -39,7 +40,7 @@ type MemoryStoreConfig struct {
 //
 // Data is sealed with a Sealer before it enters the map, so the map holds
 // only ciphertext bound to its (connection, session). When the store is
-// full of live sessions, Put fails with a *FullError (ErrStoreFull,
+// full of live sessions, Put fails with ErrStoreFull (which matches
 // ErrStoreUnavailable): it never evicts a live session to make room.
 // Expired entries are dropped in expiry order on every call (amortised
 // O(log n) each), and Get never returns one, so there is no background
@@ -78,45 +79,44 @@ func (e *entry) cost() int {
 	return len(e.sealed) + len(e.key.connection) + len(e.key.session) + entryOverhead
 }
 
-// NewMemoryStore validates cfg and returns an empty store.
-func NewMemoryStore(cfg MemoryStoreConfig) (*MemoryStore, error) {
-	sealer, err := NewSealer(cfg.Key)
-	if err != nil {
+// NewMemoryStore returns an empty store that seals its data with key, 32
+// random bytes (see NewSealer; kept out of source and logs). It reports
+// every problem of key and cfg at once (see ErrConfig); the key is never
+// quoted.
+func NewMemoryStore(key []byte, cfg MemoryStoreConfig) (*MemoryStore, error) {
+	problems := checkKey(nil, "key", key)
+	maxEntries := cmp.Or(cfg.MaxEntries, defaultMaxEntries)
+	if maxEntries < 0 {
+		problems = append(problems, cfgProblem("MaxEntries", strconv.Itoa(cfg.MaxEntries), "must be positive (zero means 100,000)"))
+	}
+	maxBytes := cmp.Or(cfg.MaxBytes, defaultMaxBytes)
+	if maxBytes < 0 {
+		problems = append(problems, cfgProblem("MaxBytes", strconv.Itoa(cfg.MaxBytes), "must be positive (zero means 256 MiB)"))
+	}
+	if err := cfgerr.Join("delivery: invalid memory store configuration", problems); err != nil {
 		return nil, err
-	}
-	if cfg.MaxEntries == 0 {
-		cfg.MaxEntries = DefaultMaxEntries
-	}
-	if cfg.MaxBytes == 0 {
-		cfg.MaxBytes = DefaultMaxBytes
-	}
-	if cfg.MaxEntries < 0 {
-		return nil, configErr("MaxEntries", "must be positive")
-	}
-	if cfg.MaxBytes < 0 {
-		return nil, configErr("MaxBytes", "must be positive")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	t := &memTable{entries: make(map[storeKey]*entry)}
 	return &MemoryStore{
-		sealer: sealer, now: cfg.Now, maxEntries: cfg.MaxEntries, maxBytes: cfg.MaxBytes,
+		sealer: newSealer(key), now: cfg.Now, maxEntries: maxEntries, maxBytes: maxBytes,
 		table: func() *memTable { return t },
 	}, nil
 }
 
 // Put implements Store. Sealing happens before the lock is taken.
-func (s *MemoryStore) Put(ctx context.Context, connection, session string, c *secretdata.Claims, ttl time.Duration) error {
+func (s *MemoryStore) Put(ctx context.Context, connection, session string, claims *secretdata.Claims, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkPut(connection, session, c, ttl); err != nil {
+	if err := checkPut(connection, session, claims, ttl); err != nil {
 		return err
 	}
 	now := s.now()
 	expires := now.Add(ttl)
-	sealed, err := s.sealer.SealClaims(connection, session, c, expires)
+	sealed, err := s.sealer.SealClaims(connection, session, claims, expires)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *MemoryStore) Put(ctx context.Context, connection, session string, c *se
 		size -= prev.cost()
 	}
 	if (!replacing && len(t.entries) >= s.maxEntries) || size > s.maxBytes {
-		return &FullError{MaxEntries: s.maxEntries, MaxBytes: s.maxBytes}
+		return fmt.Errorf("%w (max %d entries, %d bytes)", ErrStoreFull, s.maxEntries, s.maxBytes)
 	}
 	t.size = size
 	if replacing {
@@ -182,15 +182,6 @@ func (s *MemoryStore) Delete(ctx context.Context, connection, session string) er
 		t.remove(e)
 	}
 	return nil
-}
-
-// Len drops expired entries and returns the number of live sessions.
-func (s *MemoryStore) Len() int {
-	t := s.table()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.evict(s.now().UnixNano())
-	return len(t.entries)
 }
 
 // evict drops entries whose deadline is not after now, soonest first.

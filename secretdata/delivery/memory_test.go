@@ -1,59 +1,55 @@
-package delivery
+package delivery_test
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
-func newStore(t testing.TB, c *clock, mod func(*MemoryStoreConfig)) *MemoryStore {
+func newStore(t testing.TB, c *clock, mod func(*delivery.MemoryStoreConfig)) *delivery.MemoryStore {
 	t.Helper()
-	cfg := MemoryStoreConfig{Key: storeKey32, Now: c.Now}
+	cfg := delivery.MemoryStoreConfig{Now: c.Now}
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := NewMemoryStore(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, err := delivery.NewMemoryStore(storeKey32, cfg)
+	require.NoError(t, err)
 	return s
-}
-
-// rawBytes returns every byte the store keeps for a session.
-func (s *MemoryStore) rawBytes() [][]byte {
-	s.table().mu.Lock()
-	defer s.table().mu.Unlock()
-	var out [][]byte
-	for _, e := range s.table().entries {
-		out = append(out, bytes.Clone(e.sealed))
-	}
-	return out
 }
 
 func TestNewMemoryStoreConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  MemoryStoreConfig
-		ok   bool
+		key  []byte
+		cfg  delivery.MemoryStoreConfig
+		bad  []string // the fields reported, nil if accepted
 	}{
-		{"defaults", MemoryStoreConfig{Key: storeKey32}, true},
-		{"no key", MemoryStoreConfig{}, false},
-		{"short key", MemoryStoreConfig{Key: storeKey32[:16]}, false},
-		{"negative MaxEntries", MemoryStoreConfig{Key: storeKey32, MaxEntries: -1}, false},
-		{"negative MaxBytes", MemoryStoreConfig{Key: storeKey32, MaxBytes: -1}, false},
+		{"defaults", storeKey32, delivery.MemoryStoreConfig{}, nil},
+		{"no key", nil, delivery.MemoryStoreConfig{}, []string{"key"}},
+		{"short key", storeKey32[:16], delivery.MemoryStoreConfig{}, []string{"key"}},
+		{"all-zero key", make([]byte, 32), delivery.MemoryStoreConfig{}, []string{"key"}},
+		{"negative MaxEntries", storeKey32, delivery.MemoryStoreConfig{MaxEntries: -1}, []string{"MaxEntries"}},
+		{"negative MaxBytes", storeKey32, delivery.MemoryStoreConfig{MaxBytes: -1}, []string{"MaxBytes"}},
+		{"every problem at once", storeKey32[:31], delivery.MemoryStoreConfig{MaxEntries: -1, MaxBytes: -1},
+			[]string{"key", "MaxEntries", "MaxBytes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewMemoryStore(tc.cfg)
-			if tc.ok != (err == nil) || (!tc.ok && !errors.Is(err, ErrConfig)) {
-				t.Fatalf("NewMemoryStore: %v", err)
+			_, err := delivery.NewMemoryStore(tc.key, tc.cfg)
+			if tc.bad == nil {
+				require.NoError(t, err)
+				return
 			}
+			requireProblems(t, err, delivery.ErrConfig, tc.bad, string(storeKey32[:16]))
 		})
 	}
 }
@@ -62,62 +58,50 @@ func TestNewMemoryStoreConfig(t *testing.T) {
 // and looks for the customer's data in it.
 func TestMemoryStoreRawBytesHidePlaintext(t *testing.T) {
 	s := newStore(t, newClock(), nil)
-	if err := s.Put(background(), connA, sessA, testClaims(), time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	raw := s.rawBytes()
-	if len(raw) != 1 || len(raw[0]) == 0 {
-		t.Fatalf("store holds %d entries", len(raw))
-	}
+	require.NoError(t, s.Put(background(), connA, sessA, testClaims(), time.Hour))
+	raw := s.RawBytes()
+	require.Len(t, raw, 1)
+	require.NotEmpty(t, raw[0])
 	for _, n := range append(plaintextNeedles, "customer_id", "authentication_status") {
-		if bytes.Contains(raw[0], []byte(n)) {
-			t.Errorf("raw stored bytes contain %q", n)
-		}
+		assert.False(t, bytes.Contains(raw[0], []byte(n)), "raw stored bytes contain %q", n)
 	}
 	got, err := s.Get(background(), connA, sessA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id, _ := got.CustomerID(); id != custID || got.Subject != subject {
-		t.Fatalf("Get returned customer %q subject %q", id, got.Subject)
-	}
+	require.NoError(t, err)
+	id, _ := got.CustomerID()
+	require.Equal(t, custID, id)
+	require.Equal(t, subject, got.Subject)
 }
 
 // TestMemoryStoreMovedCiphertextFailsToOpen copies one session's sealed
 // bytes into another's slot, as an attacker with write access to the
 // backing memory (or a Redis) might.
 func TestMemoryStoreMovedCiphertextFailsToOpen(t *testing.T) {
+	type slot struct{ connection, session string }
 	for _, tc := range []struct {
 		name     string
-		to       storeKey
+		to       slot
 		wantOpen bool
 	}{
-		{"back into its own slot", storeKey{connA, sessA}, true},
-		{"into another session", storeKey{connA, sessB}, false},
-		{"into another connection's session", storeKey{connB, sessA}, false},
+		{"back into its own slot", slot{connA, sessA}, true},
+		{"into another session", slot{connA, sessB}, false},
+		{"into another connection's session", slot{connB, sessA}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t, newClock(), nil)
-			for _, k := range []storeKey{{connA, sessA}, {connA, sessB}, {connB, sessA}} {
+			for _, k := range []slot{{connA, sessA}, {connA, sessB}, {connB, sessA}} {
 				c := testClaims()
 				c.SecretData = map[string]any{"owner": k.connection + "/" + k.session}
-				if err := s.Put(background(), k.connection, k.session, c, time.Hour); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, s.Put(background(), k.connection, k.session, c, time.Hour))
 			}
-			s.table().mu.Lock()
-			s.table().entries[tc.to].sealed = bytes.Clone(s.table().entries[storeKey{connA, sessA}].sealed)
-			s.table().mu.Unlock()
+			s.CopySealed(connA, sessA, tc.to.connection, tc.to.session)
 			got, err := s.Get(background(), tc.to.connection, tc.to.session)
 			if tc.wantOpen {
-				if err != nil || got.SecretData["owner"] != connA+"/"+sessA {
-					t.Fatalf("Get = %v, %v", got, err)
-				}
+				require.NoError(t, err)
+				require.Equal(t, connA+"/"+sessA, got.SecretData["owner"])
 				return
 			}
-			if !errors.Is(err, ErrCorrupt) || got != nil {
-				t.Fatalf("Get = %v, %v; want ErrCorrupt", got, err)
-			}
+			require.ErrorIs(t, err, delivery.ErrCorrupt)
+			require.Nil(t, got)
 		})
 	}
 }
@@ -125,9 +109,7 @@ func TestMemoryStoreMovedCiphertextFailsToOpen(t *testing.T) {
 func TestMemoryStoreTTL(t *testing.T) {
 	c := newClock()
 	s := newStore(t, c, nil)
-	if err := s.Put(background(), connA, sessA, testClaims(), 10*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Put(background(), connA, sessA, testClaims(), 10*time.Minute))
 	for _, step := range []struct {
 		name    string
 		advance time.Duration
@@ -136,17 +118,13 @@ func TestMemoryStoreTTL(t *testing.T) {
 	}{
 		{"just stored", 0, nil, 1},
 		{"a nanosecond before expiry", 10*time.Minute - time.Nanosecond, nil, 1},
-		{"at expiry", time.Nanosecond, ErrNotFound, 0},
-		{"long after", time.Hour, ErrNotFound, 0},
+		{"at expiry", time.Nanosecond, delivery.ErrNotFound, 0},
+		{"long after", time.Hour, delivery.ErrNotFound, 0},
 	} {
 		c.Advance(step.advance)
 		_, err := s.Get(background(), connA, sessA)
-		if !errors.Is(err, step.want) {
-			t.Fatalf("%s: Get error %v, want %v", step.name, err, step.want)
-		}
-		if n := s.Len(); n != step.wantLen {
-			t.Fatalf("%s: Len %d, want %d", step.name, n, step.wantLen)
-		}
+		require.ErrorIs(t, err, step.want)
+		require.Equal(t, step.wantLen, s.Len(), step.name)
 	}
 }
 
@@ -156,32 +134,23 @@ func TestMemoryStoreSweepsOnPut(t *testing.T) {
 	c := newClock()
 	s := newStore(t, c, nil)
 	for i := range 50 {
-		if err := s.Put(background(), connA, fmt.Sprint("old-", i), testClaims(), time.Minute); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Put(background(), connA, fmt.Sprint("old-", i), testClaims(), time.Minute))
 	}
 	c.Advance(time.Minute)
-	if err := s.Put(background(), connA, "new", testClaims(), time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	s.table().mu.Lock()
-	n, h, size := len(s.table().entries), len(s.table().byExp), s.table().size
-	s.table().mu.Unlock()
-	if n != 1 || h != 1 {
-		t.Fatalf("after a Put past expiry: %d entries, %d heap items; want 1, 1", n, h)
-	}
-	if want := s.table().entries[storeKey{connA, "new"}].cost(); size != want {
-		t.Fatalf("byte accounting %d, want %d", size, want)
-	}
+	require.NoError(t, s.Put(background(), connA, "new", testClaims(), time.Minute))
+	n, h, size := s.Held()
+	require.Equal(t, 1, n, "entries after a Put past expiry")
+	require.Equal(t, 1, h, "heap items after a Put past expiry")
+	require.Equal(t, s.EntryCost(connA, "new"), size, "byte accounting")
 }
 
 func TestMemoryStoreFullFailsClosed(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  func(*MemoryStoreConfig)
+		cfg  func(*delivery.MemoryStoreConfig)
 	}{
-		{"entry bound", func(c *MemoryStoreConfig) { c.MaxEntries = 2 }},
-		{"byte bound", func(c *MemoryStoreConfig) { c.MaxBytes = 2 * 700 }},
+		{"entry bound", func(c *delivery.MemoryStoreConfig) { c.MaxEntries = 2 }},
+		{"byte bound", func(c *delivery.MemoryStoreConfig) { c.MaxBytes = 2 * 700 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClock()
@@ -189,29 +158,18 @@ func TestMemoryStoreFullFailsClosed(t *testing.T) {
 			put := func(sess string, ttl time.Duration) error {
 				return s.Put(background(), connA, sess, testClaims(), ttl)
 			}
-			if err := put("s1", time.Minute); err != nil {
-				t.Fatal(err)
-			}
-			if err := put("s2", time.Hour); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, put("s1", time.Minute))
+			require.NoError(t, put("s2", time.Hour))
 			err := put("s3", time.Hour)
-			var full *FullError
-			if !errors.As(err, &full) || !errors.Is(err, ErrStoreFull) || !errors.Is(err, ErrStoreUnavailable) {
-				t.Fatalf("third Put: %v; want a *FullError wrapping ErrStoreFull and ErrStoreUnavailable", err)
-			}
+			require.ErrorIs(t, err, delivery.ErrStoreFull)
+			require.ErrorIs(t, err, delivery.ErrStoreUnavailable)
 			for _, sess := range []string{"s1", "s2"} {
-				if _, err := s.Get(background(), connA, sess); err != nil {
-					t.Fatalf("live session %s was evicted: %v", sess, err)
-				}
+				_, err := s.Get(background(), connA, sess)
+				require.NoError(t, err, "live session %s was evicted", sess)
 			}
-			if err := put("s2", time.Hour); err != nil {
-				t.Fatalf("replacing a session in a full store: %v", err)
-			}
+			require.NoError(t, put("s2", time.Hour), "replacing a session in a full store")
 			c.Advance(time.Minute) // s1 expires and frees its slot
-			if err := put("s3", time.Hour); err != nil {
-				t.Fatalf("Put after an expiry freed room: %v", err)
-			}
+			require.NoError(t, put("s3", time.Hour), "Put after an expiry freed room")
 		})
 	}
 }
@@ -219,28 +177,16 @@ func TestMemoryStoreFullFailsClosed(t *testing.T) {
 func TestMemoryStoreDelete(t *testing.T) {
 	s := newStore(t, newClock(), nil)
 	for _, sess := range []string{sessA, sessB} {
-		if err := s.Put(background(), connA, sess, testClaims(), time.Hour); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Put(background(), connA, sess, testClaims(), time.Hour))
 	}
-	if err := s.Delete(background(), connA, sessA); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(background(), connA, sessA); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get after Delete: %v", err)
-	}
-	if _, err := s.Get(background(), connA, sessB); err != nil {
-		t.Fatalf("Delete removed another session: %v", err)
-	}
-	if err := s.Delete(background(), connA, sessA); err != nil {
-		t.Fatalf("deleting twice: %v", err)
-	}
-	if err := s.Delete(background(), connB, "never-stored"); err != nil {
-		t.Fatalf("deleting what was never stored: %v", err)
-	}
-	if s.Len() != 1 {
-		t.Fatalf("Len %d, want 1", s.Len())
-	}
+	require.NoError(t, s.Delete(background(), connA, sessA))
+	_, err := s.Get(background(), connA, sessA)
+	require.ErrorIs(t, err, delivery.ErrNotFound)
+	_, err = s.Get(background(), connA, sessB)
+	require.NoError(t, err, "Delete removed another session")
+	require.NoError(t, s.Delete(background(), connA, sessA), "deleting twice")
+	require.NoError(t, s.Delete(background(), connB, "never-stored"), "deleting what was never stored")
+	require.Equal(t, 1, s.Len())
 }
 
 func TestMemoryStoreArguments(t *testing.T) {
@@ -256,23 +202,25 @@ func TestMemoryStoreArguments(t *testing.T) {
 		want       error
 	}{
 		{"valid", background(), connA, sessA, testClaims(), time.Minute, nil},
-		{"empty connection", background(), "", sessA, testClaims(), time.Minute, ErrInvalidID},
-		{"empty session", background(), connA, "", testClaims(), time.Minute, ErrInvalidID},
-		{"session with a slash", background(), connA, "a/b", testClaims(), time.Minute, ErrInvalidID},
-		{"nil claims", background(), connA, sessA, nil, time.Minute, ErrConfig},
-		{"zero ttl", background(), connA, sessA, testClaims(), 0, ErrConfig},
-		{"negative ttl", background(), connA, sessA, testClaims(), -time.Second, ErrConfig},
+		{"empty connection", background(), "", sessA, testClaims(), time.Minute, delivery.ErrInvalidID},
+		{"empty session", background(), connA, "", testClaims(), time.Minute, delivery.ErrInvalidID},
+		{"session with a slash", background(), connA, "a/b", testClaims(), time.Minute, delivery.ErrInvalidID},
+		{"nil claims", background(), connA, sessA, nil, time.Minute, delivery.ErrConfig},
+		{"zero ttl", background(), connA, sessA, testClaims(), 0, delivery.ErrConfig},
+		{"negative ttl", background(), connA, sessA, testClaims(), -time.Second, delivery.ErrConfig},
 		{"cancelled context", cancelled, connA, sessA, testClaims(), time.Minute, context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.Put(tc.ctx, tc.conn, tc.sess, tc.claims, tc.ttl); !errors.Is(err, tc.want) {
-				t.Fatalf("Put: %v, want %v", err, tc.want)
+			err := s.Put(tc.ctx, tc.conn, tc.sess, tc.claims, tc.ttl)
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.want)
 			}
 		})
 	}
-	if _, err := s.Get(background(), "bad id", sessA); !errors.Is(err, ErrInvalidID) {
-		t.Fatalf("Get with a bad id: %v", err)
-	}
+	_, err := s.Get(background(), "bad id", sessA)
+	require.ErrorIs(t, err, delivery.ErrInvalidID)
 }
 
 // TestMemoryStoreAgainstModel runs random operations against the store and
@@ -280,7 +228,7 @@ func TestMemoryStoreArguments(t *testing.T) {
 // the byte count stay consistent.
 func TestMemoryStoreAgainstModel(t *testing.T) {
 	c := newClock()
-	s := newStore(t, c, func(cfg *MemoryStoreConfig) { cfg.MaxEntries = 8 })
+	s := newStore(t, c, func(cfg *delivery.MemoryStoreConfig) { cfg.MaxEntries = 8 })
 	model := map[string]time.Time{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	live := func() int {
@@ -301,8 +249,10 @@ func TestMemoryStoreAgainstModel(t *testing.T) {
 			_, exists := model[sess]
 			exists = exists && c.Now().Before(model[sess])
 			wantFull := !exists && live() >= 8
-			if wantFull != errors.Is(err, ErrStoreFull) || (!wantFull && err != nil) {
-				t.Fatalf("op %d: Put %s: %v (live %d, exists %v)", i, sess, err, live(), exists)
+			if wantFull {
+				require.ErrorIs(t, err, delivery.ErrStoreFull, "op %d: Put %s (live %d, exists %v)", i, sess, live(), exists)
+			} else {
+				require.NoError(t, err, "op %d: Put %s (live %d, exists %v)", i, sess, live(), exists)
 			}
 			if err == nil {
 				model[sess] = c.Now().Add(ttl)
@@ -311,45 +261,28 @@ func TestMemoryStoreAgainstModel(t *testing.T) {
 			_, err := s.Get(background(), connA, sess)
 			d, ok := model[sess]
 			want := ok && c.Now().Before(d)
-			if want != (err == nil) {
-				t.Fatalf("op %d: Get %s: %v, model live %v", i, sess, err, want)
-			}
+			require.Equal(t, want, err == nil, "op %d: Get %s: %v, model live %v", i, sess, err, want)
 		case op < 8:
-			if err := s.Delete(background(), connA, sess); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, s.Delete(background(), connA, sess))
 			delete(model, sess)
 		default:
 			c.Advance(time.Duration(rng.IntN(20)) * time.Second)
 		}
-		s.table().mu.Lock()
-		size := 0
-		for j, e := range s.table().byExp {
-			if e.idx != j || s.table().entries[e.key] != e {
-				s.table().mu.Unlock()
-				t.Fatalf("op %d: heap slot %d out of sync", i, j)
-			}
-			size += e.cost()
-		}
-		consistent := len(s.table().byExp) == len(s.table().entries) && size == s.table().size
-		s.table().mu.Unlock()
-		if !consistent {
-			t.Fatalf("op %d: heap/map/size inconsistent", i)
-		}
+		require.True(t, s.Consistent(), "op %d: heap/map/size inconsistent", i)
 	}
 }
 
 func TestMemoryStoreConcurrent(t *testing.T) {
 	c := newClock()
-	s := newStore(t, c, func(cfg *MemoryStoreConfig) { cfg.MaxEntries = 64 })
+	s := newStore(t, c, func(cfg *delivery.MemoryStoreConfig) { cfg.MaxEntries = 64 })
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
 				sess := fmt.Sprint("s", (g*7+i)%32)
 				_ = s.Put(background(), connA, sess, testClaims(), time.Minute)
-				if got, err := s.Get(background(), connA, sess); err == nil && got.SessionID != sessA {
-					t.Errorf("Get returned someone else's claims")
+				if got, err := s.Get(background(), connA, sess); err == nil {
+					assert.Equal(t, sessA, got.SessionID, "Get returned someone else's claims")
 				}
 				if i%10 == 0 {
 					_ = s.Delete(background(), connA, sess)
@@ -359,7 +292,5 @@ func TestMemoryStoreConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := s.Len(); n > 64 {
-		t.Fatalf("Len %d above the bound", n)
-	}
+	require.LessOrEqual(t, s.Len(), 64, "above the bound")
 }

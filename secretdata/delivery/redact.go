@@ -35,40 +35,6 @@ func (s Sealer) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("aead", "AES-256-GCM"), slog.String("key", redacted))
 }
 
-func keyState(key []byte) string {
-	if len(key) == 0 {
-		return "missing"
-	}
-	return redacted
-}
-
-// String describes the configuration without the key.
-func (c MemoryStoreConfig) String() string {
-	return "delivery.MemoryStoreConfig{key: " + keyState(c.Key) +
-		", max entries: " + strconv.Itoa(c.MaxEntries) + ", max bytes: " + strconv.Itoa(c.MaxBytes) + "}"
-}
-
-// GoString is String.
-func (c MemoryStoreConfig) GoString() string { return c.String() }
-
-// Format prints String for every verb, so %x cannot reach the key.
-func (c MemoryStoreConfig) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
-
-// MarshalJSON emits the bounds and a marker for the key.
-func (c MemoryStoreConfig) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Key        string `json:"key"`
-		MaxEntries int    `json:"max_entries"`
-		MaxBytes   int    `json:"max_bytes"`
-	}{keyState(c.Key), c.MaxEntries, c.MaxBytes})
-}
-
-// LogValue implements slog.LogValuer without the key.
-func (c MemoryStoreConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("key", keyState(c.Key)),
-		slog.Int("max_entries", c.MaxEntries), slog.Int("max_bytes", c.MaxBytes))
-}
-
 // String describes the store by its bounds: never its key, its sessions
 // or their data.
 func (s MemoryStore) String() string {

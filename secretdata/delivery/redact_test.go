@@ -1,4 +1,4 @@
-package delivery
+package delivery_test
 
 import (
 	"bytes"
@@ -20,8 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
 // Distinctive secrets: each contains "S3CR3T".
@@ -138,73 +142,57 @@ func hasMethod(v any, m string) bool {
 // (nor its hex or base64, nor the derived sealing key's), no session ID and
 // no customer data appears.
 func TestNothingSecretPrints(t *testing.T) {
-	e := newEnv(t, envOpts{storeCf: func(c *MemoryStoreConfig) { c.Key = redactStoreKey }})
+	e := newEnv(t, envOpts{key: redactStoreKey})
 	claims := testClaims()
 	claims.SessionID = redactSession
 	claims.SecretData[secretdata.ClaimCustomerID] = redactCustID
-	if err := e.store.Put(background(), connA, redactSession, claims, time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.store.Put(background(), connA, redactSession, claims, time.Hour))
 	stored, err := e.store.Get(background(), connA, redactSession)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := NewSealer(redactStoreKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	storeCfg := MemoryStoreConfig{Key: redactStoreKey, MaxEntries: 10}
+	require.NoError(t, err)
+	sealer, err := delivery.NewSealer(redactStoreKey)
+	require.NoError(t, err)
 	e.do(t, req{path: path(connA, redactSession), auth: bearerHdr(e.sign(t, connA, redactSession))})
 	ev := e.events.last()
-	if ev.Kind != KindStored {
-		t.Fatalf("event %+v", ev)
-	}
+	require.Equal(t, delivery.KindStored, ev.Kind, "event %+v", ev)
 	// A SendError from a chat server that is gone: its Err is a
 	// *url.Error quoting the URL.
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
-	sendErr := e.client(t, srv.URL, func(c *ClientConfig) { c.MaxRetries = -1 }).Send(background(), connA, redactSession, secretData())
-	var se *SendError
-	if !errors.As(sendErr, &se) {
-		t.Fatalf("Send: %v", sendErr)
-	}
-	scrubbed := scrubError(fmt.Errorf("redis: GET sd:%s: %w", redactSession, ErrStoreUnavailable), redactSession)
-	clientCfg := ClientConfig{BaseURL: "https://chat.example", Signer: e.signers[connA]}
-	handlerCfg := HandlerConfig{Store: e.store, Logger: slog.Default()}
+	sendErr := e.client(t, srv.URL, func(c *delivery.ClientConfig) { c.MaxRetries = -1 }).Send(background(), connA, redactSession, secretdata.Claims{SecretData: secretData()})
+	var se *delivery.SendError
+	require.ErrorAs(t, sendErr, &se)
+	scrubbed := delivery.ScrubError(fmt.Errorf("redis: GET sd:%s: %w", redactSession, delivery.ErrStoreUnavailable), redactSession)
+	clientCfg := delivery.ClientConfig{BaseURL: "https://chat.example", Signer: e.signers[connA]}
+	handlerCfg := delivery.HandlerConfig{Store: e.store, Logger: slog.Default()}
 	hash := idhash.Of(redactSession)
-	if !errors.Is(scrubbed, ErrStoreUnavailable) || scrubbed.Error() != "redis: GET sd:"+hash+": "+ErrStoreUnavailable.Error() {
-		t.Fatalf("scrubbed error %q", scrubbed)
-	}
+	require.ErrorIs(t, scrubbed, delivery.ErrStoreUnavailable, "scrubbing keeps the chain")
+	require.EqualError(t, scrubbed, "redis: GET sd:"+hash+": "+delivery.ErrStoreUnavailable.Error())
 
 	rows := []redactRow{
 		row("sealer", *sealer, []string{"AES-256-GCM", "redacted"}, allMethods),
-		row("memory store config", storeCfg, []string{"redacted", "10"}, allMethods),
-		row("memory store config without a key", MemoryStoreConfig{}, []string{"missing"}, allMethods),
-		row("memory store holding a session", *e.store, []string{"redacted", strconv.Itoa(DefaultMaxEntries)}, allMethods),
+		row("memory store holding a session", *e.store, []string{"redacted", "100000"}, allMethods),
 		{name: "stored claims", value: render(*stored), pointer: render(stored), want: []string{issuer, hash},
 			pointerMethods: allMethods, pointerAny: stored},
 		row("event", ev, []string{hash, connA, "stored"}, []string{"LogValue"}),
-		row("send error", *se, []string{hash}, nil),
+		row("send error", *se, nil, nil),                     // its text names the session by hash (see TestClientRetries)
 		row("client config", clientCfg, []string{"a1"}, nil), // the Signer's kid
 		row("handler config", handlerCfg, nil, nil),
-		{name: "scrubbed error", value: render(scrubbed), pointer: render(scrubbed.(*scrubbedError))},
+		{name: "scrubbed error", pointer: render(scrubbed)},
 		{name: "client", pointer: render(e.client(t, "https://chat.example", nil))},
 		{name: "handler", pointer: render(e.handler)},
 		// In unexported fields fmt calls no method: the key, the cipher
 		// and the sessions sit behind pointers and closures.
 		row("in unexported fields", struct {
-			store  *MemoryStore
-			value  MemoryStore
-			sealer *Sealer
-			sv     Sealer
-			h      *Handler
+			store  *delivery.MemoryStore
+			value  delivery.MemoryStore
+			sealer *delivery.Sealer
+			sv     delivery.Sealer
+			h      *delivery.Handler
 		}{e.store, *e.store, sealer, *sealer, e.handler}, nil, nil),
 	}
 
-	derived, err := hkdf.Key(sha256.New, redactStoreKey, nil, sealInfo, KeySize)
-	if err != nil {
-		t.Fatal(err)
-	}
+	derived, err := hkdf.Key(sha256.New, redactStoreKey, nil, "msgsec secretdata/delivery sealer v1", delivery.KeySize)
+	require.NoError(t, err)
 	needles := append(encodings(redactStoreKey), encodings(derived)...)
 	needles = append(needles, encodings(secretA)...)
 	needles = append(needles, "S3CR3T", redactSession, redactCustID, subject, secretV1)
@@ -213,14 +201,10 @@ func TestNothingSecretPrints(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			formats := slices.Contains(r.pointerMethods, "Format")
 			for _, m := range r.valueMethods {
-				if !hasMethod(r.valueAny, m) {
-					t.Errorf("%T has no %s", r.valueAny, m)
-				}
+				assert.True(t, hasMethod(r.valueAny, m), "%T has no %s", r.valueAny, m)
 			}
 			for _, m := range r.pointerMethods {
-				if !hasMethod(r.pointerAny, m) {
-					t.Errorf("%T has no %s", r.pointerAny, m)
-				}
+				assert.True(t, hasMethod(r.pointerAny, m), "%T has no %s", r.pointerAny, m)
 			}
 			for _, f := range []struct {
 				form       string
@@ -229,19 +213,16 @@ func TestNothingSecretPrints(t *testing.T) {
 				for _, rd := range f.renderings {
 					for _, n := range needles {
 						if i := strings.Index(rd.out, n); i >= 0 {
-							t.Fatalf("%s %s leaks %q: …%s…", f.form, rd.how, n, rd.out[max(0, i-60):min(len(rd.out), i+len(n)+20)])
+							require.FailNowf(t, "a secret prints", "%s %s leaks %q: …%s…", f.form, rd.how, n, rd.out[max(0, i-60):min(len(rd.out), i+len(n)+20)])
 						}
 					}
-					if strings.Contains(rd.out, "PANIC") || strings.Contains(rd.out, "panicked") {
-						t.Errorf("%s %s panicked: %s", f.form, rd.how, rd.out)
-					}
+					assert.NotContains(t, rd.out, "PANIC", "%s %s panicked", f.form, rd.how)
+					assert.NotContains(t, rd.out, "panicked", "%s %s panicked", f.form, rd.how)
 					if rd.failed || (!formats && (rd.encodes || (f.form == "pointer" && rd.nested))) {
 						continue // without Format, %x prints hex and a nested pointer an address
 					}
 					for _, w := range r.want {
-						if !strings.Contains(rd.out, w) {
-							t.Errorf("%s %s lacks %q: %s", f.form, rd.how, w, rd.out)
-						}
+						assert.Contains(t, rd.out, w, "%s %s lacks %q: %s", f.form, rd.how, w, rd.out)
 					}
 				}
 			}
@@ -268,91 +249,90 @@ func TestHandlerNeverLogsSessionID(t *testing.T) {
 		name     string
 		opts     envOpts
 		mk       mk
-		wantKind Kind
+		wantKind delivery.Kind
 	}{
-		{"stored", envOpts{}, one(valid), KindStored},
+		{"stored", envOpts{}, one(valid), delivery.KindStored},
 		{"deleted", envOpts{}, one(func(e *env, t *testing.T) req {
 			r := valid(e, t)
 			r.method = http.MethodDelete
 			return r
-		}), KindDeleted},
+		}), delivery.KindDeleted},
 		{"method not allowed", envOpts{}, one(func(e *env, t *testing.T) req {
 			r := valid(e, t)
 			r.method = http.MethodGet
 			return r
-		}), KindMethodNotAllowed},
+		}), delivery.KindMethodNotAllowed},
 		{"invalid session id", envOpts{}, one(func(e *env, t *testing.T) req {
 			return req{path: path(connA, sess+"%20x"), auth: bearerHdr(e.sign(t, connA, sess+" x"))}
-		}), KindBadRequest},
+		}), delivery.KindBadRequest},
 		{"wrong content type", envOpts{}, one(func(e *env, t *testing.T) req {
 			return req{path: path(connA, sess), body: tokenBody(e.sign(t, connA, sess)), contentType: "text/plain"}
-		}), KindBadRequest},
+		}), delivery.KindBadRequest},
 		{"body too large", envOpts{}, one(func(e *env, t *testing.T) req {
-			return req{path: path(connA, sess), body: strings.Repeat("x", DefaultMaxBodyBytes+1), contentType: "application/json"}
-		}), KindBodyTooLarge},
+			return req{path: path(connA, sess), body: strings.Repeat("x", 16<<10+1), contentType: "application/json"}
+		}), delivery.KindBodyTooLarge},
 		{"unknown connection", envOpts{}, one(func(e *env, t *testing.T) req {
 			return req{path: path("no-such-bank", sess), auth: bearerHdr(e.sign(t, connA, sess))}
-		}), KindUnknownConnection},
+		}), delivery.KindUnknownConnection},
 		{"missing token", envOpts{}, one(func(e *env, t *testing.T) req {
 			return req{path: path(connA, sess)}
-		}), KindTokenInvalid},
+		}), delivery.KindTokenInvalid},
 		{"token for another session", envOpts{}, one(func(e *env, t *testing.T) req {
 			return req{path: path(connA, sess), auth: bearerHdr(e.sign(t, connA, sessB))}
-		}), KindTokenInvalid},
+		}), delivery.KindTokenInvalid},
 		{"expired token", envOpts{}, one(func(e *env, t *testing.T) req {
 			old := newSigner(t, hmacKey(t, "a1", secretA), connA, func() time.Time { return t0.Add(-time.Hour) })
 			tok, err := old.Sign(secretdata.Claims{SessionID: sess})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			return req{path: path(connA, sess), auth: bearerHdr(tok)}
-		}), KindTokenInvalid},
+		}), delivery.KindTokenInvalid},
 		{"replayed token", envOpts{}, func(t *testing.T, e *env) []req {
 			r := valid(e, t)
 			return []req{r, r}
-		}, KindTokenInvalid},
-		{"unknown session", envOpts{config: func(c *HandlerConfig) {
+		}, delivery.KindTokenInvalid},
+		{"unknown session", envOpts{config: func(c *delivery.HandlerConfig) {
 			c.SessionLifetime = func(context.Context, string, string) (time.Duration, error) {
-				return 0, quoting("no session %s: %w", ErrNotFound)
+				return 0, quoting("no session %s: %w", delivery.ErrNotFound)
 			}
-		}}, one(valid), KindUnknownSession},
-		{"sessions unreadable", envOpts{config: func(c *HandlerConfig) {
+		}}, one(valid), delivery.KindUnknownSession},
+		{"sessions unreadable", envOpts{config: func(c *delivery.HandlerConfig) {
 			c.SessionLifetime = func(context.Context, string, string) (time.Duration, error) {
 				return 0, quoting("GET /chat/sessions/%s: %w", errors.New("connection refused"))
 			}
-		}}, one(valid), KindStoreUnavailable},
-		{"replay check down", envOpts{replay: failingReplay{}}, one(valid), KindTokenUnverifiable},
-		{"store unavailable", envOpts{store: lazyStore(func() Store {
-			s, _ := NewMemoryStore(MemoryStoreConfig{Key: storeKey32})
-			return &flakyStore{Store: s, err: quoting("redis: SET sd:%s: %w", ErrStoreUnavailable), n: 1}
-		})}, one(valid), KindStoreUnavailable},
-		{"store error", envOpts{store: lazyStore(func() Store {
-			s, _ := NewMemoryStore(MemoryStoreConfig{Key: storeKey32})
+		}}, one(valid), delivery.KindStoreUnavailable},
+		{"replay check down", envOpts{replay: failingReplay{}}, one(valid), delivery.KindTokenUnverifiable},
+		{"store unavailable", envOpts{store: lazyStore(func() delivery.Store {
+			s, _ := delivery.NewMemoryStore(storeKey32, delivery.MemoryStoreConfig{})
+			return &flakyStore{Store: s, err: quoting("redis: SET sd:%s: %w", delivery.ErrStoreUnavailable), n: 1}
+		})}, one(valid), delivery.KindStoreUnavailable},
+		{"store error", envOpts{store: lazyStore(func() delivery.Store {
+			s, _ := delivery.NewMemoryStore(storeKey32, delivery.MemoryStoreConfig{})
 			return &flakyStore{Store: s, err: quoting("disk full writing %s: %w", errors.New("ENOSPC")), n: 1}
-		})}, one(valid), KindStoreError},
+		})}, one(valid), delivery.KindStoreError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, tc.opts)
 			var text, js bytes.Buffer
-			e.handler.logger = slog.New(slog.NewMultiHandler(
-				slog.NewTextHandler(&text, &slog.HandlerOptions{Level: slog.LevelDebug}),
-				slog.NewJSONHandler(&js, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			opts, config := tc.opts, tc.opts.config
+			opts.config = func(c *delivery.HandlerConfig) {
+				if config != nil {
+					config(c)
+				}
+				c.Logger = slog.New(slog.NewMultiHandler(
+					slog.NewTextHandler(&text, &slog.HandlerOptions{Level: slog.LevelDebug}),
+					slog.NewJSONHandler(&js, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			}
+			e := newEnv(t, opts)
 			for _, r := range tc.mk(t, e) {
 				e.do(t, r)
 			}
-			if got := e.events.last().Kind; got != tc.wantKind {
-				t.Fatalf("kind %s, want %s", got, tc.wantKind)
-			}
-			if text.Len() == 0 || js.Len() == 0 {
-				t.Fatal("nothing logged")
-			}
+			require.Equal(t, tc.wantKind, e.events.last().Kind)
+			require.NotZero(t, text.Len(), "nothing logged")
+			require.NotZero(t, js.Len(), "nothing logged")
 			outputs := []string{text.String(), js.String()}
 			hashes := map[string]bool{}
 			for _, ev := range e.events.events {
 				b, err := json.Marshal(ev)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				outputs = append(outputs, fmt.Sprintf("%v %+v %#v %s", ev, ev, ev, b))
 				if ev.Err != nil {
 					outputs = append(outputs, ev.Err.Error(), fmt.Sprintf("%v %+v %#v", ev.Err, ev.Err, ev.Err))
@@ -362,25 +342,20 @@ func TestHandlerNeverLogsSessionID(t *testing.T) {
 				}
 			}
 			for _, out := range outputs {
-				if strings.Contains(out, sess) {
-					t.Fatalf("the session ID reached a log or an event: %s", out)
-				}
+				require.NotContains(t, out, sess, "the session ID reached a log or an event: %s", out)
 			}
 			for h := range hashes {
-				if h != idhash.Of(sess) {
-					t.Fatalf("event session %q, want %q", h, idhash.Of(sess))
-				}
+				require.Equal(t, idhash.Of(sess), h, "the event names the session by its hash")
 			}
-			if len(e.events.events) > 1 && len(hashes) != 1 {
-				t.Fatalf("events of one session carry %d hashes", len(hashes))
+			if len(e.events.events) > 1 {
+				require.Len(t, hashes, 1, "events of one session carry one hash")
 			}
-			wantHash := tc.wantKind != KindMethodNotAllowed && tc.wantKind != KindBadRequest
-			if wantHash && (!hashes[idhash.Of(sess)] || !strings.Contains(js.String(), `"session":"`+idhash.Of(sess)+`"`)) {
-				t.Fatalf("events and log lack the session's hash:\n%s", js.String())
+			if tc.wantKind != delivery.KindMethodNotAllowed && tc.wantKind != delivery.KindBadRequest {
+				require.True(t, hashes[idhash.Of(sess)], "events lack the session's hash")
+				require.Contains(t, js.String(), `"session":"`+idhash.Of(sess)+`"`, "the log lacks the session's hash")
 			}
-			// Scrubbing the text keeps the error chain.
-			if ev := e.events.last(); tc.name == "store unavailable" && !errors.Is(ev.Err, ErrStoreUnavailable) {
-				t.Fatalf("scrubbed error lost its chain: %v", ev.Err)
+			if tc.name == "store unavailable" {
+				require.ErrorIs(t, e.events.last().Err, delivery.ErrStoreUnavailable, "scrubbing the text keeps the error chain")
 			}
 		})
 	}

@@ -9,7 +9,10 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/json"
+	"strconv"
 	"time"
+
+	"github.com/msgsec/msgsec/cfgerr"
 
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -48,27 +51,43 @@ type Sealer struct {
 }
 
 // NewSealer returns a Sealer for a 32-byte key (from crypto/rand, kept out
-// of source and logs). It refuses any other length and the all-zero key.
+// of source and logs). It refuses any other length and the all-zero key
+// (ErrConfig, Field "key"; the key is never quoted).
 func NewSealer(key []byte) (*Sealer, error) {
-	if len(key) != KeySize {
-		return nil, configErr("Key", "must be 32 bytes")
+	if err := cfgerr.Join("delivery: invalid sealer key", checkKey(nil, "key", key)); err != nil {
+		return nil, err
 	}
-	if subtle.ConstantTimeCompare(key, make([]byte, KeySize)) == 1 {
-		return nil, configErr("Key", "must not be all zeros")
+	return newSealer(key), nil
+}
+
+// checkKey records what is wrong with a sealing key, under field.
+func checkKey(problems []*cfgerr.Error, field string, key []byte) []*cfgerr.Error {
+	switch {
+	case len(key) == 0:
+		return append(problems, cfgProblem(field, "", "required: 32 random bytes"))
+	case len(key) != KeySize:
+		return append(problems, cfgProblem(field, cfgerr.Redacted, "must be 32 bytes, not "+strconv.Itoa(len(key))))
+	case subtle.ConstantTimeCompare(key, make([]byte, KeySize)) == 1:
+		return append(problems, cfgProblem(field, cfgerr.Redacted, "must not be all zeros"))
 	}
+	return problems
+}
+
+// newSealer makes the Sealer of a key checkKey accepted.
+func newSealer(key []byte) *Sealer {
 	derived, err := hkdf.Key(sha256.New, key, nil, sealInfo, KeySize)
 	if err != nil {
-		return nil, configErr("Key", "key derivation failed")
+		panic("delivery: hkdf: " + err.Error()) // cannot happen: 32 bytes of SHA-256 output
 	}
 	block, err := aes.NewCipher(derived)
 	if err != nil {
-		return nil, configErr("Key", "aes setup failed")
+		panic("delivery: aes: " + err.Error()) // cannot happen: a 32-byte key
 	}
 	aead, err := cipher.NewGCMWithRandomNonce(block)
 	if err != nil {
-		return nil, configErr("Key", "gcm setup failed")
+		panic("delivery: gcm: " + err.Error()) // cannot happen: an AES block
 	}
-	return &Sealer{aead: func() cipher.AEAD { return aead }}, nil
+	return &Sealer{aead: func() cipher.AEAD { return aead }}
 }
 
 // record is the sealed plaintext: the claims and the storage deadline.
@@ -87,20 +106,21 @@ type record struct {
 	Data      map[string]any `json:"data,omitempty"`
 }
 
-// SealClaims encrypts c, to be kept for (connection, session) until
+// SealClaims encrypts claims, to be kept for (connection, session) until
 // expires. The result is 1 version byte, a 12-byte nonce, the ciphertext
 // and a 16-byte tag; it reveals nothing but its length.
-func (s *Sealer) SealClaims(connection, session string, c *secretdata.Claims, expires time.Time) ([]byte, error) {
-	if c == nil {
-		return nil, configErr("Claims", "nil")
+func (s *Sealer) SealClaims(connection, session string, claims *secretdata.Claims, expires time.Time) ([]byte, error) {
+	if claims == nil {
+		return nil, argErr("claims", "nil")
 	}
+	c := claims
 	plain, err := json.Marshal(record{
 		Until: expires.UnixNano(), Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience,
 		IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt, NotBefore: c.NotBefore,
 		ID: c.ID, SessionID: c.SessionID, Data: c.SecretData,
 	})
 	if err != nil {
-		return nil, configErr("Claims", "secret data is not json-encodable")
+		return nil, argErr("claims.SecretData", "not json-encodable")
 	}
 	aead := s.aead()
 	out := make([]byte, 1, 1+len(plain)+aead.Overhead())

@@ -1,15 +1,18 @@
-package delivery
+package delivery_test
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
 func testClaims() *secretdata.Claims {
@@ -26,12 +29,10 @@ func testClaims() *secretdata.Claims {
 	}
 }
 
-func mustSealer(t testing.TB, key []byte) *Sealer {
+func mustSealer(t testing.TB, key []byte) *delivery.Sealer {
 	t.Helper()
-	s, err := NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, err := delivery.NewSealer(key)
+	require.NoError(t, err)
 	return s
 }
 
@@ -53,13 +54,14 @@ func TestNewSealerRefusesBadKeys(t *testing.T) {
 		{"all zeros", make([]byte, 32), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := NewSealer(tc.key)
-			if tc.ok != (err == nil) || tc.ok != (s != nil) {
-				t.Fatalf("NewSealer: %v", err)
+			s, err := delivery.NewSealer(tc.key)
+			if tc.ok {
+				require.NoError(t, err)
+				require.NotNil(t, s)
+				return
 			}
-			if !tc.ok && !errors.Is(err, ErrConfig) {
-				t.Fatalf("error %v does not wrap ErrConfig", err)
-			}
+			require.Nil(t, s)
+			requireProblems(t, err, delivery.ErrConfig, []string{"key"}, string(random[:16]))
 		})
 	}
 }
@@ -68,29 +70,22 @@ func TestSealerRoundTrip(t *testing.T) {
 	s := mustSealer(t, storeKey32)
 	in := testClaims()
 	sealed, err := s.SealClaims(connA, sessA, in, t0.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out, err := s.OpenClaims(connA, sessA, sealed, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !out.IssuedAt.Equal(in.IssuedAt) || !out.ExpiresAt.Equal(in.ExpiresAt) || !out.NotBefore.IsZero() {
-		t.Fatalf("times: got iat %v exp %v nbf %v", out.IssuedAt, out.ExpiresAt, out.NotBefore)
-	}
+	require.NoError(t, err)
+	require.True(t, out.IssuedAt.Equal(in.IssuedAt), "iat %v", out.IssuedAt)
+	require.True(t, out.ExpiresAt.Equal(in.ExpiresAt), "exp %v", out.ExpiresAt)
+	require.True(t, out.NotBefore.IsZero(), "nbf %v", out.NotBefore)
 	out.IssuedAt, out.ExpiresAt = in.IssuedAt, in.ExpiresAt
-	if !reflect.DeepEqual(out, in) {
-		t.Fatalf("round trip changed the claims:\n got %#v\nwant %#v", *out, *in)
-	}
+	require.True(t, reflect.DeepEqual(out, in), "round trip changed the claims:\n got %#v\nwant %#v", *out, *in)
 }
 
 func TestSealerNoncesDiffer(t *testing.T) {
 	s := mustSealer(t, storeKey32)
 	a, _ := s.SealClaims(connA, sessA, testClaims(), t0.Add(time.Hour))
 	b, _ := s.SealClaims(connA, sessA, testClaims(), t0.Add(time.Hour))
-	if bytes.Equal(a[1:13], b[1:13]) || bytes.Equal(a, b) {
-		t.Fatal("two seals of the same claims share a nonce")
-	}
+	require.NotEqual(t, a[1:13], b[1:13], "two seals of the same claims share a nonce")
+	require.NotEqual(t, a, b)
 }
 
 // TestSealerBindsConnectionAndSession: bytes sealed for one (connection,
@@ -100,9 +95,7 @@ func TestSealerBindsConnectionAndSession(t *testing.T) {
 	s := mustSealer(t, storeKey32)
 	other := mustSealer(t, []byte("another-32-byte-key-for-tests-!!"))
 	sealed, err := s.SealClaims("ab", "c", testClaims(), t0.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	flip := func(i int) []byte {
 		b := bytes.Clone(sealed)
 		b[i] ^= 1
@@ -110,30 +103,34 @@ func TestSealerBindsConnectionAndSession(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name       string
-		sealer     *Sealer
+		sealer     *delivery.Sealer
 		conn, sess string
 		bytes      []byte
 		wantErr    error
 	}{
 		{"same connection and session opens", s, "ab", "c", sealed, nil},
-		{"another session", s, "ab", "d", sealed, ErrCorrupt},
-		{"another connection", s, "ax", "c", sealed, ErrCorrupt},
-		{"boundary moved between the ids", s, "a", "bc", sealed, ErrCorrupt},
-		{"ids swapped", s, "c", "ab", sealed, ErrCorrupt},
-		{"another key", other, "ab", "c", sealed, ErrCorrupt},
-		{"version byte flipped", s, "ab", "c", flip(0), ErrCorrupt},
-		{"nonce bit flipped", s, "ab", "c", flip(5), ErrCorrupt},
-		{"ciphertext bit flipped", s, "ab", "c", flip(20), ErrCorrupt},
-		{"tag bit flipped", s, "ab", "c", flip(len(sealed) - 1), ErrCorrupt},
-		{"truncated", s, "ab", "c", sealed[:len(sealed)-1], ErrCorrupt},
-		{"empty", s, "ab", "c", nil, ErrCorrupt},
-		{"only a header", s, "ab", "c", sealed[:29], ErrCorrupt},
+		{"another session", s, "ab", "d", sealed, delivery.ErrCorrupt},
+		{"another connection", s, "ax", "c", sealed, delivery.ErrCorrupt},
+		{"boundary moved between the ids", s, "a", "bc", sealed, delivery.ErrCorrupt},
+		{"ids swapped", s, "c", "ab", sealed, delivery.ErrCorrupt},
+		{"another key", other, "ab", "c", sealed, delivery.ErrCorrupt},
+		{"version byte flipped", s, "ab", "c", flip(0), delivery.ErrCorrupt},
+		{"nonce bit flipped", s, "ab", "c", flip(5), delivery.ErrCorrupt},
+		{"ciphertext bit flipped", s, "ab", "c", flip(20), delivery.ErrCorrupt},
+		{"tag bit flipped", s, "ab", "c", flip(len(sealed) - 1), delivery.ErrCorrupt},
+		{"truncated", s, "ab", "c", sealed[:len(sealed)-1], delivery.ErrCorrupt},
+		{"empty", s, "ab", "c", nil, delivery.ErrCorrupt},
+		{"only a header", s, "ab", "c", sealed[:29], delivery.ErrCorrupt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := tc.sealer.OpenClaims(tc.conn, tc.sess, tc.bytes, t0)
-			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (c != nil) {
-				t.Fatalf("OpenClaims = %v, %v; want error %v", c, err, tc.wantErr)
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+				require.NotNil(t, c)
+				return
 			}
+			require.ErrorIs(t, err, tc.wantErr)
+			require.Nil(t, c)
 		})
 	}
 }
@@ -148,13 +145,12 @@ func TestSealerDeadline(t *testing.T) {
 		want error
 	}{
 		{"before the deadline", deadline.Add(-time.Nanosecond), nil},
-		{"at the deadline", deadline, ErrNotFound},
-		{"after the deadline", deadline.Add(time.Hour), ErrNotFound},
+		{"at the deadline", deadline, delivery.ErrNotFound},
+		{"after the deadline", deadline.Add(time.Hour), delivery.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := s.OpenClaims(connA, sessA, sealed, tc.at); !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
+			_, err := s.OpenClaims(connA, sessA, sealed, tc.at)
+			require.ErrorIs(t, err, tc.want)
 		})
 	}
 }
@@ -163,9 +159,7 @@ func TestSealerRawBytesHidePlaintext(t *testing.T) {
 	s := mustSealer(t, storeKey32)
 	sealed, _ := s.SealClaims(connA, sessA, testClaims(), t0.Add(time.Hour))
 	for _, n := range append(plaintextNeedles, "customer_id", issuer) {
-		if bytes.Contains(sealed, []byte(n)) {
-			t.Errorf("sealed bytes contain %q", n)
-		}
+		assert.False(t, bytes.Contains(sealed, []byte(n)), "sealed bytes contain %q", n)
 	}
 }
 
@@ -179,9 +173,8 @@ func TestSealClaimsRefuses(t *testing.T) {
 		{"secret data not json-encodable", &secretdata.Claims{SecretData: map[string]any{"f": func() {}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := s.SealClaims(connA, sessA, tc.c, t0); !errors.Is(err, ErrConfig) {
-				t.Fatalf("got %v, want ErrConfig", err)
-			}
+			_, err := s.SealClaims(connA, sessA, tc.c, t0)
+			require.ErrorIs(t, err, delivery.ErrConfig)
 		})
 	}
 }

@@ -12,11 +12,11 @@ import (
 // concurrent use, keep the data encrypted at rest (seal it with a Sealer),
 // and fail closed.
 type Store interface {
-	// Put stores c for the session for ttl, replacing what the session had:
+	// Put stores claims for the session for ttl, replacing what the session had:
 	// the bank may deliver again (say, after the customer logs in mid-chat).
 	// A store that cannot answer, or is full, returns an error wrapping
 	// ErrStoreUnavailable and keeps what it had.
-	Put(ctx context.Context, connection, session string, c *secretdata.Claims, ttl time.Duration) error
+	Put(ctx context.Context, connection, session string, claims *secretdata.Claims, ttl time.Duration) error
 	// Get returns a copy of the session's claims, or an error wrapping
 	// ErrNotFound (never stored, deleted or expired), ErrCorrupt (stored
 	// bytes do not open for this session) or ErrStoreUnavailable.
@@ -26,16 +26,16 @@ type Store interface {
 	Delete(ctx context.Context, connection, session string) error
 }
 
-// checkPut validates Put's arguments, for every Store implementation.
-func checkPut(connection, session string, c *secretdata.Claims, ttl time.Duration) error {
+// checkPut validates Put's arguments.
+func checkPut(connection, session string, claims *secretdata.Claims, ttl time.Duration) error {
 	if !ValidID(connection) || !ValidID(session) {
 		return ErrInvalidID
 	}
-	if c == nil {
-		return configErr("claims", "nil")
+	if claims == nil {
+		return argErr("claims", "nil")
 	}
 	if ttl <= 0 {
-		return configErr("ttl", "must be positive")
+		return argErr("ttl", "must be positive")
 	}
 	return nil
 }

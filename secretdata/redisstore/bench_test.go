@@ -1,4 +1,4 @@
-package redisstore
+package redisstore_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
 // BenchmarkVerifyReplay compares Verify (HS256) with the Redis replay cache
@@ -25,7 +26,7 @@ func BenchmarkVerifyReplay(b *testing.B) {
 			b.Skip("MSGSEC_REDIS_URL is not set")
 		}
 		c, prefix := sharedRedis(b)
-		benchVerify(b, newReplay(b, c, Config{Prefix: prefix}))
+		benchVerify(b, newReplay(b, c, redisstore.Config{Prefix: prefix}))
 	})
 }
 

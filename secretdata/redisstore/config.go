@@ -1,23 +1,26 @@
 package redisstore
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 // Defaults and bounds for Config.
 const (
-	// DefaultPrefix starts every key this package writes.
-	DefaultPrefix = "msgsec"
-	// DefaultTimeout bounds each Redis call (dial, pool wait, retries,
+	// defaultPrefix starts every key this package writes.
+	defaultPrefix = "msgsec"
+	// defaultTimeout bounds each Redis call (dial, pool wait, retries,
 	// reply included). A Redis on the same network answers in about a
 	// millisecond; half a second leaves room for a busy server without
 	// letting a dead one hold a chat request for long.
-	DefaultTimeout = 500 * time.Millisecond
+	defaultTimeout = 500 * time.Millisecond
 
 	maxPrefixLen = 64
 	maxTimeout   = 30 * time.Second
@@ -32,10 +35,12 @@ type Config struct {
 	// Prefix starts every key, so several applications (or environments)
 	// can share one Redis. 1 to 64 printable ASCII bytes, no space and no
 	// braces (a brace would form a Redis Cluster hash tag and pile every
-	// key onto one slot). Default DefaultPrefix.
+	// key onto one slot). Zero means "msgsec".
 	Prefix string
-	// Timeout bounds each call to Redis. Default DefaultTimeout, at most
-	// 30s. A caller's context with an earlier deadline wins.
+	// Timeout bounds each call to Redis (dial, pool wait, retries and
+	// reply included). Zero means 500ms, enough for a busy Redis on the
+	// same network without letting a dead one hold a chat request for
+	// long; at most 30s. A caller's context with an earlier deadline wins.
 	Timeout time.Duration
 	// Now is the clock that turns an expiry into a TTL. Default time.Now.
 	Now func() time.Time
@@ -48,53 +53,48 @@ type settings struct {
 	now     func() time.Time
 }
 
-func (cfg Config) validate(c redis.UniversalClient) (settings, error) {
-	if c == nil {
-		return settings{}, configErr("client", "nil")
+// validate checks c and cfg and records every problem (Field "client" for
+// c, the Config field otherwise).
+func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) {
+	var problems []*cfgerr.Error
+	switch {
+	case c == nil:
+		problems = append(problems, cfgProblem("client", "", "required"))
+	case !contextTimeoutEnabled(c):
+		problems = append(problems, cfgProblem("client", "", "ContextTimeoutEnabled must be true so Timeout bounds every call"))
 	}
-	if err := checkContextTimeout(c); err != nil {
-		return settings{}, err
-	}
-	s := settings{prefix: cfg.Prefix, timeout: cfg.Timeout, now: cfg.Now}
-	if s.prefix == "" {
-		s.prefix = DefaultPrefix
-	}
+	s := settings{prefix: cmp.Or(cfg.Prefix, defaultPrefix), timeout: cmp.Or(cfg.Timeout, defaultTimeout), now: cfg.Now}
 	if !validPrefix(s.prefix) {
-		return settings{}, configErr("Prefix", "1 to 64 printable ascii bytes, no space or braces")
-	}
-	if s.timeout == 0 {
-		s.timeout = DefaultTimeout
+		problems = append(problems, cfgProblem("Prefix", cfg.Prefix, "1 to 64 printable ascii bytes, no space or braces"))
 	}
 	if s.timeout < time.Millisecond || s.timeout > maxTimeout {
-		return settings{}, configErr("Timeout", "must be between 1ms and 30s")
+		problems = append(problems, cfgProblem("Timeout", cfg.Timeout.String(), "must be between 1ms and 30s (zero means 500ms)"))
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	return s, nil
+	return s, problems
 }
 
-// checkContextTimeout refuses the go-redis clients that would ignore our
+func cfgProblem(field, value, reason string) *cfgerr.Error {
+	return &cfgerr.Error{Field: field, Value: value, Reason: reason, Kind: ErrConfig}
+}
+
+// contextTimeoutEnabled refuses the go-redis clients that would ignore our
 // deadline: without ContextTimeoutEnabled they read and write with their own
 // ReadTimeout/WriteTimeout (3s by default, per retry), so Config.Timeout
 // would be a promise we could not keep. Other UniversalClient
 // implementations are taken on trust.
-func checkContextTimeout(c redis.UniversalClient) error {
-	var enabled bool
+func contextTimeoutEnabled(c redis.UniversalClient) bool {
 	switch c := c.(type) {
 	case *redis.Client:
-		enabled = c.Options().ContextTimeoutEnabled
+		return c.Options().ContextTimeoutEnabled
 	case *redis.ClusterClient:
-		enabled = c.Options().ContextTimeoutEnabled
+		return c.Options().ContextTimeoutEnabled
 	case *redis.Ring:
-		enabled = c.Options().ContextTimeoutEnabled
-	default:
-		return nil
+		return c.Options().ContextTimeoutEnabled
 	}
-	if !enabled {
-		return configErr("client", "ContextTimeoutEnabled must be true so Timeout bounds every call")
-	}
-	return nil
+	return true
 }
 
 func validPrefix(p string) bool {

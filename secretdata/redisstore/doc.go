@@ -1,23 +1,29 @@
 // Package redisstore keeps msgsec's shared chat-server state in Redis: a
-// secretdata.ReplayCache and a delivery.Store that every instance of a chat
-// server behind a load balancer sees alike, through github.com/redis/go-redis/v9.
+// [secretdata.ReplayCache] and a [delivery.Store] that every instance of a
+// chat server behind a load balancer sees alike, through
+// github.com/redis/go-redis/v9.
 //
 // It is for chat servers that run more than one instance, or that must not
 // lose stored secret data when an instance restarts. A single instance can
-// keep the in-memory defaults (secretdata.MemoryReplayCache,
-// delivery.MemoryStore); importing secretdata pulls in no Redis code.
+// keep the in-memory defaults ([secretdata.MemoryReplayCache],
+// [delivery.MemoryStore]); importing secretdata pulls in no Redis code.
 //
-// Both take a redis.UniversalClient — a single node, Sentinel (failover) or
-// Cluster client — which must have ContextTimeoutEnabled set, so that
-// Config.Timeout bounds every call. Nothing else is kept in the process.
+// Both take a [redis.UniversalClient] — a single node, Sentinel (failover)
+// or Cluster client — which must have ContextTimeoutEnabled set, so that
+// [Config].Timeout bounds every call. Nothing else is kept in the process.
 //
-//   - [ReplayCache] records each accepted token's (issuer, jti) with one
-//     atomic SET NX until the token's expiry plus the Verifier's leeway
-//     plus secretdata.MaxLeeway: a token accepted by one instance is
-//     refused by every other, whatever leeway each one allows.
-//   - [Store] keeps each chat session's verified secret data sealed with
-//     AES-256-GCM (a delivery.Sealer; the (connection, session) pair is the
-//     additional data), for a TTL, until the session ends.
+//   - [ReplayCache] ([NewReplayCache]) records each accepted token's
+//     (issuer, jti) with one atomic SET NX until the token's expiry plus the
+//     Verifier's leeway plus [secretdata.MaxLeeway]: a token accepted by one
+//     instance is refused by every other, whatever leeway each one allows.
+//   - [Store] ([NewStore]) keeps each chat session's verified secret data
+//     sealed with AES-256-GCM (a [delivery.Sealer]; the (connection,
+//     session) pair is the additional data), for a TTL, until the session
+//     ends.
+//
+// A refused client, key or [Config] is reported at construction, every
+// problem at once: the error matches [ErrConfig] and holds one
+// [*cfgerr.Error] per problem (walk them with [cfgerr.All]).
 //
 // # Keys
 //
@@ -32,12 +38,14 @@
 //
 // # Failures
 //
-// Redis errors and timeouts fail closed: Record returns an error wrapping
-// secretdata.ErrReplayCheckUnavailable (the Verifier refuses the token, and
-// the middleware and delivery Handler answer 503, not 401); Store calls
-// return an error wrapping delivery.ErrStoreUnavailable. Both are
-// *UnavailableError. When Redis comes back the next call succeeds: go-redis
-// redials by itself, and there is no cached state to go stale.
+// Redis errors and timeouts fail closed: [ReplayCache.Record] returns an
+// error wrapping [secretdata.ErrReplayCheckUnavailable] (the Verifier
+// refuses the token, and the middleware and delivery Handler answer 503,
+// not 401); Store calls return an error wrapping
+// [delivery.ErrStoreUnavailable]. Both also wrap Redis's own error (for
+// errors.Is and errors.As) and never name a key, an ID or a value. When
+// Redis comes back the next call succeeds: go-redis redials by itself, and
+// there is no cached state to go stale.
 //
 // # Persistence
 //
@@ -45,7 +53,7 @@
 // same Redis, Prefix and key sees everything stored before. A restart of
 // Redis itself keeps data only if Redis persists it (AOF or RDB); without
 // persistence, stored secret data is gone (reads report
-// delivery.ErrNotFound) and tokens accepted before the restart could be
+// [delivery.ErrNotFound]) and tokens accepted before the restart could be
 // replayed until they expire. Production deployments should run Redis with
 // appendonly yes, or accept that window.
 //

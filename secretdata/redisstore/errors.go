@@ -1,41 +1,29 @@
 package redisstore
 
-import "errors"
+import (
+	"errors"
+)
 
-// ErrConfig: NewReplayCache or NewStore refused its arguments. Errors
-// wrapping it are *ConfigError.
+// ErrConfig: NewReplayCache or NewStore refused its arguments. Such an
+// error holds one *cfgerr.Error per problem, all reported at once (walk
+// them with cfgerr.All): Field "client", "key", or a Config field; the key
+// is never quoted.
 var ErrConfig = errors.New("redisstore: invalid configuration")
 
-// ConfigError names the refused field and why.
-type ConfigError struct {
-	Field  string
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	return "redisstore: invalid configuration: " + e.Field + ": " + e.Reason
-}
-
-// Unwrap returns ErrConfig.
-func (e *ConfigError) Unwrap() error { return ErrConfig }
-
-func configErr(field, reason string) error { return &ConfigError{Field: field, Reason: reason} }
-
-// UnavailableError reports a Redis call that did not answer (network
-// error, timeout, Redis error reply). It wraps Kind —
+// unavailableError reports a Redis call that did not answer (network
+// error, timeout, Redis error reply). It wraps kind —
 // secretdata.ErrReplayCheckUnavailable from a ReplayCache,
 // delivery.ErrStoreUnavailable from a Store — and the underlying error, so
-// errors.Is works for both. It never names a key, an ID or a value: Op is
+// errors.Is works for both. It never names a key, an ID or a value: op is
 // the operation ("record", "put", "get", "delete").
-type UnavailableError struct {
-	Op   string
-	Kind error
-	Err  error
+type unavailableError struct {
+	op   string
+	kind error
+	err  error
 }
 
-func (e *UnavailableError) Error() string {
-	return "redisstore: " + e.Op + ": " + e.Kind.Error() + ": " + e.Err.Error()
+func (e *unavailableError) Error() string {
+	return "redisstore: " + e.op + ": " + e.kind.Error() + ": " + e.err.Error()
 }
 
-// Unwrap returns Kind and Err.
-func (e *UnavailableError) Unwrap() []error { return []error{e.Kind, e.Err} }
+func (e *unavailableError) Unwrap() []error { return []error{e.kind, e.err} }

@@ -1,19 +1,20 @@
-package redisstore
+package redisstore_test
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
 const (
@@ -32,9 +33,7 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef-test-only-secret")
 func newClient(t testing.TB, url string) *redis.Client {
 	t.Helper()
 	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("parse redis url: %v", err)
-	}
+	require.NoError(t, err, "parse redis url")
 	opt.ContextTimeoutEnabled = true
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() })
@@ -49,9 +48,7 @@ func sharedRedis(t testing.TB) (*redis.Client, string) {
 	c := newClient(t, testenv.RedisURL(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Fatalf("MSGSEC_REDIS_URL does not answer PING: %v", err)
-	}
+	require.NoError(t, c.Ping(ctx).Err(), "MSGSEC_REDIS_URL does not answer PING")
 	prefix := uniquePrefix()
 	t.Cleanup(func() { deletePrefix(c, prefix) })
 	return c, prefix
@@ -71,9 +68,7 @@ func keys(t testing.TB, c redis.UniversalClient, prefix string) []string {
 	for iter.Next(context.Background()) {
 		out = append(out, iter.Val())
 	}
-	if err := iter.Err(); err != nil {
-		t.Fatalf("scan: %v", err)
-	}
+	require.NoError(t, iter.Err(), "scan")
 	return out
 }
 
@@ -86,58 +81,44 @@ func deletePrefix(c redis.UniversalClient, prefix string) {
 	}
 }
 
-func newReplay(t testing.TB, c redis.UniversalClient, cfg Config) *ReplayCache {
+func newReplay(t testing.TB, c redis.UniversalClient, cfg redisstore.Config) *redisstore.ReplayCache {
 	t.Helper()
-	r, err := NewReplayCache(c, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, err := redisstore.NewReplayCache(c, cfg)
+	require.NoError(t, err)
 	return r
 }
 
-func newStore(t testing.TB, c redis.UniversalClient, key []byte, cfg Config) *Store {
+func newStore(t testing.TB, c redis.UniversalClient, key []byte, cfg redisstore.Config) *redisstore.Store {
 	t.Helper()
-	s, err := NewStore(c, key, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, err := redisstore.NewStore(c, key, cfg)
+	require.NoError(t, err)
 	return s
 }
 
 func newSigner(t testing.TB) *secretdata.Signer {
 	t.Helper()
 	k, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := secretdata.NewSigner(secretdata.SignerConfig{Key: k, Issuer: testIssuer, Audience: testAudience})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
 func newVerifier(t testing.TB, replay secretdata.ReplayCache) *secretdata.Verifier {
 	t.Helper()
 	k, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	v, err := secretdata.NewVerifier(secretdata.VerifierConfig{
 		Keys: []secretdata.Key{k}, Issuer: testIssuer, Audience: testAudience, Replay: replay,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
 func sign(t testing.TB, s *secretdata.Signer) string {
 	t.Helper()
 	tok, err := s.Sign(testClaims())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tok
 }
 
@@ -174,26 +155,40 @@ func eventually(t testing.TB, timeout time.Duration, what string, f func() error
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
+	require.FailNowf(t, what, "still failing after %v: %v", timeout, err)
 }
 
 func bg() context.Context { return context.Background() }
 
-// mustIs fails unless err wraps want.
-func mustIs(t testing.TB, err, want error, what string) {
+// requireNoneIn fails if s contains one of needles.
+func requireNoneIn(t testing.TB, s string, needles ...string) {
 	t.Helper()
-	if !errors.Is(err, want) {
-		t.Fatalf("%s: got %v, want an error wrapping %v", what, err, want)
-	}
-}
-
-func containsAny(s string, needles ...string) (string, bool) {
 	for _, n := range needles {
-		if strings.Contains(s, n) {
-			return n, true
-		}
+		require.NotContains(t, s, n)
 	}
-	return "", false
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// requireProblems checks that err reports exactly the given fields, in
+// order, as *cfgerr.Error values of kind, and that neither its message
+// nor any problem's value repeats one of secrets.
+func requireProblems(t *testing.T, err error, kind error, fields []string, secrets ...string) []*cfgerr.Error {
+	t.Helper()
+	require.ErrorIs(t, err, kind)
+	var got []string
+	var out []*cfgerr.Error
+	for p := range cfgerr.All(err) {
+		require.ErrorIs(t, p, kind, p.Field)
+		got = append(got, p.Field)
+		out = append(out, p)
+		for _, s := range secrets {
+			require.NotContains(t, p.Value, s, p.Field)
+		}
+	}
+	require.Equal(t, fields, got, "every problem, at once")
+	for _, s := range secrets {
+		require.NotContains(t, err.Error(), s)
+	}
+	return out
+}

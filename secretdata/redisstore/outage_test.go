@@ -1,15 +1,16 @@
-package redisstore
+package redisstore_test
 
 import (
-	"errors"
 	"net"
 	"testing"
 	"time"
 
-	"github.com/msgsec/msgsec/internal/testenv"
+	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
+	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
 // TestRedisStoppedFailsClosedThenRecovers stops a redis-server of the
@@ -20,17 +21,14 @@ func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	c := newClient(t, srv.URL())
 	const timeout = 200 * time.Millisecond
-	replay := newReplay(t, c, Config{Timeout: timeout})
-	store := newStore(t, c, testKey, Config{Timeout: timeout})
+	replay := newReplay(t, c, redisstore.Config{Timeout: timeout})
+	store := newStore(t, c, testKey, redisstore.Config{Timeout: timeout})
 	v := newVerifier(t, replay)
 	signer := newSigner(t)
 
-	if _, err := v.Verify(bg(), sign(t, signer)); err != nil {
-		t.Fatalf("before the outage: %v", err)
-	}
-	if err := store.Put(bg(), connA, sessA, storedClaims(), time.Minute); err != nil {
-		t.Fatalf("before the outage: %v", err)
-	}
+	_, err := v.Verify(bg(), sign(t, signer))
+	require.NoError(t, err, "before the outage")
+	require.NoError(t, store.Put(bg(), connA, sessA, storedClaims(), time.Minute), "before the outage")
 
 	srv.Stop()
 	down := sign(t, signer)
@@ -48,13 +46,10 @@ func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
 		t.Run("down/"+tc.name, func(t *testing.T) {
 			start := time.Now()
 			err := tc.op()
-			mustIs(t, err, tc.want, tc.name)
-			if errors.Is(err, secretdata.ErrReplayed) || errors.Is(err, delivery.ErrNotFound) {
-				t.Fatalf("outage reported as an answer: %v", err)
-			}
-			if took := time.Since(start); took > timeout+time.Second {
-				t.Fatalf("took %v with a %v timeout", took, timeout)
-			}
+			require.ErrorIs(t, err, tc.want, tc.name)
+			require.NotErrorIs(t, err, secretdata.ErrReplayed, "an outage reported as an answer")
+			require.NotErrorIs(t, err, delivery.ErrNotFound, "an outage reported as an answer")
+			require.LessOrEqual(t, time.Since(start), timeout+time.Second, "with a %v timeout", timeout)
 		})
 	}
 
@@ -65,20 +60,15 @@ func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
 		_, err := v.Verify(bg(), down)
 		return err
 	})
-	if _, err := v.Verify(bg(), down); !errors.Is(err, secretdata.ErrReplayed) {
-		t.Fatalf("replay after recovery: %v, want ErrReplayed", err)
-	}
-	if err := store.Put(bg(), connA, sessB, storedClaims(), time.Minute); err != nil {
-		t.Fatalf("put after restart: %v", err)
-	}
-	if _, err := store.Get(bg(), connA, sessB); err != nil {
-		t.Fatalf("get after restart: %v", err)
-	}
+	_, err = v.Verify(bg(), down)
+	require.ErrorIs(t, err, secretdata.ErrReplayed)
+	require.NoError(t, store.Put(bg(), connA, sessB, storedClaims(), time.Minute), "put after restart")
+	_, err = store.Get(bg(), connA, sessB)
+	require.NoError(t, err, "get after restart")
 	// Redis ran without persistence: what it held before its own restart
 	// is gone (see the package doc), and that is reported as not found.
-	if _, err := store.Get(bg(), connA, sessA); !errors.Is(err, delivery.ErrNotFound) {
-		t.Fatalf("pre-restart data on a non-persistent redis: %v, want ErrNotFound", err)
-	}
+	_, err = store.Get(bg(), connA, sessA)
+	require.ErrorIs(t, err, delivery.ErrNotFound)
 }
 
 // TestChatServerRestartLosesNothing drops every object of a "chat server"
@@ -91,35 +81,25 @@ func TestChatServerRestartLosesNothing(t *testing.T) {
 	sessions := []string{"s-1", "s-2", "s-3"}
 
 	before := newClient(t, srv.URL())
-	v := newVerifier(t, newReplay(t, before, Config{}))
-	store := newStore(t, before, testKey, Config{})
+	v := newVerifier(t, newReplay(t, before, redisstore.Config{}))
+	store := newStore(t, before, testKey, redisstore.Config{})
 	for i, tok := range tokens {
 		claims, err := v.Verify(bg(), tok)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := store.Put(bg(), connA, sessions[i], claims, time.Minute); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, store.Put(bg(), connA, sessions[i], claims, time.Minute))
 	}
-	if err := before.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, before.Close())
 
 	after := newClient(t, srv.URL())
-	v2 := newVerifier(t, newReplay(t, after, Config{}))
-	store2 := newStore(t, after, testKey, Config{})
+	v2 := newVerifier(t, newReplay(t, after, redisstore.Config{}))
+	store2 := newStore(t, after, testKey, redisstore.Config{})
 	for i, tok := range tokens {
 		got, err := store2.Get(bg(), connA, sessions[i])
-		if err != nil {
-			t.Fatalf("session %s after restart: %v", sessions[i], err)
-		}
-		if id, _ := got.CustomerID(); id != "C-1001-secret-customer" {
-			t.Fatalf("session %s: customer id %q", sessions[i], id)
-		}
-		if _, err := v2.Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
-			t.Fatalf("token %d after restart: %v, want ErrReplayed", i, err)
-		}
+		require.NoError(t, err, "session %s after restart: %v", sessions[i], err)
+		id, _ := got.CustomerID()
+		require.Equal(t, "C-1001-secret-customer", id, "session %s", sessions[i])
+		_, err = v2.Verify(bg(), tok)
+		require.ErrorIs(t, err, secretdata.ErrReplayed)
 	}
 }
 
@@ -128,9 +108,7 @@ func TestChatServerRestartLosesNothing(t *testing.T) {
 // the Timeout, not at go-redis's own 3-second read timeout.
 func TestUnresponsiveRedisIsBounded(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
 	go func() {
 		for {
@@ -143,8 +121,8 @@ func TestUnresponsiveRedisIsBounded(t *testing.T) {
 	}()
 	c := newClient(t, "redis://"+l.Addr().String()+"/0")
 	const timeout = 100 * time.Millisecond
-	replay := newReplay(t, c, Config{Timeout: timeout})
-	store := newStore(t, c, testKey, Config{Timeout: timeout})
+	replay := newReplay(t, c, redisstore.Config{Timeout: timeout})
+	store := newStore(t, c, testKey, redisstore.Config{Timeout: timeout})
 	for _, tc := range []struct {
 		name string
 		op   func() error
@@ -156,10 +134,8 @@ func TestUnresponsiveRedisIsBounded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			mustIs(t, tc.op(), tc.want, tc.name)
-			if took := time.Since(start); took > timeout+500*time.Millisecond {
-				t.Fatalf("took %v with a %v timeout", took, timeout)
-			}
+			require.ErrorIs(t, tc.op(), tc.want, tc.name)
+			require.LessOrEqual(t, time.Since(start), timeout+500*time.Millisecond, "with a %v timeout", timeout)
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package redisstore
+package redisstore_test
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -18,9 +17,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
+	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
 var (
@@ -82,22 +84,16 @@ func TestNothingSecretPrints(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", Password: redactPassword, ContextTimeoutEnabled: true,
 		MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 	t.Cleanup(func() { _ = c.Close() })
-	cfg := Config{Prefix: "msgsec-redact", Timeout: 200 * time.Millisecond}
-	st, err := NewStore(c, redactKey, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := NewReplayCache(c, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := redisstore.Config{Prefix: "msgsec-redact", Timeout: 200 * time.Millisecond}
+	st, err := redisstore.NewStore(c, redactKey, cfg)
+	require.NoError(t, err)
+	rc, err := redisstore.NewReplayCache(c, cfg)
+	require.NoError(t, err)
 	// Nothing listens on port 1: the error a caller would log.
 	putErr := st.Put(context.Background(), testAudience, redactSession,
 		&secretdata.Claims{Issuer: testIssuer, SessionID: redactSession}, time.Minute)
-	var ue *UnavailableError
-	if !errors.As(putErr, &ue) || !errors.Is(putErr, delivery.ErrStoreUnavailable) {
-		t.Fatalf("Put: %v", putErr)
-	}
+	require.ErrorIs(t, putErr, delivery.ErrStoreUnavailable)
+	require.ErrorIs(t, putErr, context.DeadlineExceeded, "Redis's own error is wrapped")
 
 	type row struct {
 		name                 string
@@ -111,17 +107,15 @@ func TestNothingSecretPrints(t *testing.T) {
 		{"store", render(*st), render(st), *st, st, methods, "msgsec-redact"},
 		{"replay cache", render(*rc), render(rc), nil, nil, nil, ""},
 		{"config", render(cfg), render(&cfg), nil, nil, nil, ""},
-		{"unavailable error", render(*ue), render(ue), nil, nil, nil, ""},
+		{"unavailable error", render(putErr), render(&putErr), nil, nil, nil, ""},
 		{"in unexported fields", render(struct {
-			st *Store
-			sv Store
-			rc *ReplayCache
+			st *redisstore.Store
+			sv redisstore.Store
+			rc *redisstore.ReplayCache
 		}{st, *st, rc}), nil, nil, nil, nil, ""},
 	}
 	derived, err := hkdf.Key(sha256.New, redactKey, nil, "msgsec secretdata/delivery sealer v1", delivery.KeySize)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	needles := append(encodings(redactKey), encodings(derived)...)
 	needles = append(needles, "S3CR3T", redactPassword, redactSession)
 
@@ -142,20 +136,18 @@ func TestNothingSecretPrints(t *testing.T) {
 					case "LogValue":
 						_, ok = v.(slog.LogValuer)
 					}
-					if !ok {
-						t.Errorf("%T has no %s", v, m)
-					}
+					assert.True(t, ok, "%T has no %s", v, m)
 				}
 			}
 			for form, renderings := range map[string]map[string]string{"value": r.value, "pointer": r.pointer} {
 				for how, out := range renderings {
 					for _, n := range needles {
 						if i := strings.Index(out, n); i >= 0 {
-							t.Fatalf("%s %s leaks %q: …%s…", form, how, n, out[max(0, i-60):min(len(out), i+len(n)+20)])
+							require.FailNowf(t, "a secret prints", "%s %s leaks %q: …%s…", form, how, n, out[max(0, i-60):min(len(out), i+len(n)+20)])
 						}
 					}
-					if r.want != "" && !strings.Contains(out, r.want) {
-						t.Errorf("%s %s lacks %q: %s", form, how, r.want, out)
+					if r.want != "" {
+						assert.Contains(t, out, r.want, "%s %s", form, how)
 					}
 				}
 			}

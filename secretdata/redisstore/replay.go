@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -49,26 +50,27 @@ var _ secretdata.ReplayCache = (*ReplayCache)(nil)
 
 // NewReplayCache validates cfg and returns a ReplayCache on c. A go-redis
 // *Client, *ClusterClient or *Ring must have ContextTimeoutEnabled set, so
-// that cfg.Timeout bounds every call. It does not contact Redis.
+// that cfg.Timeout bounds every call. It does not contact Redis. Every
+// problem of c and cfg is reported at once (see ErrConfig).
 func NewReplayCache(c redis.UniversalClient, cfg Config) (*ReplayCache, error) {
-	s, err := cfg.validate(c)
-	if err != nil {
+	s, problems := cfg.validate(c)
+	if err := cfgerr.Join("redisstore: invalid replay cache configuration", problems); err != nil {
 		return nil, err
 	}
 	return &ReplayCache{c: c, s: s}, nil
 }
 
 // Record implements secretdata.ReplayCache: nil the first time (issuer,
-// jti) is seen, secretdata.ErrReplayed after, and an *UnavailableError
-// (secretdata.ErrReplayCheckUnavailable) when Redis does not answer within
-// the Timeout.
+// jti) is seen, secretdata.ErrReplayed after, and an error wrapping
+// secretdata.ErrReplayCheckUnavailable (and Redis's error) when Redis does
+// not answer within the Timeout.
 func (r *ReplayCache) Record(ctx context.Context, issuer, jti string, expires time.Time) error {
 	ttl := max(expires.Sub(r.s.now())+secretdata.MaxLeeway, minReplayTTL)
 	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
 	defer cancel()
 	set, err := r.c.SetNX(ctx, replayKey(r.s.prefix, issuer, jti), 1, ttl).Result()
 	if err != nil {
-		return &UnavailableError{Op: "record", Kind: secretdata.ErrReplayCheckUnavailable, Err: err}
+		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: err}
 	}
 	if !set {
 		return secretdata.ErrReplayed

@@ -1,4 +1,4 @@
-package redisstore
+package redisstore_test
 
 import (
 	"errors"
@@ -8,12 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
 func TestReplayCacheRecord(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	r := newReplay(t, c, Config{Prefix: prefix})
+	r := newReplay(t, c, redisstore.Config{Prefix: prefix})
 	exp := time.Now().Add(5 * time.Minute)
 	// Steps run in order on one cache: each sees what the earlier recorded.
 	for _, tc := range []struct {
@@ -30,8 +34,10 @@ func TestReplayCacheRecord(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := r.Record(bg(), tc.issuer, tc.jti, exp)
-			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
-				t.Fatalf("Record: %v, want %v", err, tc.want)
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.want)
 			}
 		})
 	}
@@ -43,31 +49,26 @@ func TestReplayCacheRecord(t *testing.T) {
 func TestReplayAcrossVerifiers(t *testing.T) {
 	c1, prefix := sharedRedis(t)
 	c2 := newClient(t, "redis://"+c1.Options().Addr+"/"+itoa(c1.Options().DB))
-	v1 := newVerifier(t, newReplay(t, c1, Config{Prefix: prefix}))
-	v2 := newVerifier(t, newReplay(t, c2, Config{Prefix: prefix}))
+	v1 := newVerifier(t, newReplay(t, c1, redisstore.Config{Prefix: prefix}))
+	v2 := newVerifier(t, newReplay(t, c2, redisstore.Config{Prefix: prefix}))
 	s := newSigner(t)
 
 	tok := sign(t, s)
-	if _, err := v1.Verify(bg(), tok); err != nil {
-		t.Fatalf("first instance refused a fresh token: %v", err)
-	}
-	if _, err := v2.Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
-		t.Fatalf("second instance: %v, want ErrReplayed", err)
-	}
-	if _, err := v1.Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
-		t.Fatalf("first instance again: %v, want ErrReplayed", err)
-	}
+	_, err := v1.Verify(bg(), tok)
+	require.NoError(t, err, "first instance refused a fresh token")
+	_, err = v2.Verify(bg(), tok)
+	require.ErrorIs(t, err, secretdata.ErrReplayed)
+	_, err = v1.Verify(bg(), tok)
+	require.ErrorIs(t, err, secretdata.ErrReplayed)
 	// The refusal comes from Redis: an instance with a namespace of its own
 	// (another prefix) has not seen the token.
-	v3 := newVerifier(t, newReplay(t, c2, Config{Prefix: prefix + "-other"}))
+	v3 := newVerifier(t, newReplay(t, c2, redisstore.Config{Prefix: prefix + "-other"}))
 	t.Cleanup(func() { deletePrefix(c2, prefix+"-other") })
-	if _, err := v3.Verify(bg(), tok); err != nil {
-		t.Fatalf("separate namespace refused the token: %v", err)
-	}
+	_, err = v3.Verify(bg(), tok)
+	require.NoError(t, err, "separate namespace refused the token")
 	// A fresh token still passes on the second instance.
-	if _, err := v2.Verify(bg(), sign(t, s)); err != nil {
-		t.Fatalf("second instance refused a fresh token: %v", err)
-	}
+	_, err = v2.Verify(bg(), sign(t, s))
+	require.NoError(t, err, "second instance refused a fresh token")
 }
 
 // TestReplayRace has many goroutines on two instances race to use one
@@ -75,7 +76,7 @@ func TestReplayAcrossVerifiers(t *testing.T) {
 func TestReplayRace(t *testing.T) {
 	c1, prefix := sharedRedis(t)
 	c2 := newClient(t, "redis://"+c1.Options().Addr+"/"+itoa(c1.Options().DB))
-	caches := []*ReplayCache{newReplay(t, c1, Config{Prefix: prefix}), newReplay(t, c2, Config{Prefix: prefix})}
+	caches := []*redisstore.ReplayCache{newReplay(t, c1, redisstore.Config{Prefix: prefix}), newReplay(t, c2, redisstore.Config{Prefix: prefix})}
 	exp := time.Now().Add(time.Minute)
 	for round := range 20 {
 		jti := "race-" + itoa(round)
@@ -89,14 +90,13 @@ func TestReplayRace(t *testing.T) {
 				case errors.Is(err, secretdata.ErrReplayed):
 					replays.Add(1)
 				default:
-					t.Errorf("Record: %v", err)
+					assert.NoError(t, err, "Record")
 				}
 			})
 		}
 		wg.Wait()
-		if wins.Load() != 1 || replays.Load() != 15 {
-			t.Fatalf("round %d: %d accepted, %d replayed; want 1 and 15", round, wins.Load(), replays.Load())
-		}
+		require.EqualValues(t, 1, wins.Load(), "round %d: accepted", round)
+		require.EqualValues(t, 15, replays.Load(), "round %d: replayed", round)
 	}
 }
 
@@ -113,21 +113,14 @@ func TestReplayTTL(t *testing.T) {
 		{"past expiry still refused for a second", now.Add(-time.Hour), 900 * time.Millisecond, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newReplay(t, c, Config{Prefix: prefix, Now: func() time.Time { return now }})
+			r := newReplay(t, c, redisstore.Config{Prefix: prefix, Now: func() time.Time { return now }})
 			jti := "ttl-" + strings.ReplaceAll(tc.name, " ", "-")
-			if err := r.Record(bg(), testIssuer, jti, tc.expires); err != nil {
-				t.Fatal(err)
-			}
-			ttl, err := c.PTTL(bg(), replayKey(prefix, testIssuer, jti)).Result()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ttl < tc.min || ttl > tc.max {
-				t.Fatalf("PTTL %v, want between %v and %v", ttl, tc.min, tc.max)
-			}
-			if err := r.Record(bg(), testIssuer, jti, tc.expires); !errors.Is(err, secretdata.ErrReplayed) {
-				t.Fatalf("immediate second Record: %v, want ErrReplayed", err)
-			}
+			require.NoError(t, r.Record(bg(), testIssuer, jti, tc.expires))
+			ttl, err := c.PTTL(bg(), redisstore.ReplayKey(prefix, testIssuer, jti)).Result()
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, ttl, tc.min, "PTTL")
+			require.LessOrEqual(t, ttl, tc.max, "PTTL")
+			require.ErrorIs(t, r.Record(bg(), testIssuer, jti, tc.expires), secretdata.ErrReplayed, "immediate second Record")
 		})
 	}
 }
@@ -144,18 +137,14 @@ func TestReplayEntryOutlivesEveryLeeway(t *testing.T) {
 	now := time.Unix(time.Now().Unix(), 0) // whole seconds, as exp is
 	clock := func() time.Time { return now }
 	k, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	verifier := func(t *testing.T, leeway time.Duration, now func() time.Time) *secretdata.Verifier {
 		t.Helper()
 		v, err := secretdata.NewVerifier(secretdata.VerifierConfig{
 			Keys: []secretdata.Key{k}, Issuer: testIssuer, Audience: testAudience,
-			Leeway: leeway, Replay: newReplay(t, c, Config{Prefix: prefix, Now: now}), Now: now,
+			Leeway: leeway, Replay: newReplay(t, c, redisstore.Config{Prefix: prefix, Now: now}), Now: now,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return v
 	}
 	for _, tc := range []struct {
@@ -176,31 +165,22 @@ func TestReplayEntryOutlivesEveryLeeway(t *testing.T) {
 				Key: k, Issuer: testIssuer, Audience: testAudience, Lifetime: 2 * time.Minute,
 				Now: func() time.Time { return exp.Add(-2 * time.Minute) },
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			tok := sign(t, s)
 			claims, err := verifier(t, tc.leeway, clock).Verify(bg(), tok)
-			if err != nil {
-				t.Fatalf("recording verifier refused the token: %v", err)
-			}
-			if !claims.ExpiresAt.Equal(exp) {
-				t.Fatalf("exp %v, want %v", claims.ExpiresAt, exp)
-			}
-			ttl, err := c.PTTL(bg(), replayKey(prefix, testIssuer, claims.ID)).Result()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "recording verifier refused the token")
+			require.True(t, claims.ExpiresAt.Equal(exp), "exp %v, want %v", claims.ExpiresAt, exp)
+			ttl, err := c.PTTL(bg(), redisstore.ReplayKey(prefix, testIssuer, claims.ID)).Result()
+			require.NoError(t, err)
 			// Real time has moved on by a few milliseconds since the SET.
-			if want := exp.Add(secretdata.MaxLeeway).Sub(now); ttl < want-time.Second {
-				t.Fatalf("entry expires in %v, before exp + MaxLeeway (%v from now): a Verifier with MaxLeeway would accept a replay", ttl, want)
-			}
+			want := exp.Add(secretdata.MaxLeeway).Sub(now)
+			require.GreaterOrEqual(t, ttl, want-time.Second,
+				"the entry expires before exp + MaxLeeway: a Verifier with MaxLeeway would accept a replay")
 			// Such a Verifier, one second before the end of its leeway,
 			// finds the entry.
 			late := func() time.Time { return exp.Add(secretdata.MaxLeeway - time.Second) }
-			if _, err := verifier(t, secretdata.MaxLeeway, late).Verify(bg(), tok); !errors.Is(err, secretdata.ErrReplayed) {
-				t.Fatalf("verifier with MaxLeeway, late: %v, want ErrReplayed", err)
-			}
+			_, err = verifier(t, secretdata.MaxLeeway, late).Verify(bg(), tok)
+			require.ErrorIs(t, err, secretdata.ErrReplayed)
 		})
 	}
 }
@@ -209,40 +189,26 @@ func TestReplayEntryOutlivesEveryLeeway(t *testing.T) {
 // is accepted again only after its expiry plus MaxLeeway.
 func TestReplayEntryExpires(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	r := newReplay(t, c, Config{Prefix: prefix})
+	r := newReplay(t, c, redisstore.Config{Prefix: prefix})
 	const life = 1200 * time.Millisecond
 	start := time.Now()
 	exp := start.Add(-secretdata.MaxLeeway + life) // so the entry lives life
-	if err := r.Record(bg(), testIssuer, "short", exp); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Record(bg(), testIssuer, "short", exp); !errors.Is(err, secretdata.ErrReplayed) {
-		t.Fatalf("before expiry: %v, want ErrReplayed", err)
-	}
+	require.NoError(t, r.Record(bg(), testIssuer, "short", exp))
+	require.ErrorIs(t, r.Record(bg(), testIssuer, "short", exp), secretdata.ErrReplayed, "before expiry")
 	eventually(t, 5*time.Second, "entry expiry", func() error {
 		return r.Record(bg(), testIssuer, "short", exp)
 	})
-	if held := time.Since(start); held < life-50*time.Millisecond {
-		t.Fatalf("entry left after %v, before expiry plus MaxLeeway", held)
-	}
+	require.GreaterOrEqual(t, time.Since(start), life-50*time.Millisecond, "the entry left before expiry plus MaxLeeway")
 }
 
 // TestReplayKeysHideIdentity reads the keys Redis really holds.
 func TestReplayKeysHideIdentity(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	r := newReplay(t, c, Config{Prefix: prefix})
+	r := newReplay(t, c, redisstore.Config{Prefix: prefix})
 	issuer, jti := "https://issuer.example/tenant-7", "jti-VISIBLE-0123456789abcdef"
-	if err := r.Record(bg(), issuer, jti, time.Now().Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.Record(bg(), issuer, jti, time.Now().Add(time.Minute)))
 	ks := keys(t, c, prefix)
-	if len(ks) != 1 {
-		t.Fatalf("%d keys under the prefix, want 1: %q", len(ks), ks)
-	}
-	if n, ok := containsAny(ks[0], issuer, jti, "tenant-7", "VISIBLE"); ok {
-		t.Fatalf("key %q contains %q", ks[0], n)
-	}
-	if !strings.HasPrefix(ks[0], prefix+":replay:") {
-		t.Fatalf("key %q outside the layout", ks[0])
-	}
+	require.Len(t, ks, 1, "keys under the prefix")
+	requireNoneIn(t, ks[0], issuer, jti, "tenant-7", "VISIBLE")
+	require.True(t, strings.HasPrefix(ks[0], prefix+":replay:"), "key %q outside the layout", ks[0])
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -23,8 +24,8 @@ import (
 // Redis kept past its TTL still does not open.
 //
 // Each call is one command (SET … PX, GET, DEL) bounded by the Timeout.
-// When Redis does not answer, calls fail closed with an *UnavailableError
-// wrapping delivery.ErrStoreUnavailable; nothing is cached in the process,
+// When Redis does not answer, calls fail closed with an error wrapping
+// delivery.ErrStoreUnavailable (and Redis's error); nothing is cached in the process,
 // so the store works again as soon as Redis does.
 type Store struct {
 	c      redis.UniversalClient
@@ -36,33 +37,33 @@ var _ delivery.Store = (*Store)(nil)
 
 // NewStore validates its arguments and returns a Store on c. key is the
 // 32-byte sealing key (see delivery.NewSealer): every instance sharing the
-// data needs the same key; keep it out of source and logs. A go-redis *Client, *ClusterClient or *Ring must have
-// ContextTimeoutEnabled set. It does not contact Redis.
+// data needs the same key; keep it out of source and logs. A go-redis
+// *Client, *ClusterClient or *Ring must have ContextTimeoutEnabled set. It
+// does not contact Redis. Every problem of c, key and cfg is reported at
+// once (see ErrConfig); the key is never quoted.
 func NewStore(c redis.UniversalClient, key []byte, cfg Config) (*Store, error) {
-	s, err := cfg.validate(c)
-	if err != nil {
-		return nil, err
-	}
+	s, problems := cfg.validate(c)
 	sealer, err := delivery.NewSealer(key)
-	if err != nil {
+	for p := range cfgerr.All(err) {
+		problems = append(problems, cfgProblem("key", p.Value, p.Reason))
+	}
+	if err := cfgerr.Join("redisstore: invalid store configuration", problems); err != nil {
 		return nil, err
 	}
 	return &Store{c: c, s: s, sealer: sealer}, nil
 }
 
-// Put implements delivery.Store: it seals c and stores it for ttl,
+// Put implements delivery.Store: it seals claims and stores them for ttl,
 // replacing what the session had.
-func (st *Store) Put(ctx context.Context, connection, session string, c *secretdata.Claims, ttl time.Duration) error {
+func (st *Store) Put(ctx context.Context, connection, session string, claims *secretdata.Claims, ttl time.Duration) error {
 	if !delivery.ValidID(connection) || !delivery.ValidID(session) {
 		return delivery.ErrInvalidID
 	}
-	if c == nil {
-		return &delivery.ConfigError{Field: "claims", Reason: "nil"}
-	}
 	if ttl <= 0 {
-		return &delivery.ConfigError{Field: "ttl", Reason: "must be positive"}
+		return cfgerr.Join("redisstore: invalid argument",
+			[]*cfgerr.Error{{Field: "ttl", Value: ttl.String(), Reason: "must be positive", Kind: delivery.ErrConfig}})
 	}
-	sealed, err := st.sealer.SealClaims(connection, session, c, st.s.now().Add(ttl))
+	sealed, err := st.sealer.SealClaims(connection, session, claims, st.s.now().Add(ttl)) // refuses nil claims
 	if err != nil {
 		return err
 	}
@@ -107,5 +108,5 @@ func (st *Store) Delete(ctx context.Context, connection, session string) error {
 }
 
 func (st *Store) unavailable(op string, err error) error {
-	return &UnavailableError{Op: op, Kind: delivery.ErrStoreUnavailable, Err: err}
+	return &unavailableError{op: op, kind: delivery.ErrStoreUnavailable, err: err}
 }

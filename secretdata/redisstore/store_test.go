@@ -1,4 +1,4 @@
-package redisstore
+package redisstore_test
 
 import (
 	"errors"
@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
+	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
 const (
@@ -23,53 +26,37 @@ const (
 func TestStoreAcrossInstances(t *testing.T) {
 	c1, prefix := sharedRedis(t)
 	c2 := newClient(t, "redis://"+c1.Options().Addr+"/"+itoa(c1.Options().DB))
-	s1 := newStore(t, c1, testKey, Config{Prefix: prefix})
-	s2 := newStore(t, c2, testKey, Config{Prefix: prefix})
+	s1 := newStore(t, c1, testKey, redisstore.Config{Prefix: prefix})
+	s2 := newStore(t, c2, testKey, redisstore.Config{Prefix: prefix})
 
 	want := storedClaims()
-	if err := s1.Put(bg(), connA, sessA, want, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s1.Put(bg(), connA, sessA, want, time.Minute))
 	got, err := s2.Get(bg(), connA, sessA)
-	if err != nil {
-		t.Fatalf("other instance: %v", err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("other instance read %+v, want %+v", got.SecretData, want.SecretData)
-	}
-	if _, err := s2.Get(bg(), connA, sessB); !errors.Is(err, delivery.ErrNotFound) {
-		t.Fatalf("another session: %v, want ErrNotFound", err)
-	}
+	require.NoError(t, err, "other instance")
+	require.True(t, reflect.DeepEqual(got, want), "other instance read %+v, want %+v", got.SecretData, want.SecretData)
+	_, err = s2.Get(bg(), connA, sessB)
+	require.ErrorIs(t, err, delivery.ErrNotFound)
 
 	// A second delivery replaces the first.
 	next := storedClaims()
 	next.SecretData = map[string]any{secretdata.ClaimCustomerID: "C-2002"}
-	if err := s2.Put(bg(), connA, sessA, next, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s1.Get(bg(), connA, sessA); err != nil || got.SecretData[secretdata.ClaimCustomerID] != "C-2002" {
-		t.Fatalf("after replacement: %v, %v", got, err)
-	}
+	require.NoError(t, s2.Put(bg(), connA, sessA, next, time.Minute))
+	got, err = s1.Get(bg(), connA, sessA)
+	require.NoError(t, err, "after replacement")
+	require.Equal(t, "C-2002", got.SecretData[secretdata.ClaimCustomerID], "after replacement")
 
 	// Session end: one instance deletes, no instance finds it.
-	if err := s2.Delete(bg(), connA, sessA); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s1.Get(bg(), connA, sessA); !errors.Is(err, delivery.ErrNotFound) {
-		t.Fatalf("after delete: %v, want ErrNotFound", err)
-	}
-	if err := s1.Delete(bg(), connA, sessA); err != nil {
-		t.Fatalf("deleting twice: %v", err)
-	}
-	if ks := keys(t, c1, prefix); len(ks) != 0 {
-		t.Fatalf("keys left after delete: %q", ks)
-	}
+	require.NoError(t, s2.Delete(bg(), connA, sessA))
+	_, err = s1.Get(bg(), connA, sessA)
+	require.ErrorIs(t, err, delivery.ErrNotFound)
+	require.NoError(t, s1.Delete(bg(), connA, sessA), "deleting twice")
+	require.Empty(t, keys(t, c1, prefix), "keys left after delete")
 }
 
 func TestStoreArguments(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	s := newStore(t, c, testKey, Config{Prefix: prefix})
-	long := strings.Repeat("x", delivery.MaxIDLen+1)
+	s := newStore(t, c, testKey, redisstore.Config{Prefix: prefix})
+	long := strings.Repeat("x", 257)
 	for _, tc := range []struct {
 		name          string
 		conn, session string
@@ -86,64 +73,40 @@ func TestStoreArguments(t *testing.T) {
 		{"negative ttl", connA, sessA, storedClaims(), -time.Second, delivery.ErrConfig},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.Put(bg(), tc.conn, tc.session, tc.claims, tc.ttl); !errors.Is(err, tc.want) {
-				t.Fatalf("Put: %v, want %v", err, tc.want)
-			}
+			require.ErrorIs(t, s.Put(bg(), tc.conn, tc.session, tc.claims, tc.ttl), tc.want, "Put")
 			if tc.want == delivery.ErrInvalidID {
-				if _, err := s.Get(bg(), tc.conn, tc.session); !errors.Is(err, tc.want) {
-					t.Fatalf("Get: %v, want %v", err, tc.want)
-				}
-				if err := s.Delete(bg(), tc.conn, tc.session); !errors.Is(err, tc.want) {
-					t.Fatalf("Delete: %v, want %v", err, tc.want)
-				}
+				_, err := s.Get(bg(), tc.conn, tc.session)
+				require.ErrorIs(t, err, tc.want, "Get")
+				require.ErrorIs(t, s.Delete(bg(), tc.conn, tc.session), tc.want, "Delete")
 			}
 		})
 	}
-	if ks := keys(t, c, prefix); len(ks) != 0 {
-		t.Fatalf("refused calls wrote keys: %q", ks)
-	}
+	require.Empty(t, keys(t, c, prefix), "refused calls wrote keys")
 }
 
 // TestStoreRawRedisHidesPlaintext reads what Redis really holds: neither
 // the key nor the value shows the IDs or the secret data.
 func TestStoreRawRedisHidesPlaintext(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	s := newStore(t, c, testKey, Config{Prefix: prefix})
-	if err := s.Put(bg(), connA, sessA, storedClaims(), time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, c, testKey, redisstore.Config{Prefix: prefix})
+	require.NoError(t, s.Put(bg(), connA, sessA, storedClaims(), time.Minute))
 	ks := keys(t, c, prefix)
-	if len(ks) != 1 {
-		t.Fatalf("%d keys, want 1: %q", len(ks), ks)
-	}
-	if n, ok := containsAny(ks[0], connA, sessA, "AAAA"); ok {
-		t.Fatalf("key %q contains %q", ks[0], n)
-	}
+	require.Len(t, ks, 1)
+	requireNoneIn(t, ks[0], connA, sessA, "AAAA")
 	raw, err := c.Get(bg(), ks[0]).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(raw) < 50 {
-		t.Fatalf("stored value is %d bytes", len(raw))
-	}
-	needles := append(plaintextNeedles, "customer_id", "authentication_status", connA, sessA, testIssuer, "jti-stored")
-	if n, ok := containsAny(raw, needles...); ok {
-		t.Fatalf("raw stored value contains %q", n)
-	}
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(raw), 50, "stored value length")
+	requireNoneIn(t, raw, append(plaintextNeedles, "customer_id", "authentication_status", connA, sessA, testIssuer, "jti-stored")...)
 }
 
 // TestStoreSealing moves and forges stored bytes the way someone with
 // write access to Redis could, and checks nothing opens.
 func TestStoreSealing(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	s := newStore(t, c, testKey, Config{Prefix: prefix})
-	if err := s.Put(bg(), connA, sessA, storedClaims(), time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := c.Get(bg(), storeKey(prefix, connA, sessA)).Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, c, testKey, redisstore.Config{Prefix: prefix})
+	require.NoError(t, s.Put(bg(), connA, sessA, storedClaims(), time.Minute))
+	raw, err := c.Get(bg(), redisstore.StoreKey(prefix, connA, sessA)).Bytes()
+	require.NoError(t, err)
 	otherKey := []byte("fedcba9876543210fedcba9876543210")
 	flipped := append([]byte{}, raw...)
 	flipped[len(flipped)/2] ^= 1
@@ -161,48 +124,35 @@ func TestStoreSealing(t *testing.T) {
 		{"not ciphertext at all", testKey, sessA, []byte(`{"customer_id":"forged"}`), delivery.ErrCorrupt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := c.Set(bg(), storeKey(prefix, connA, tc.session), tc.value, time.Minute).Err(); err != nil {
-				t.Fatal(err)
-			}
-			r := newStore(t, c, tc.key, Config{Prefix: prefix})
+			require.NoError(t, c.Set(bg(), redisstore.StoreKey(prefix, connA, tc.session), tc.value, time.Minute).Err())
+			r := newStore(t, c, tc.key, redisstore.Config{Prefix: prefix})
 			got, err := r.Get(bg(), connA, tc.session)
-			if !errors.Is(err, tc.want) || got != nil {
-				t.Fatalf("Get: %v, %v; want %v", got, err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want)
+			require.Nil(t, got)
 		})
 	}
 }
 
 func TestStoreTTL(t *testing.T) {
 	c, prefix := sharedRedis(t)
-	s := newStore(t, c, testKey, Config{Prefix: prefix})
-	if err := s.Put(bg(), connA, sessA, storedClaims(), 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	ttl, err := c.PTTL(bg(), storeKey(prefix, connA, sessA)).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ttl <= 119*time.Second || ttl > 2*time.Minute {
-		t.Fatalf("PTTL %v, want just under 2m", ttl)
-	}
+	s := newStore(t, c, testKey, redisstore.Config{Prefix: prefix})
+	require.NoError(t, s.Put(bg(), connA, sessA, storedClaims(), 2*time.Minute))
+	ttl, err := c.PTTL(bg(), redisstore.StoreKey(prefix, connA, sessA)).Result()
+	require.NoError(t, err)
+	require.Greater(t, ttl, 119*time.Second, "PTTL just under 2m")
+	require.LessOrEqual(t, ttl, 2*time.Minute, "PTTL just under 2m")
 
 	start := time.Now()
-	if err := s.Put(bg(), connA, sessB, storedClaims(), 300*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(bg(), connA, sessB); err != nil {
-		t.Fatalf("before expiry: %v", err)
-	}
+	require.NoError(t, s.Put(bg(), connA, sessB, storedClaims(), 300*time.Millisecond))
+	_, err = s.Get(bg(), connA, sessB)
+	require.NoError(t, err, "before expiry")
 	eventually(t, 5*time.Second, "store expiry", func() error {
 		if _, err := s.Get(bg(), connA, sessB); !errors.Is(err, delivery.ErrNotFound) {
 			return errors.New("still there")
 		}
 		return nil
 	})
-	if time.Since(start) < 250*time.Millisecond {
-		t.Fatal("data expired before its ttl")
-	}
+	require.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "data expired before its ttl")
 }
 
 // TestStoreSealedDeadline keeps the bytes in Redis past their TTL (as a
@@ -211,20 +161,14 @@ func TestStoreSealedDeadline(t *testing.T) {
 	c, prefix := sharedRedis(t)
 	now := time.Now()
 	clock := &now
-	s := newStore(t, c, testKey, Config{Prefix: prefix, Now: func() time.Time { return *clock }})
-	if err := s.Put(bg(), connA, sessA, storedClaims(), time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	key := storeKey(prefix, connA, sessA)
-	if err := c.Persist(bg(), key).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(bg(), connA, sessA); err != nil {
-		t.Fatalf("within the deadline: %v", err)
-	}
+	s := newStore(t, c, testKey, redisstore.Config{Prefix: prefix, Now: func() time.Time { return *clock }})
+	require.NoError(t, s.Put(bg(), connA, sessA, storedClaims(), time.Minute))
+	key := redisstore.StoreKey(prefix, connA, sessA)
+	require.NoError(t, c.Persist(bg(), key).Err())
+	_, err := s.Get(bg(), connA, sessA)
+	require.NoError(t, err, "within the deadline")
 	later := now.Add(time.Minute + time.Second)
 	clock = &later
-	if _, err := s.Get(bg(), connA, sessA); !errors.Is(err, delivery.ErrNotFound) {
-		t.Fatalf("past the sealed deadline: %v, want ErrNotFound", err)
-	}
+	_, err = s.Get(bg(), connA, sessA)
+	require.ErrorIs(t, err, delivery.ErrNotFound)
 }

@@ -281,7 +281,7 @@ func (s *Site) chatSession(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	err := s.cfg.Delivery.Send(ctx, s.cfg.Connection, body.Session, c.secretData(), delivery.WithSubject(c.ID))
+	err := s.cfg.Delivery.Send(ctx, s.cfg.Connection, body.Session, secretdata.Claims{Subject: c.ID, SecretData: c.secretData()})
 	if err != nil {
 		// SendError names the delivery, never the token or the data.
 		s.cfg.Logger.Warn("bank: secret-data delivery failed", "err", err)

@@ -40,7 +40,7 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	verifier, err := secretdata.NewVerifier(secretdata.VerifierConfig{Keys: []secretdata.Key{key}, Issuer: issuer, Audience: conn})
 	require.NoError(t, err)
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: []byte("0123456789abcdef0123456789abcdef")})
+	store, err := delivery.NewMemoryStore([]byte("0123456789abcdef0123456789abcdef"), delivery.MemoryStoreConfig{})
 	require.NoError(t, err)
 	h, err := delivery.NewHandler(delivery.HandlerConfig{
 		Verifier: func(string) (*secretdata.Verifier, bool) { return verifier, true },

@@ -54,7 +54,7 @@
 //	if err != nil {
 //		log.Fatal(err) // UPLUS_JWT_SECRET must hold the connection's secret
 //	}
-//	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey}) // 32 random bytes
+//	store, err := delivery.NewMemoryStore(storeKey, delivery.MemoryStoreConfig{}) // 32 random bytes
 //	if err != nil {
 //		log.Fatal(err)
 //	}

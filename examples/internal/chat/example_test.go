@@ -33,7 +33,7 @@ func ExampleNew() {
 	}
 	storeKey := make([]byte, delivery.KeySize)
 	_, _ = rand.Read(storeKey)
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey})
+	store, err := delivery.NewMemoryStore(storeKey, delivery.MemoryStoreConfig{})
 	if err != nil {
 		panic(err)
 	}
@@ -74,7 +74,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err) // UPLUS_JWT_SECRET must hold the connection's secret
 	}
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: storeKey}) // 32 random bytes
+	store, err := delivery.NewMemoryStore(storeKey, delivery.MemoryStoreConfig{}) // 32 random bytes
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 		Load: policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }},
 	})
 	require.NoError(t, err)
-	store, err := delivery.NewMemoryStore(delivery.MemoryStoreConfig{Key: make32(7), Now: clk.now})
+	store, err := delivery.NewMemoryStore(make32(7), delivery.MemoryStoreConfig{Now: clk.now})
 	require.NoError(t, err)
 	logs := &syncBuffer{}
 	cfg.Policies, cfg.Store, cfg.SelfOrigin, cfg.Now = reg, store, selfOrigin, clk.now

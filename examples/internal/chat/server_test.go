@@ -249,7 +249,7 @@ func TestServerToServerDelivery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := client.Send(ctx, conn, tt.session, data, delivery.WithSubject("customer-7"))
+			err := client.Send(ctx, conn, tt.session, secretdata.Claims{Subject: "customer-7", SecretData: data})
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				return
