@@ -12,8 +12,9 @@
 // {file: PATH}, inline only with an explicit insecure_inline: true. Secrets
 // are redacted from every printed, encoded and logged form.
 //
-// Load validates and reports every problem at once as an *Error of
-// *FieldErrors ("connections[0].allowed_domains[2] (line 9): ..."); Lint
+// [Load] validates and reports every problem at once, one *cfgerr.Error
+// each ("policies.yaml:9: connections[0].allowed_domains[2]:
+// "https://*.com": ..."; walk them with cfgerr.All); [File.Lint]
 // lists what is valid but weak (any website, "*", plain http, long token
 // lifetimes, optional secret data, sensitive cookies, ...). Compile yields
 // an immutable *Compiled for the middleware, and a Registry maps connection

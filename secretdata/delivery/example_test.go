@@ -152,8 +152,9 @@ func ExampleNewHandler() {
 	mux.Handle(delivery.Pattern, h)
 
 	// The bank signs with the connection's key.
-	p, _ := reg.Get("retail-bank")
-	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: p.Keys()[0], Issuer: p.Issuer(), Audience: p.Audience()})
+	file, _ := policy.Load("../../examples/policies/uplusbank.yaml")
+	signerCfg, _ := file.Connections[0].SignerConfig("", time.Now())
+	signer, _ := secretdata.NewSigner(signerCfg)
 	token, _ := signer.Sign(secretdata.Claims{SessionID: "chat-7f3a", SecretData: map[string]any{"customer_id": "C-1001"}})
 
 	for _, auth := range []string{"Bearer " + token, "Bearer " + token, ""} {
