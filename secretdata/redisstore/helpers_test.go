@@ -14,6 +14,7 @@ import (
 
 	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
 const (
@@ -175,6 +176,22 @@ func eventually(t testing.TB, timeout time.Duration, what string, f func() error
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s: still failing after %v: %v", what, timeout, err)
+}
+
+// untilAvailable runs f until it answers something other than "Redis is
+// unavailable" (a timeout on a loaded machine), for up to 10 s, and returns
+// that answer.
+func untilAvailable(t testing.TB, f func() error) error {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f()
+		unavailable := errors.Is(err, secretdata.ErrReplayCheckUnavailable) || errors.Is(err, delivery.ErrStoreUnavailable)
+		if !unavailable || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func bg() context.Context { return context.Background() }
