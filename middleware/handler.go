@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/msgsec/msgsec/cookies"
+	"github.com/msgsec/msgsec/internal/cookieline"
 	"github.com/msgsec/msgsec/internal/idhash"
 	"github.com/msgsec/msgsec/internal/policyview"
 	"github.com/msgsec/msgsec/policy"
@@ -157,13 +159,14 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 func (m *Middleware) filterCookies(r *http.Request, p *policy.Compiled, o string) *info {
 	inf := &info{policy: p}
 	if m.listening(r.Context(), slog.LevelDebug) {
-		kept, dropped := p.Cookies().RewriteRequestReport(r)
-		inf.cookies, inf.cookiesSet = kept, true
+		var dropped []cookies.Drop
+		inf.cookieLine, inf.cookies, dropped = cookieline.Rewrite[*cookies.Allowlist, cookies.Drop](p.Cookies(), r, true)
+		inf.cookiesSet = true
 		if len(dropped) > 0 {
 			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: eventPath(r)})
 		}
 	} else {
-		inf.cookieLine = p.Cookies().RewriteRequestLine(r)
+		inf.cookieLine, _, _ = cookieline.Rewrite[*cookies.Allowlist, cookies.Drop](p.Cookies(), r, false)
 	}
 	return inf
 }

@@ -64,16 +64,16 @@ func (c *ConnectionPolicy) validate(path string, p *problems) {
 		}
 	}
 	if _, err := c.cookieAllowlist(); err != nil {
-		var ae *cookies.AllowlistError
-		if errors.As(err, &ae) {
-			for _, e := range ae.Entries {
-				msg := e.Err.Error()
-				if errors.Is(e.Err, cookies.ErrSensitiveName) {
-					msg += "; set dangerously_allow_sensitive_cookies: true only if you are sure it carries no secret"
-				}
-				p.add(fmt.Sprintf("%s.allowed_cookies[%d]", path, e.Index), ErrValue, msg)
+		n := 0
+		for e := range cfgerr.All(err) {
+			msg := e.Reason
+			if errors.Is(e, cookies.ErrSensitiveName) {
+				msg += "; set dangerously_allow_sensitive_cookies: true only if you are sure it carries no secret"
 			}
-		} else {
+			p.add(path+".allowed_cookies"+e.Field, ErrValue, msg)
+			n++
+		}
+		if n == 0 {
 			p.add(path+".allowed_cookies", ErrValue, err.Error())
 		}
 	}
