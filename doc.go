@@ -26,13 +26,32 @@
 //   - the bank backend, which signs: package secretdata mints
 //     CustomerSecretData tokens and delivers them.
 //
-// Packages:
+// # Packages
 //
-//	origin      parse browser Origin values; compile allowlists; match; explain
-//	cookies     cookie-name allowlist; filter Cookie headers and widget cookie maps
-//	secretdata  CustomerSecretData claims, keys, Signer, Verifier, replay cache
-//	policy      ConnectionPolicy: load, validate, lint, compile; Registry
-//	middleware  net/http middleware enforcing a compiled policy
+//   - [github.com/msgsec/msgsec/origin]: parse browser Origin values;
+//     compile allowlists; match; explain.
+//   - [github.com/msgsec/msgsec/cookies]: cookie-name allowlist; filter
+//     Cookie headers and widget cookie maps.
+//   - [github.com/msgsec/msgsec/secretdata]: CustomerSecretData claims,
+//     keys, Signer, Verifier, replay cache; with sub-packages delivery
+//     (server-to-server) and redisstore (many instances).
+//   - [github.com/msgsec/msgsec/policy]: ConnectionPolicy: load, validate,
+//     lint, compile; Registry.
+//   - [github.com/msgsec/msgsec/middleware]: net/http middleware enforcing
+//     a compiled policy.
+//   - [github.com/msgsec/msgsec/cfgerr]: the configuration errors every
+//     constructor reports, all at once.
 //
 // Every package fails closed: an error or an unknown input denies.
+//
+// # Compatibility
+//
+// msgsec is before v1: exported names and signatures may still change
+// between minor versions, and each change is listed in the release notes.
+// What will not change without a major version once v1 is tagged: the
+// policy file format (unknown fields stay errors), the problem type URIs
+// ("urn:msgsec:problem:..."), the token claims, and that every decision
+// fails closed. Behaviour only ever gets stricter by default; anything
+// looser needs an option named Dangerously... or a policy field that says
+// so.
 package msgsec

@@ -1,10 +1,15 @@
 package cookies
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/msgsec/msgsec/cfgerr"
+)
 
 // Allowlist is a compiled, immutable set of cookie names that may be
 // forwarded to the chat server. It is safe for concurrent use. Build one
-// with NewAllowlist.
+// with [NewAllowlist].
 type Allowlist struct {
 	exact    map[string]struct{}
 	exactLen uint64   // bit n set when an exact name has length n (n < 64)
@@ -29,12 +34,14 @@ type Allowlist struct {
 // An entry must be an RFC 7230 token (the syntax of a cookie name), must not
 // start with "$", and must not be listed twice. A bare "*" is refused: an
 // allowlist that admits everything is not an allowlist. Names that usually
-// hold sessions or credentials (IsSensitiveName), and prefixes that could
+// hold sessions or credentials ([IsSensitiveName]), and prefixes that could
 // admit them ("__*", "JSESS*", "tok*"), are refused unless
-// DangerouslyAllowSensitiveNames is given.
+// [DangerouslyAllowSensitiveNames] is given.
 //
-// Every problem is reported at once in an *AllowlistError, which matches
-// ErrInvalidAllowlist. An empty list is valid and admits nothing.
+// Every problem, of the entries and of the options, is reported at once:
+// the error holds one *cfgerr.Error per problem (walk them with
+// cfgerr.All), each matching [ErrInvalidAllowlist] and, for a sensitive
+// name, [ErrSensitiveName]. An empty list is valid and admits nothing.
 func NewAllowlist(names []string, opts ...Option) (*Allowlist, error) {
 	cfg := config{
 		maxCookieBytes: DefaultMaxCookieBytes,
@@ -51,22 +58,23 @@ func NewAllowlist(names []string, opts ...Option) (*Allowlist, error) {
 		maxTotalBytes:  cfg.maxTotalBytes,
 		allowSensitive: cfg.allowSensitive,
 	}
-	var bad []*EntryError
-	seen := make(map[string]struct{}, len(names))
+	var problems []*cfgerr.Error
+	seen := make(map[string]int, len(names))
 	for i, entry := range names {
-		if err := checkEntry(entry, cfg.allowSensitive); err != nil {
-			bad = append(bad, &EntryError{Index: i, Entry: entry, Err: err})
+		if reason, kind := checkEntry(entry, cfg.allowSensitive); reason != "" {
+			problems = append(problems, entryProblem(i, entry, reason, kind))
 			continue
 		}
-		if _, dup := seen[entry]; dup {
-			bad = append(bad, &EntryError{Index: i, Entry: entry, Err: ErrDuplicateEntry})
+		if first, dup := seen[entry]; dup {
+			problems = append(problems, entryProblem(i, entry, "duplicate of entry "+strconv.Itoa(first), ErrInvalidAllowlist))
 			continue
 		}
-		seen[entry] = struct{}{}
+		seen[entry] = i
 		a.add(entry)
 	}
-	if len(bad) > 0 || len(cfg.problems) > 0 {
-		return nil, &AllowlistError{Entries: bad, Options: cfg.problems}
+	problems = append(problems, cfg.problems...)
+	if err := cfgerr.Join("cookies: invalid allowlist", problems); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -86,37 +94,43 @@ func (a *Allowlist) add(entry string) {
 	}
 }
 
-// checkEntry returns why an entry is refused, or nil.
-func checkEntry(entry string, allowSensitive bool) error {
+// checkEntry returns why an entry is refused and the problem's Kind, or
+// "".
+func checkEntry(entry string, allowSensitive bool) (string, error) {
 	if entry == "" {
-		return ErrEmptyEntry
+		return reasonEmpty, ErrInvalidAllowlist
+	}
+	if entry == "*" {
+		return reasonBareStar, ErrInvalidAllowlist
 	}
 	name, isPrefix := strings.CutSuffix(entry, "*")
 	if strings.Contains(name, "*") || (isPrefix && name == "") {
-		return ErrBadPattern
+		return reasonBadPattern, ErrInvalidAllowlist
 	}
 	if !isToken(name) {
-		return ErrNotToken
+		return reasonNotToken, ErrInvalidAllowlist
 	}
 	if name[0] == '$' {
-		return ErrReservedName
+		return reasonReserved, ErrInvalidAllowlist
 	}
-	if allowSensitive {
-		return nil
+	switch {
+	case allowSensitive:
+	case IsSensitiveName(name):
+		return reasonSensitive, ErrSensitiveName
+	case isPrefix && prefixCouldBeSensitive(name):
+		return reasonSensitivePx, ErrSensitiveName
 	}
-	if IsSensitiveName(name) || (isPrefix && prefixCouldBeSensitive(name)) {
-		return ErrSensitiveName
-	}
-	return nil
+	return "", nil
 }
 
-// Names returns the exact-name entries, in the order given to NewAllowlist.
-// Publish them (with Patterns) in the widget configuration so the widget
-// reads only these cookies. The slice is a copy.
+// Names returns the exact-name entries, in the order given to
+// [NewAllowlist]. Publish them (with [Allowlist.Patterns]) in the widget
+// configuration so the widget reads only these cookies. The slice is a
+// copy.
 func (a *Allowlist) Names() []string { return append([]string(nil), a.names...) }
 
 // Patterns returns the prefix entries with their trailing "*", in the order
-// given to NewAllowlist. The slice is a copy.
+// given to [NewAllowlist]. The slice is a copy.
 func (a *Allowlist) Patterns() []string { return append([]string(nil), a.patterns...) }
 
 // Allows reports whether a cookie with this name would be forwarded,

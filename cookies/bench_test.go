@@ -74,7 +74,7 @@ func BenchmarkFilter(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			if got := al.Filter(req.Header); len(got) != 5 {
+			if got := al.Filter(req.Header["Cookie"]); len(got) != 5 {
 				b.Fatalf("kept %d cookies, want 5", len(got))
 			}
 		}
@@ -83,14 +83,14 @@ func BenchmarkFilter(b *testing.B) {
 
 // BenchmarkFilterSplitLines measures the HTTP/2 shape: one line per cookie.
 func BenchmarkFilterSplitLines(b *testing.B) {
-	h := http.Header{"Cookie": strings.Split(benchHeader(), "; ")}
+	lines := strings.Split(benchHeader(), "; ")
 	al, err := cookies.NewAllowlist(benchAllowed)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if got := al.Filter(h); len(got) != 5 {
+		if got := al.Filter(lines); len(got) != 5 {
 			b.Fatalf("kept %d cookies, want 5", len(got))
 		}
 	}
@@ -109,11 +109,11 @@ func BenchmarkFilterManyCookies(b *testing.B) {
 		for i := range n {
 			fmt.Fprintf(&sb, "cart_%d=x; ", i)
 		}
-		h := http.Header{"Cookie": {sb.String()}}
+		lines := []string{sb.String()}
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				al.Filter(h)
+				al.Filter(lines)
 			}
 		})
 	}

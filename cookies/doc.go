@@ -11,9 +11,15 @@
 //
 //	allow, err := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
 //	if err != nil {
-//		return err // lists every bad entry, with its index
+//		return err // lists every problem, each with its entry's index
 //	}
 //	kept := allow.RewriteRequest(r) // r's Cookie header now holds only kept cookies
+//
+// The whole API: [NewAllowlist] and its options build an [Allowlist];
+// [Allowlist.RewriteRequest] filters a request's Cookie header in place,
+// [Allowlist.Filter] reads Cookie header lines, [Allowlist.FilterValues] a
+// name → value map, and [Allowlist.FilterReport] says what Filter drops and
+// why.
 //
 // # Allowlist entries
 //
@@ -27,6 +33,13 @@
 // unless [DangerouslyAllowSensitiveNames] is given. A name admitted only by a
 // prefix entry is checked again when filtering, so "cart_*" does not pass
 // "cart_session".
+//
+// NewAllowlist reports every problem of its entries and options at once,
+// in msgsec's one vocabulary of configuration errors (package cfgerr): one
+// *cfgerr.Error per problem, with Field "[i]" for entry i or the option's
+// name ("WithMaxCount"), the offending Value (never what follows "=" in a
+// pasted name=value pair) and the Reason. Each matches
+// [ErrInvalidAllowlist]; a sensitive name also matches [ErrSensitiveName].
 //
 // # Parsing as browsers serialise, failing closed
 //
@@ -72,13 +85,17 @@
 //     cookies (CHIPS) add at most 180 more, those of the request's one
 //     partition. Reading stops at the bound, so such a header costs no
 //     more than one at the bound.
-//   - Limits: bytes per cookie (name plus value, 4096 by default), number of
-//     cookies forwarded (50) and their total bytes (8192). Past the count or
-//     total limit nothing more is forwarded.
+//   - Limits: bytes per cookie (name plus value, [DefaultMaxCookieBytes]),
+//     number of cookies forwarded ([DefaultMaxCount]) and their total bytes
+//     ([DefaultMaxTotalBytes]); see [WithMaxCookieBytes], [WithMaxCount] and
+//     [WithMaxTotalBytes]. Past the count or total limit nothing more is
+//     forwarded.
 //
 // [Allowlist.FilterReport] also says what was dropped and why (a [Drop] per
-// cookie, never its value). [Allowlist.FilterValues] applies the same rules
-// to the name → value map a widget sends in its payload, sorted by name.
+// cookie, with a [Reason], never its value); called on a request's Cookie
+// lines before [Allowlist.RewriteRequest], it says what the rewrite drops.
+// [Allowlist.FilterValues] applies the same rules to the name → value map a
+// widget sends in its payload, sorted by name.
 //
 // An Allowlist is immutable and safe for concurrent use.
 package cookies

@@ -16,7 +16,7 @@ func Example() {
 	run := func() error {
 		allow, err := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
 		if err != nil {
-			return err // lists every bad entry, with its index
+			return err // lists every problem, each with its entry's index
 		}
 		kept := allow.RewriteRequest(r) // r's Cookie header now holds only kept cookies
 		fmt.Println(len(kept), r.Header.Get("Cookie"))

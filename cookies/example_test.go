@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/cookies"
 )
 
@@ -19,20 +20,19 @@ func ExampleNewAllowlist() {
 }
 
 func ExampleNewAllowlist_refused() {
-	// Incorrect use: every problem is reported at once, with its index.
-	_, err := cookies.NewAllowlist([]string{"page_viewed", "JSESSIONID", "*", "__*"})
+	// Incorrect use: every problem is reported at once, entries with their
+	// index and options with their name.
+	_, err := cookies.NewAllowlist([]string{"page_viewed", "JSESSIONID", "*", "__*"}, cookies.WithMaxCount(0))
 	fmt.Println(errors.Is(err, cookies.ErrInvalidAllowlist), errors.Is(err, cookies.ErrSensitiveName))
-	var ae *cookies.AllowlistError
-	if errors.As(err, &ae) {
-		for _, e := range ae.Entries {
-			fmt.Println(e.Index, e.Entry, e.Err)
-		}
+	for e := range cfgerr.All(err) {
+		fmt.Printf("%s %s: %s (sensitive: %v)\n", e.Field, e.Value, e.Reason, errors.Is(e, cookies.ErrSensitiveName))
 	}
 	// Output:
 	// true true
-	// 1 JSESSIONID name usually holds a session or credential
-	// 2 * a pattern is a name prefix followed by a single trailing *
-	// 3 __* name usually holds a session or credential
+	// [1] JSESSIONID: name usually holds a session or credential (sensitive: true)
+	// [2] *: a bare * would allow every cookie (sensitive: false)
+	// [3] __*: prefix could admit names that usually hold a session or credential (sensitive: true)
+	// WithMaxCount 0: must be positive (sensitive: false)
 }
 
 func ExampleDangerouslyAllowSensitiveNames() {
@@ -44,35 +44,33 @@ func ExampleDangerouslyAllowSensitiveNames() {
 
 func ExampleWithMaxCount() {
 	allow, _ := cookies.NewAllowlist([]string{"cart_*"}, cookies.WithMaxCount(2))
-	h := http.Header{"Cookie": {"cart_a=1; cart_b=2; cart_c=3"}}
-	kept, dropped := allow.FilterReport(h)
+	kept, dropped := allow.FilterReport([]string{"cart_a=1; cart_b=2; cart_c=3"})
 	fmt.Println(len(kept), dropped)
 	// Output: 2 [cart_c: too many cookies]
 }
 
 func ExampleWithMaxCookieBytes() {
 	allow, _ := cookies.NewAllowlist([]string{"lang"}, cookies.WithMaxCookieBytes(8))
-	_, dropped := allow.FilterReport(http.Header{"Cookie": {"lang=en-GB-x"}})
+	_, dropped := allow.FilterReport([]string{"lang=en-GB-x"})
 	fmt.Println(dropped)
 	// Output: [lang: cookie too large]
 }
 
 func ExampleWithMaxTotalBytes() {
 	allow, _ := cookies.NewAllowlist([]string{"cart_*"}, cookies.WithMaxTotalBytes(16))
-	kept, dropped := allow.FilterReport(http.Header{"Cookie": {"cart_a=123; cart_b=456; cart_c=7"}})
+	kept, dropped := allow.FilterReport([]string{"cart_a=123; cart_b=456; cart_c=7"})
 	fmt.Println(len(kept), dropped)
 	// Output: 1 [cart_b: total size too large cart_c: total size too large]
 }
 
 func ExampleAllowlist_Filter() {
 	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
+	r, _ := http.NewRequest(http.MethodGet, "https://chat.example/session", nil)
 	// HTTP/2 may send one Cookie line per cookie; all lines are read.
-	h := http.Header{"Cookie": {
-		"JSESSIONID=3f9a; page_viewed=/loans",
-		`cart_contents="sku1.sku2"`,
-		"_ga=GA1.2.3",
-	}}
-	for _, c := range allow.Filter(h) {
+	r.Header.Add("Cookie", "JSESSIONID=3f9a; page_viewed=/loans")
+	r.Header.Add("Cookie", `cart_contents="sku1.sku2"`)
+	r.Header.Add("Cookie", "_ga=GA1.2.3")
+	for _, c := range allow.Filter(r.Header["Cookie"]) {
 		fmt.Printf("%s=%s\n", c.Name, c.Value)
 	}
 	// Output:
@@ -85,12 +83,12 @@ func ExampleAllowlist_FilterReport() {
 	// A sibling subdomain tossed a second page_viewed, and a cookie
 	// sandwich tries to smuggle PHPSESSID out of a quoted value: the pairs
 	// are read one by one, so it is just another, not allowed, cookie.
-	h := http.Header{"Cookie": {
+	lines := []string{
 		"page_viewed=/loans; cart_total=12",
 		"page_viewed=/evil",
 		`$Version=1; cart_note="x; PHPSESSID=secret; dummy=qaz"`,
-	}}
-	kept, dropped := allow.FilterReport(h)
+	}
+	kept, dropped := allow.FilterReport(lines)
 	for _, c := range kept {
 		fmt.Printf("kept %s=%s\n", c.Name, c.Value)
 	}
@@ -111,19 +109,15 @@ func ExampleAllowlist_FilterValues() {
 	allow, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_*"})
 	// What the widget read from document.cookie and sent in its payload.
 	sent := map[string]string{"page_viewed": "/loans", "cart_contents": "sku1", "PHPSESSID": "secret"}
-	for _, c := range allow.FilterValues(sent) {
+	kept := allow.FilterValues(sent)
+	for _, c := range kept {
 		fmt.Printf("%s=%s\n", c.Name, c.Value)
 	}
+	fmt.Println("dropped:", len(sent)-len(kept))
 	// Output:
 	// cart_contents=sku1
 	// page_viewed=/loans
-}
-
-func ExampleAllowlist_FilterValuesReport() {
-	allow, _ := cookies.NewAllowlist([]string{"page_viewed"})
-	_, dropped := allow.FilterValuesReport(map[string]string{"page_viewed": "a b", "\u00a0page_viewed": "x"})
-	fmt.Println(dropped)
-	// Output: [page_viewed: invalid value "\u00a0page_viewed": invalid name]
+	// dropped: 1
 }
 
 func ExampleAllowlist_RewriteRequest() {
@@ -131,17 +125,24 @@ func ExampleAllowlist_RewriteRequest() {
 	r, _ := http.NewRequest(http.MethodGet, "https://chat.example/session", nil)
 	r.Header.Add("Cookie", "JSESSIONID=3f9a; page_viewed=/loans")
 	r.Header.Add("Cookie", "cart_total=12")
-	allow.RewriteRequest(r)
+	kept := allow.RewriteRequest(r)
 	// Handlers after this point see only the allowed cookies.
-	fmt.Println(r.Header["Cookie"])
-	// Output: [page_viewed=/loans; cart_total=12]
+	fmt.Println(len(kept), r.Header["Cookie"])
+	_, err := r.Cookie("JSESSIONID")
+	fmt.Println(err)
+	// Output:
+	// 2 [page_viewed=/loans; cart_total=12]
+	// http: named cookie not present
 }
 
-func ExampleAllowlist_RewriteRequestReport() {
+// To know what RewriteRequest drops, report on the Cookie lines before
+// the rewrite.
+func ExampleAllowlist_RewriteRequest_report() {
 	allow, _ := cookies.NewAllowlist([]string{"page_viewed"})
 	r, _ := http.NewRequest(http.MethodGet, "https://chat.example/session", nil)
 	r.Header.Set("Cookie", "JSESSIONID=3f9a")
-	kept, dropped := allow.RewriteRequestReport(r)
+	_, dropped := allow.FilterReport(r.Header["Cookie"])
+	kept := allow.RewriteRequest(r)
 	fmt.Println(len(kept), dropped, r.Header["Cookie"] == nil)
 	// Output: 0 [JSESSIONID: not allowed] true
 }
@@ -188,19 +189,21 @@ func ExampleReason_String() {
 	// Output: duplicate name / more pairs than a browser sends
 }
 
-// RewriteRequestLine strips the header now and leaves building the cookies
-// to FilterLine, for handlers that may not need them.
-func ExampleAllowlist_RewriteRequestLine() {
-	a, _ := cookies.NewAllowlist([]string{"page_viewed", "cart_contents"})
-	r, _ := http.NewRequest(http.MethodPost, "https://chat.example/", nil)
-	r.Header.Set("Cookie", "page_viewed=/store; session_id=s3cr3t; cart_contents=2")
-	line := a.RewriteRequestLine(r)
-	fmt.Println(r.Header.Get("Cookie"))
-	for _, c := range a.FilterLine(line) {
-		fmt.Println(c.Name, c.Value)
+func ExampleReason_MarshalText() {
+	b, _ := cookies.ReasonSensitive.MarshalText()
+	fmt.Println(string(b))
+	// Output: sensitive name
+}
+
+func ExampleDrop_String() {
+	allow, _ := cookies.NewAllowlist([]string{"page_viewed"})
+	_, dropped := allow.FilterReport([]string{"page_viewed=a; page_viewed=b; \u00a0page_viewed=c; bare"})
+	for _, d := range dropped {
+		fmt.Println(d)
 	}
 	// Output:
-	// page_viewed=/store; cart_contents=2
-	// page_viewed /store
-	// cart_contents 2
+	// page_viewed: duplicate name
+	// page_viewed: duplicate name
+	// "\u00a0page_viewed": invalid name
+	// : no equals sign
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/msgsec/msgsec/internal/cookieline"
 )
 
 // pair is one cookie-pair found in the input, with its verdict.
@@ -33,85 +35,77 @@ const stackPairs = 32
 // counted: they are no cookie.
 const maxHeaderPairs = 2 * 180
 
-// Filter returns the cookies of every Cookie line of h (HTTP/2 sends one
-// line per cookie) that the allowlist admits, in the order they were sent,
-// or nil if there are none. It reads h["Cookie"] only: net/http
-// canonicalises header names, and other spellings are removed by
-// RewriteRequest.
+// Filter returns the cookies of a request's Cookie header lines
+// (r.Header["Cookie"]; HTTP/2 sends one line per cookie) that the allowlist
+// admits, in the order they were sent, or nil if there are none.
 //
 // Each returned Cookie has only Name and Value set. Value is byte-exactly
 // as sent, including surrounding double quotes if there were any (Quoted is
 // always false), so that nothing is normalised. See the package
-// documentation for the parsing rules and Reason for what is dropped.
-func (a *Allowlist) Filter(h http.Header) []*http.Cookie {
+// documentation for the parsing rules and [Reason] for what is dropped.
+func (a *Allowlist) Filter(lines []string) []*http.Cookie {
 	var buf [stackPairs]pair
-	ps := a.scanLines(h["Cookie"], buf[:0])
+	ps := a.scanLines(lines, buf[:0])
 	return collect(ps, a.resolve(ps))
 }
 
-// FilterReport is Filter that also returns what was dropped and why, in
-// input order. Drops never contain values.
-func (a *Allowlist) FilterReport(h http.Header) (kept []*http.Cookie, dropped []Drop) {
+// FilterReport is [Allowlist.Filter] that also returns what was dropped and
+// why, in input order. Drops never contain values. To know what
+// [Allowlist.RewriteRequest] drops, call it on r.Header["Cookie"] before
+// the rewrite.
+func (a *Allowlist) FilterReport(lines []string) (kept []*http.Cookie, dropped []Drop) {
 	var buf [stackPairs]pair
-	ps := a.scanLines(h["Cookie"], buf[:0])
+	ps := a.scanLines(lines, buf[:0])
 	return collect(ps, a.resolve(ps)), drops(ps)
 }
 
 // FilterValues filters the cookies the widget sends in its payload, read
 // from document.cookie on the customer's page, as a name → value map. The
-// same rules as Filter apply, except that a map cannot carry duplicates (the
-// widget must leave out a name it sees twice) and the bound on a header's
-// pairs does not apply (the caller bounds the payload's size, and the count
-// limit what is forwarded). The result is sorted by name (byte order),
-// which is also the order in which the count and total limits apply, so the
-// output is deterministic; nil if nothing is kept.
+// same rules as [Allowlist.Filter] apply, except that a map cannot carry
+// duplicates (the widget must leave out a name it sees twice) and the bound
+// on a header's pairs does not apply (the caller bounds the payload's size,
+// and the count limit what is forwarded). The result is sorted by name
+// (byte order), which is also the order in which the count and total
+// limits apply, so the output is deterministic; nil if nothing is kept.
+// Every entry of m that is not returned was dropped.
 func (a *Allowlist) FilterValues(m map[string]string) []*http.Cookie {
 	ps := a.scanMap(m)
 	return collect(ps, a.resolve(ps))
 }
 
-// FilterValuesReport is FilterValues that also returns what was dropped and
-// why, sorted by name. Drops never contain values.
-func (a *Allowlist) FilterValuesReport(m map[string]string) (kept []*http.Cookie, dropped []Drop) {
-	ps := a.scanMap(m)
-	return collect(ps, a.resolve(ps)), drops(ps)
-}
-
 // RewriteRequest filters r's Cookie header in place so that handlers after
-// it see only the allowed cookies, serialised as "name=value; name=value" on
-// a single line exactly as they were sent. The header is removed when
-// nothing is kept, and so are Cookie headers spelled in another case (which
-// net/http never produces, but a hand-built request might). It returns the
-// kept cookies, as Filter does. It must not run concurrently with other
-// users of r.
+// it see only the allowed cookies (r.Cookie and r.Cookies included),
+// serialised as "name=value; name=value" on a single line exactly as they
+// were sent. The header is removed when nothing is kept, and so are Cookie
+// headers spelled in another case (which net/http never produces, but a
+// hand-built request might). It returns the kept cookies, as
+// [Allowlist.Filter] does. It must not run concurrently with other users
+// of r.
 func (a *Allowlist) RewriteRequest(r *http.Request) []*http.Cookie {
 	var buf [stackPairs]pair
 	ps, n := a.rewrite(r.Header, buf[:0])
 	return collect(ps, n)
 }
 
-// RewriteRequestLine is RewriteRequest for callers that may never need the
-// cookies as values: it rewrites the header the same way and returns the
-// Cookie line left ("" when nothing is kept), which FilterLine turns into
-// the kept cookies later, at no allocation now.
-func (a *Allowlist) RewriteRequestLine(r *http.Request) string {
+// rewriteLine is RewriteRequest for the middleware, which may never need
+// the cookies as values (it reaches it through internal/cookieline): it
+// rewrites the header the same way and returns the Cookie line left (""
+// when nothing is kept), which Filter turns into the kept cookies later,
+// at no allocation now. With report it also returns the kept cookies and
+// the drops, from the same pass.
+func (a *Allowlist) rewriteLine(r *http.Request, report bool) (line string, kept []*http.Cookie, dropped []Drop) {
 	var buf [stackPairs]pair
-	a.rewrite(r.Header, buf[:0])
+	ps, n := a.rewrite(r.Header, buf[:0])
 	if v := r.Header["Cookie"]; len(v) == 1 {
-		return v[0]
+		line = v[0]
 	}
-	return ""
+	if report {
+		kept, dropped = collect(ps, n), drops(ps)
+	}
+	return line, kept, dropped
 }
 
-// FilterLine returns the cookies of one Cookie line that the allowlist
-// admits (Filter for a single line), e.g. of a line RewriteRequestLine
-// returned, which yields exactly the cookies it kept.
-func (a *Allowlist) FilterLine(line string) []*http.Cookie {
-	var buf [stackPairs]pair
-	lines := [1]string{line}
-	ps := a.scanLines(lines[:], buf[:0])
-	return collect(ps, a.resolve(ps))
-}
+func init() { cookieline.Install((*Allowlist).rewriteLine) }
 
 // rewrite filters h's Cookie lines and replaces them with the kept pairs on
 // one line (removing the header when nothing is kept, and other spellings
@@ -176,14 +170,6 @@ func joinKept(ps []pair, n int) string {
 		b.WriteString(ps[i].value)
 	}
 	return b.String()
-}
-
-// RewriteRequestReport is RewriteRequest that also returns what was dropped
-// and why, as FilterReport does.
-func (a *Allowlist) RewriteRequestReport(r *http.Request) (kept []*http.Cookie, dropped []Drop) {
-	var buf [stackPairs]pair
-	ps, n := a.rewrite(r.Header, buf[:0])
-	return collect(ps, n), drops(ps)
 }
 
 // scanLines splits every line into pairs. Past maxHeaderPairs pairs it

@@ -5,16 +5,22 @@ import (
 	"strconv"
 )
 
-// Reason says why a cookie was not forwarded.
+// Reason says why a cookie was not forwarded, in a [Drop].
 type Reason uint8
 
 // The reasons, roughly in the order they are checked. A cookie gets the
 // first that applies.
 const (
+	// ReasonTooManyPairs: the Cookie lines of the request hold together
+	// more pairs than a browser sends for one site (360, see the package
+	// documentation), so the header is not a browser's. Nothing is
+	// forwarded; the reason is reported once, with no name, in place of
+	// every pair.
+	ReasonTooManyPairs Reason = iota + 1
 	// ReasonNoEquals: the pair has no "=". Browsers send a cookie with an
 	// empty name as its bare value, so the text is treated as a value and
 	// never reported as a name.
-	ReasonNoEquals Reason = iota + 1
+	ReasonNoEquals
 	// ReasonInvalidName: the name is empty or not an RFC 7230 token (for
 	// example it starts with a Unicode space or contains a control byte).
 	ReasonInvalidName
@@ -26,47 +32,36 @@ const (
 	// dropped; the pairs after it are read on their own, as the separate
 	// cookies the browser sent.
 	ReasonMalformedQuote
-	// ReasonAfterMalformed is no longer reported. It marked the rest of a
-	// header line after a pair with ReasonMalformedQuote, which used to be
-	// dropped as a whole; pairs are now parsed one by one, as browsers
-	// serialise them, so a malformed pair drops only itself. The constant
-	// stays so that the values of the other reasons do not change.
-	//
-	// Deprecated: Filter and its variants never return it.
-	ReasonAfterMalformed
 	// ReasonNotAllowed: the name is not on the allowlist.
 	ReasonNotAllowed
 	// ReasonSensitive: the name is admitted by a prefix entry but looks like
-	// a session or credential cookie (see IsSensitiveName).
+	// a session or credential cookie (see [IsSensitiveName]).
 	ReasonSensitive
 	// ReasonInvalidValue: the value contains bytes outside cookie-octet
 	// (space, comma, backslash, control bytes, DEL, non-ASCII).
 	ReasonInvalidValue
-	// ReasonTooLarge: name and value together exceed the per-cookie limit.
+	// ReasonTooLarge: name and value together exceed the per-cookie limit
+	// ([WithMaxCookieBytes]).
 	ReasonTooLarge
 	// ReasonDuplicate: the name was sent more than once (in one line or
 	// across lines). Every occurrence is dropped, since a sibling subdomain
 	// can toss a cookie with the same name and the server cannot tell which
 	// one is genuine.
 	ReasonDuplicate
-	// ReasonTooMany: the cookie would be forwarded but the count limit was
-	// reached; nothing after it is forwarded either.
+	// ReasonTooMany: the cookie would be forwarded but the count limit
+	// ([WithMaxCount]) was reached; nothing after it is forwarded either.
 	ReasonTooMany
 	// ReasonTotalTooLarge: forwarding the cookie would exceed the limit on
-	// total bytes; nothing after it is forwarded either.
+	// total bytes ([WithMaxTotalBytes]); nothing after it is forwarded
+	// either.
 	ReasonTotalTooLarge
-	// ReasonTooManyPairs: the Cookie lines of the request hold together
-	// more pairs than a browser sends for one site (360, see the package
-	// documentation), so the header is not a browser's. Nothing is
-	// forwarded; the reason is reported once, with no name, in place of
-	// every pair. It is checked first, and listed last only so that the
-	// values of the other reasons do not change.
-	ReasonTooManyPairs
 )
 
 // String returns a short lowercase description, e.g. "duplicate name".
 func (r Reason) String() string {
 	switch r {
+	case ReasonTooManyPairs:
+		return "more pairs than a browser sends"
 	case ReasonNoEquals:
 		return "no equals sign"
 	case ReasonInvalidName:
@@ -75,8 +70,6 @@ func (r Reason) String() string {
 		return "reserved name"
 	case ReasonMalformedQuote:
 		return "malformed quoted value"
-	case ReasonAfterMalformed:
-		return "after malformed quoted value"
 	case ReasonNotAllowed:
 		return "not allowed"
 	case ReasonSensitive:
@@ -91,8 +84,6 @@ func (r Reason) String() string {
 		return "too many cookies"
 	case ReasonTotalTooLarge:
 		return "total size too large"
-	case ReasonTooManyPairs:
-		return "more pairs than a browser sends"
 	}
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
@@ -105,13 +96,14 @@ func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 // Name is the name as sent when it is a valid token. A name that is not a
 // token is reported quoted with strconv.QuoteToASCII (so it always starts
 // with `"`, which no token does, and is safe to log) and cut to 64 bytes.
-// Name is empty for ReasonNoEquals (the text may be a value),
-// ReasonTooManyPairs (which stands for the whole header) and empty names.
+// Name is empty for [ReasonNoEquals] (the text may be a value),
+// [ReasonTooManyPairs] (which stands for the whole header) and empty names.
 type Drop struct {
 	Name   string
 	Reason Reason
 }
 
+// String returns "name: reason", e.g. "page_viewed: duplicate name".
 func (d Drop) String() string { return fmt.Sprintf("%s: %s", d.Name, d.Reason) }
 
 // reportName returns the Drop.Name for a pair.

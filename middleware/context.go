@@ -32,7 +32,7 @@ type info struct {
 func (i *info) allowedCookies() []*http.Cookie {
 	i.cookiesMu.Do(func() {
 		if !i.cookiesSet && i.cookieLine != "" {
-			i.cookies = i.policy.Cookies().FilterLine(i.cookieLine)
+			i.cookies = i.policy.Cookies().Filter([]string{i.cookieLine})
 		}
 	})
 	return i.cookies

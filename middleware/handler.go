@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/msgsec/msgsec/cookies"
+	"github.com/msgsec/msgsec/internal/cookieline"
 	"github.com/msgsec/msgsec/internal/idhash"
+	"github.com/msgsec/msgsec/internal/policyview"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -78,7 +81,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			return
 		case admitted:
 			// Adds the CORS response headers and Vary: Origin.
-			m.corsFor(p).pick(p.CredentialsFor(o)).cors.HandlerFunc(w, r)
+			m.corsFor(p).pick(policyview.Of(p).CredentialsFor(o)).cors.HandlerFunc(w, r)
 		case reported:
 			if hasOrigin { // (without one, checkOrigin has said Vary)
 				addVary(w, varyOrigin)
@@ -137,7 +140,7 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		if csp := p.FrameAncestorsCSP(); csp != "" {
+		if csp := policyview.Of(p).FrameAncestorsCSP; csp != "" {
 			name := "Content-Security-Policy"
 			if p.ReportOnly() {
 				name = "Content-Security-Policy-Report-Only"
@@ -156,13 +159,14 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 func (m *Middleware) filterCookies(r *http.Request, p *policy.Compiled, o string) *info {
 	inf := &info{policy: p}
 	if m.listening(r.Context(), slog.LevelDebug) {
-		kept, dropped := p.Cookies().RewriteRequestReport(r)
-		inf.cookies, inf.cookiesSet = kept, true
+		var dropped []cookies.Drop
+		inf.cookieLine, inf.cookies, dropped = cookieline.Rewrite[*cookies.Allowlist, cookies.Drop](p.Cookies(), r, true)
+		inf.cookiesSet = true
 		if len(dropped) > 0 {
 			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindCookieDropped, Dropped: dropped, Origin: o, Method: r.Method, Path: eventPath(r)})
 		}
 	} else {
-		inf.cookieLine = p.Cookies().RewriteRequestLine(r)
+		inf.cookieLine, _, _ = cookieline.Rewrite[*cookies.Allowlist, cookies.Drop](p.Cookies(), r, false)
 	}
 	return inf
 }
@@ -246,7 +250,7 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy
 		}
 		return
 	}
-	m.corsFor(p).pick(p.CredentialsFor(o)).preflight(w, r, o)
+	m.corsFor(p).pick(policyview.Of(p).CredentialsFor(o)).preflight(w, r, o)
 }
 
 // checkOrigin applies the Origin rules of route kind rt to an actual
@@ -290,7 +294,7 @@ func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *poli
 func (m *Middleware) verify(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string) (*secretdata.Claims, bool) {
 	tok, present, ok := tokenFrom(p, r)
 	if !present {
-		if p.SecretDataRequired() {
+		if policyview.Of(p).SecretDataRequired {
 			return nil, m.deny(w, r, p, KindTokenRequired, fixed("no token"), o)
 		}
 		return nil, true

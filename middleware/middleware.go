@@ -11,6 +11,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/msgsec/msgsec/internal/cowmap"
+	"github.com/msgsec/msgsec/internal/policyview"
 	"github.com/msgsec/msgsec/origin"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
@@ -220,7 +221,7 @@ func (m *Middleware) corsFor(p *policy.Compiled) *corsPair {
 // lists by name carries them.
 func (m *Middleware) newCors(p *policy.Compiled) *corsPair {
 	headers := []string{"Content-Type", "Authorization"}
-	if h := p.TokenHeader(); h != "" {
+	if h := policyview.Of(p).TokenHeader; h != "" {
 		headers = append(headers, h)
 	}
 	headers = append(headers, m.extraHeaders...)
@@ -238,7 +239,7 @@ func (m *Middleware) newCors(p *policy.Compiled) *corsPair {
 		})}
 	}
 	pair := &corsPair{plain: entry(false)}
-	if p.Config().AllowCredentials {
+	if policyview.Of(p).AllowCredentials {
 		pair.cred = entry(true)
 	}
 	return pair
@@ -256,7 +257,7 @@ func explainOrigin(p *policy.Compiled, o string) string {
 // tokenFrom extracts the token: the policy's header, or a Bearer
 // Authorization. More than one header line is malformed.
 func tokenFrom(p *policy.Compiled, r *http.Request) (tok string, present, ok bool) {
-	if h := p.TokenHeader(); h != "" {
+	if h := policyview.Of(p).TokenHeader; h != "" {
 		v := r.Header.Values(h)
 		switch len(v) {
 		case 0:

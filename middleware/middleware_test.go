@@ -67,7 +67,7 @@ func newFixture(t testing.TB, c policy.ConnectionPolicy) *fixture {
 	p := compile(t, c)
 	key, err := secretdata.NewHMACKey("k1", secretdata.HS256, testSecret)
 	require.NoError(t, err)
-	s, err := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "bank", Audience: p.Audience()})
+	s, err := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "bank", Audience: p.ID()})
 	require.NoError(t, err)
 	return &fixture{policy: p, signer: s, events: &eventLog{}}
 }

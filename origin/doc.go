@@ -19,7 +19,7 @@
 // Rejected at load time: "null", paths, queries, fragments, userinfo, schemes
 // other than http and https, wildcards anywhere else, and a wildcard directly
 // above a public suffix (https://*.co.uk). Every bad entry of a list is reported
-// at once, one *cfgerr.Error per entry (see package cfgerr).
+// at once, one [cfgerr.Error] per entry (walk them with [cfgerr.All]).
 //
 // # Requests
 //

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"github.com/msgsec/msgsec/internal/policyview"
 	"net/http"
 	"strings"
 	"time"
@@ -30,16 +31,12 @@ type CompileOptions struct {
 // Compiled is one connection's policy, compiled: immutable and safe for
 // concurrent use. Get one from ConnectionPolicy.Compile or a Registry.
 type Compiled struct {
-	cfg        ConnectionPolicy
-	origins    *origin.Matcher
-	anyWebsite bool
-	// listed matches the origins the allowed domains name (every entry but
-	// "*"); nil when credentials are off or nothing is named.
-	listed   *origin.Matcher
+	cfg      ConnectionPolicy
+	origins  *origin.Matcher
+	view     policyview.View // what only the middleware reads
 	cookies  *cookies.Allowlist
 	verifier *secretdata.Verifier
 	keys     []secretdata.Key
-	csp      string
 }
 
 // Compile builds the connection's origin matcher, cookie allowlist and
@@ -59,9 +56,14 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 	if err != nil {
 		return nil, err
 	}
-	out := &Compiled{cfg: c.clone(), origins: m, anyWebsite: c.AnyWebsite(), cookies: al}
+	out := &Compiled{cfg: c.clone(), origins: m, cookies: al}
+	out.view = policyview.View{
+		TokenHeader:        c.Token.Header,
+		SecretDataRequired: c.secretDataRequired(),
+		AllowCredentials:   c.AllowCredentials,
+	}
 	if c.AllowCredentials {
-		if out.listed, err = c.listedMatcher(m); err != nil {
+		if out.view.Listed, err = c.listedMatcher(m); err != nil {
 			return nil, err
 		}
 	}
@@ -76,8 +78,8 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 		vc := secretdata.VerifierConfig{
 			Keys:        out.keys,
 			Issuer:      c.Token.Issuer,
-			Audience:    c.EffectiveAudience(),
-			Leeway:      c.Token.Leeway.D(), // zero: secretdata.DefaultLeeway
+			Audience:    c.effectiveAudience(),
+			Leeway:      c.Token.Leeway.d(), // zero: secretdata.DefaultLeeway
 			MaxLifetime: c.maxLifetime(),
 			Replay:      opts.Replay,
 			Now:         opts.Now,
@@ -94,7 +96,7 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 		}
 	}
 	if c.frameAncestors() {
-		out.csp = "frame-ancestors " + strings.Join(m.CSPSources(), " ")
+		out.view.FrameAncestorsCSP = "frame-ancestors " + strings.Join(m.CSPSources(), " ")
 	}
 	return out, nil
 }
@@ -128,17 +130,6 @@ func (p *Compiled) Name() string { return p.cfg.Name }
 // origin when the policy allows any website.
 func (p *Compiled) Origins() *origin.Matcher { return p.origins }
 
-// AnyWebsite reports whether the policy admits any website (no domain
-// listed, or "*").
-func (p *Compiled) AnyWebsite() bool { return p.anyWebsite }
-
-// CredentialsFor reports whether a CORS answer to origin o may carry
-// Access-Control-Allow-Credentials: true: the policy turns credentials on
-// and one of its listed entries (not "*", not the empty list) admits o.
-func (p *Compiled) CredentialsFor(o string) bool {
-	return p.listed != nil && p.listed.Allows(o)
-}
-
 // Cookies returns the cookie allowlist.
 func (p *Compiled) Cookies() *cookies.Allowlist { return p.cookies }
 
@@ -146,39 +137,12 @@ func (p *Compiled) Cookies() *cookies.Allowlist { return p.cookies }
 // no keys (then every token must be refused).
 func (p *Compiled) Verifier() *secretdata.Verifier { return p.verifier }
 
-// Keys returns the connection's keys; HMAC keys can also sign (the CLI and
-// the bank backend use them).
-func (p *Compiled) Keys() []secretdata.Key { return append([]secretdata.Key(nil), p.keys...) }
-
-// Issuer is the required token issuer.
-func (p *Compiled) Issuer() string { return p.cfg.Token.Issuer }
-
-// Audience is the required token audience.
-func (p *Compiled) Audience() string { return p.cfg.EffectiveAudience() }
-
-// MaxLifetime is the longest token lifetime accepted.
-func (p *Compiled) MaxLifetime() time.Duration { return p.cfg.maxLifetime() }
-
-// SecretDataRequired reports whether requests must carry a valid token.
-func (p *Compiled) SecretDataRequired() bool { return p.cfg.secretDataRequired() }
-
-// TokenHeader names the header carrying the token ("" means Authorization:
-// Bearer).
-func (p *Compiled) TokenHeader() string { return p.cfg.Token.Header }
-
-// Mode returns enforce or report-only.
-func (p *Compiled) Mode() Mode { return p.cfg.mode() }
-
 // ReportOnly reports whether the policy only reports.
 func (p *Compiled) ReportOnly() bool { return p.cfg.mode() == ModeReportOnly }
 
-// FrameAncestorsCSP returns the Content-Security-Policy value for widget
-// pages ("frame-ancestors ..."), or "" when frame_ancestors is off.
-func (p *Compiled) FrameAncestorsCSP() string { return p.csp }
-
-// Config returns a copy of the source policy (secrets stay redacted when
-// printed).
-func (p *Compiled) Config() ConnectionPolicy { return p.cfg.clone() }
-
 // String names the connection; it never includes secrets.
 func (p *Compiled) String() string { return "policy.Compiled(" + p.cfg.ID + ")" }
+
+func init() {
+	policyview.Of = func(c any) *policyview.View { return &c.(*Compiled).view }
+}

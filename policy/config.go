@@ -128,8 +128,8 @@ type TokenRules struct {
 // Duration is a time.Duration written as "5m" or "30s" in policy files.
 type Duration time.Duration
 
-// D returns the duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+// d returns the duration.
+func (d Duration) d() time.Duration { return time.Duration(d) }
 
 func (d Duration) String() string { return time.Duration(d).String() }
 
@@ -149,17 +149,17 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 func (d Duration) MarshalYAML() (any, error)    { return d.String(), nil }
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
-// EffectiveAudience is the audience tokens must carry.
-func (c *ConnectionPolicy) EffectiveAudience() string {
+// effectiveAudience is the audience tokens must carry.
+func (c *ConnectionPolicy) effectiveAudience() string {
 	if c.Token.Audience != "" {
 		return c.Token.Audience
 	}
 	return c.ID
 }
 
-// AnyWebsite reports whether the allowed domains admit any website: none
+// anyWebsite reports whether the allowed domains admit any website: none
 // listed, or "*" among them.
-func (c *ConnectionPolicy) AnyWebsite() bool {
+func (c *ConnectionPolicy) anyWebsite() bool {
 	if len(c.AllowedDomains) == 0 {
 		return true
 	}
@@ -177,7 +177,7 @@ func (c *ConnectionPolicy) maxLifetime() time.Duration {
 	if c.Token.MaxLifetime == 0 {
 		return secretdata.DefaultMaxLifetime
 	}
-	return c.Token.MaxLifetime.D()
+	return c.Token.MaxLifetime.d()
 }
 
 func (c *ConnectionPolicy) secretDataRequired() bool { return c.Token.SecretData != SecretDataOptional }

@@ -38,10 +38,10 @@ func TestCredentialsFor(t *testing.T) {
 			p, err := c.Compile(context.Background(), CompileOptions{})
 			require.NoError(t, err)
 			for _, o := range tc.yes {
-				assert.True(t, p.CredentialsFor(o), o)
+				assert.True(t, p.view.CredentialsFor(o), o)
 			}
 			for _, o := range tc.no {
-				assert.False(t, p.CredentialsFor(o), o)
+				assert.False(t, p.view.CredentialsFor(o), o)
 			}
 		})
 	}

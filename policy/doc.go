@@ -1,24 +1,29 @@
 // Package policy ties msgsec's three policy parts together per connection.
 //
 // A chat server serves many widget deployments ("connections"); each has a
-// ConnectionPolicy: its allowed domains (package origin), allowed cookies
-// (package cookies), and the keys and rules that verify CustomerSecretData
-// (package secretdata), plus the domain matching mode, enforce or
+// [ConnectionPolicy]: its allowed domains (package
+// [github.com/msgsec/msgsec/origin]), allowed cookies (package
+// [github.com/msgsec/msgsec/cookies]), and the keys and rules that verify
+// CustomerSecretData (package [github.com/msgsec/msgsec/secretdata]), plus the domain matching mode, enforce or
 // report-only, and whether widget pages carry CSP frame-ancestors.
 //
 // Operators write policies in YAML or JSON (one schema; unknown fields,
 // duplicate keys and nulls are refused, with paths and line numbers).
 // Secrets never sit in the file: a key's secret is {env: NAME} or
-// {file: PATH}, inline only with an explicit insecure_inline: true. Secrets
-// are redacted from every printed, encoded and logged form.
+// {file: PATH} ([SecretRef]), inline only with an explicit insecure_inline:
+// true. Secrets are redacted from every printed, encoded and logged form.
 //
-// Load validates and reports every problem at once as an *Error of
-// *FieldErrors ("connections[0].allowed_domains[2] (line 9): ..."); Lint
+// [Load] validates and reports every problem at once, one [cfgerr.Error]
+// each ("policies.yaml:9: connections[0].allowed_domains[2]:
+// "https://*.com": ..."; walk them with [cfgerr.All]); [File.Lint]
 // lists what is valid but weak (any website, "*", plain http, long token
-// lifetimes, optional secret data, sensitive cookies, ...). Compile yields
-// an immutable *Compiled for the middleware, and a Registry maps connection
-// IDs to compiled policies, swapping them atomically on Reload (by hand, on
-// SIGHUP, or when the file changes); a failed reload keeps what is in force.
+// lifetimes, optional secret data, sensitive cookies, ...).
+// [ConnectionPolicy.Compile] yields an immutable [Compiled] for the
+// middleware, and a [Registry] maps connection IDs to compiled policies,
+// swapping them atomically on [Registry.Reload] (by hand, on SIGHUP with
+// [Registry.WatchSignals], or when the file changes with
+// [Registry.WatchFile]); a failed reload keeps what is in force. The bank
+// side gets what a Signer needs from [ConnectionPolicy.SignerConfig].
 //
 // The seed rule: no allowed domain, or "*", means any website.
 //

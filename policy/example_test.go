@@ -2,11 +2,13 @@ package policy_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/msgsec/msgsec/cfgerr"
 	"os"
+	"time"
 
 	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 func ExampleLoad() {
@@ -32,17 +34,14 @@ connections:
     alowed_cookies: [page_viewed]
 `
 	_, err := policy.Parse([]byte(doc), policy.FormatYAML, policy.LoadOptions{})
-	var perr *policy.Error
-	if errors.As(err, &perr) {
-		for _, p := range perr.Problems {
-			fmt.Println(p)
-		}
+	for p := range cfgerr.All(err) {
+		fmt.Println(p)
 	}
 	// Output:
-	// connections[0].alowed_cookies (line 5): unknown field (did you mean "allowed_cookies"?)
-	// connections[0].allowed_domains[0] (line 4): a wildcard directly above a public suffix (co.uk) would admit unrelated sites
-	// connections[0].allowed_domains[1] (line 4): an origin has no path, query or fragment
-	// connections[0].token.secret_data (line 3): secret data is required (the default) but no keys are configured; add keys or set secret_data: optional
+	// line 5: connections[0].alowed_cookies: unknown field (did you mean "allowed_cookies"?)
+	// line 4: connections[0].allowed_domains[0]: "https://*.co.uk": a wildcard directly above a public suffix (co.uk) would admit unrelated sites
+	// line 4: connections[0].allowed_domains[1]: "https://www.uplusbank.com/store": an origin has no path, query or fragment
+	// line 3: connections[0].token.secret_data: secret data is required (the default) but no keys are configured; add keys or set secret_data: optional
 }
 
 func ExampleFile_Lint() {
@@ -79,10 +78,34 @@ func ExampleConnectionPolicy_Compile() {
 		panic(err)
 	}
 	fmt.Println(compiled.Origins().Allows("https://account.uplusbank.com"))
-	fmt.Println(compiled.FrameAncestorsCSP())
+	fmt.Println(compiled.Origins().CSPSources())
 	// Output:
 	// true
-	// frame-ancestors https://www.uplusbank.com https://uplusbank.com:* https://*.uplusbank.com:*
+	// [https://www.uplusbank.com https://uplusbank.com:* https://*.uplusbank.com:*]
+}
+
+// The bank side (or a tool) gets what a Signer needs from the same policy.
+func ExampleConnectionPolicy_SignerConfig() {
+	c := policy.ConnectionPolicy{
+		ID:    "retail-bank",
+		Keys:  []policy.KeyConfig{{ID: "k1", Secret: policy.SecretBytes([]byte("an example secret of at least 32 bytes!"))}},
+		Token: policy.TokenRules{Issuer: "uplusbank-backend"},
+	}
+	cfg, err := c.SignerConfig("", time.Now())
+	if err != nil {
+		panic(err)
+	}
+	cfg.Lifetime = 2 * time.Minute
+	signer, err := secretdata.NewSigner(cfg)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(cfg.Key.ID(), cfg.Issuer, cfg.Audience, signer != nil)
+	_, err = c.SignerConfig("k2", time.Now())
+	fmt.Println(err)
+	// Output:
+	// k1 uplusbank-backend retail-bank true
+	// no key "k2"
 }
 
 func ExampleNewRegistry() {

@@ -1,8 +1,11 @@
 package policy
 
 import (
+	"slices"
+
 	"context"
 	"errors"
+	"github.com/msgsec/msgsec/cfgerr"
 	"strings"
 	"testing"
 
@@ -33,9 +36,8 @@ func FuzzParse(f *testing.F) {
 			if strings.Contains(err.Error(), testSecret) || strings.Contains(err.Error(), string(testSecretBytes)) {
 				t.Fatalf("an error quotes the secret: %v", err)
 			}
-			var perr *Error
-			if !errors.As(err, &perr) || len(perr.Problems) == 0 {
-				t.Fatalf("not an *Error with problems: %T %v", err, err)
+			if !errors.Is(err, ErrInvalid) || slices.Collect(cfgerr.All(err)) == nil {
+				t.Fatalf("not a list of policy problems: %T %v", err, err)
 			}
 			return
 		}

@@ -91,7 +91,7 @@ func (f *File) Lint() []Warning {
 				}
 			}
 		}
-		if c.AllowCredentials && c.AnyWebsite() {
+		if c.AllowCredentials && c.anyWebsite() {
 			add(path+".allow_credentials", LintCredentialsAnyWebsite, "credentials with any website: they are sent only to origins listed by name, never to the rest of any website")
 		}
 		if !c.frameAncestors() {

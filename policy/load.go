@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/msgsec/msgsec/cfgerr"
 )
 
 // MaxFileBytes bounds a policy file.
@@ -96,7 +99,7 @@ func loadBytes(path string, data []byte, opts LoadOptions) (*File, error) {
 
 // Parse decodes, resolves and validates a policy document.
 func Parse(data []byte, format Format, opts LoadOptions) (*File, error) {
-	p := &problems{lines: map[string]int{}}
+	p := &problems{lines: map[string]int{}, values: map[string]string{}}
 	file, ok := decode(data, format, p)
 	if !ok {
 		return nil, p.err(opts.Name)
@@ -160,6 +163,22 @@ var (
 	timeType     = reflect.TypeOf(time.Time{})
 )
 
+// quotedValue is what an error may quote of a scalar: nothing of a secret,
+// at most maxValueLen bytes (cut at a rune boundary) of anything else.
+func quotedValue(v string, secret bool) string {
+	if secret {
+		return cfgerr.Redacted
+	}
+	if len(v) <= maxValueLen {
+		return v
+	}
+	cut := maxValueLen
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…"
+}
+
 // maxAliasedNodes bounds how many nodes the schema walk visits through
 // aliases. A walk that follows aliases does work (and records lines) in
 // proportion to their expansion, not to the file: a 70 KB "billion laughs"
@@ -203,6 +222,9 @@ func checkSchema(n *yaml.Node, t reflect.Type, path string, aliased bool, p *pro
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && path != "" && p.values != nil {
+		p.values[path] = quotedValue(n.Value, t == secretType)
 	}
 	switch {
 	case t == secretType || t == durationType || t == timeType:
@@ -385,7 +407,7 @@ func resolveRef(r *SecretRef, path, baseDir string, lookup func(string) (string,
 		p.add(path, ErrSecret, "cannot decode the secret as "+encodingName(r.Encoding))
 		return
 	}
-	r.resolved = NewSecret(b)
+	r.resolved = newSecret(b)
 }
 
 func encodingName(e string) string {

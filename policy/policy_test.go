@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"github.com/msgsec/msgsec/cfgerr"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,8 +43,8 @@ func TestUPlusBankFile(t *testing.T) {
 	c, err := f.Connections[0].Compile(context.Background(), CompileOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "retail-bank", c.ID())
-	assert.Equal(t, "retail-bank", c.Audience())
-	assert.False(t, c.AnyWebsite())
+	assert.Equal(t, "retail-bank", c.cfg.effectiveAudience())
+	assert.False(t, c.cfg.anyWebsite())
 
 	for o, want := range map[string]bool{
 		"https://www.uplusbank.com":     true,
@@ -55,7 +56,7 @@ func TestUPlusBankFile(t *testing.T) {
 		assert.Equal(t, want, c.Origins().Allows(o), o)
 	}
 	assert.Equal(t, []string{"cart_contents", "page_viewed"}, sortedNames(c.Cookies().Names()))
-	assert.Equal(t, "frame-ancestors https://www.uplusbank.com https://uplusbank.com:* https://*.uplusbank.com:*", c.FrameAncestorsCSP())
+	assert.Equal(t, "frame-ancestors https://www.uplusbank.com https://uplusbank.com:* https://*.uplusbank.com:*", c.view.FrameAncestorsCSP)
 
 	// The secret from the environment verifies what the bank signs with it.
 	key, err := secretdata.NewHMACKey("uplus-2026-11", secretdata.HS256, testSecretBytes)
@@ -99,11 +100,11 @@ func TestSeedRuleNoDomainMeansAnyWebsite(t *testing.T) {
 		require.NoError(t, err)
 		c, err := f.Connections[0].Compile(context.Background(), CompileOptions{})
 		require.NoError(t, err)
-		assert.True(t, c.AnyWebsite())
+		assert.True(t, c.cfg.anyWebsite())
 		assert.True(t, c.Origins().Allows("https://anything.example"))
 		assert.False(t, c.Origins().Allows("null"), "any website never includes opaque origins")
 		assert.Nil(t, c.Verifier())
-		assert.Equal(t, "frame-ancestors https: http:", c.FrameAncestorsCSP())
+		assert.Equal(t, "frame-ancestors https: http:", c.view.FrameAncestorsCSP)
 	}
 }
 
@@ -139,7 +140,7 @@ func TestTokenDefaultsAreSecretdatas(t *testing.T) {
 	require.NoError(t, err)
 	c, err := f.Connections[0].Compile(context.Background(), CompileOptions{Now: func() time.Time { return now }})
 	require.NoError(t, err)
-	assert.Equal(t, secretdata.DefaultMaxLifetime, c.MaxLifetime())
+	assert.Equal(t, secretdata.DefaultMaxLifetime, c.cfg.maxLifetime())
 
 	lifetime := time.Minute
 	_, err = c.Verifier().Verify(context.Background(), signAt(t, now.Add(-lifetime-secretdata.DefaultLeeway+time.Second), lifetime))
@@ -215,16 +216,15 @@ func TestValidationErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrInvalid)
 			assert.ErrorIs(t, err, tc.kind)
-			var pe *Error
-			require.True(t, errors.As(err, &pe), "%T", err)
-			var found *FieldError
-			for _, p := range pe.Problems {
-				if p.Path == tc.path && errors.Is(p, tc.kind) {
+			var found *cfgerr.Error
+			for p := range cfgerr.All(err) {
+				if p.Field == tc.path && errors.Is(p, tc.kind) {
 					found = p
 				}
 			}
 			require.NotNil(t, found, "no problem at %q in %v", tc.path, err)
-			assert.Contains(t, found.Msg, tc.msg)
+			assert.Contains(t, found.Reason, tc.msg)
+			assert.NotContains(t, found.Value, testSecret, "a problem never quotes a secret")
 			if tc.path != "" {
 				assert.Positive(t, found.Line, "line number for %s", tc.path)
 			}
@@ -241,16 +241,18 @@ connections:
     mode: loud
 `
 	_, err := parseYAML(t, doc, nil)
-	var pe *Error
-	require.True(t, errors.As(err, &pe))
 	var paths []string
-	for _, p := range pe.Problems {
-		paths = append(paths, p.Path)
+	values := map[string]string{}
+	for p := range cfgerr.All(err) {
+		paths = append(paths, p.Field)
+		values[p.Field] = p.Value
 	}
 	for _, want := range []string{"connections[0].id", "connections[0].allowed_domains[0]", "connections[0].allowed_domains[1]", "connections[0].allowed_cookies[0]", "connections[0].mode", "connections[0].token.secret_data"} {
 		assert.Contains(t, paths, want)
 	}
-	assert.Contains(t, err.Error(), "connections[0].allowed_domains[1] (line 4)")
+	assert.Contains(t, err.Error(), `line 4: connections[0].allowed_domains[1]: "https://*.com": `)
+	assert.Equal(t, "https://*.com", values["connections[0].allowed_domains[1]"], "the offending value is named")
+	assert.Equal(t, "loud", values["connections[0].mode"])
 }
 
 func TestHTTPJWKSOnlyToLoopback(t *testing.T) {
@@ -276,7 +278,7 @@ func TestJSONFormat(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(doc), 0o600))
 	f, err := Load(path)
 	require.NoError(t, err, "relative secret files resolve against the policy's directory")
-	assert.Equal(t, testSecretBytes, f.Connections[0].Keys[0].Secret.Resolved().Bytes())
+	assert.Equal(t, testSecretBytes, f.Connections[0].Keys[0].Secret.secretValue().Bytes())
 
 	// YAML-only syntax in a .json file is refused.
 	require.NoError(t, os.WriteFile(path, []byte("connections: []"), 0o600))
@@ -296,7 +298,7 @@ func TestInlineSecretNeedsOptIn(t *testing.T) {
 	doc := strings.Replace(validConn, "{env: S}", "{value: "+testSecret+", insecure_inline: true}", 1)
 	f, err := parseYAML(t, doc, nil)
 	require.NoError(t, err)
-	assert.Equal(t, testSecretBytes, f.Connections[0].Keys[0].Secret.Resolved().Bytes())
+	assert.Equal(t, testSecretBytes, f.Connections[0].Keys[0].Secret.secretValue().Bytes())
 	assert.Contains(t, codes(f.Lint()), LintInlineSecret)
 }
 

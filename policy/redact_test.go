@@ -177,7 +177,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		require.NoError(t, err, name)
 		c := f.Connections[0]
 		k := c.Keys[0]
-		require.Equal(t, redactSecret, k.Secret.Resolved().Bytes(), name)
+		require.Equal(t, redactSecret, k.Secret.secretValue().Bytes(), name)
 		compiled, err := c.Compile(context.Background(), CompileOptions{})
 		require.NoError(t, err, name)
 		source := map[string]string{"env": "env:S", "env hex": "env:SHEX", "file": "file:/run/secrets/jwt", "inline": "inline:" + redacted}[name]
@@ -189,20 +189,20 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			}
 		}
 		rows = append(rows,
-			row(name+": secret", k.Secret.Resolved(), []string{redacted}, methodsSecret, methodsSecret),
+			row(name+": secret", k.Secret.secretValue(), []string{redacted}, methodsSecret, methodsSecret),
 			row(name+": secret ref", *k.Secret, nil, methodsRef, methodsRef),
 			row(name+": key config", k, []string{"k1"}, nil, nil),
 			row(name+": connection policy", c, []string{"retail-bank", "k1"}, nil, nil),
 			row(name+": file", *f, []string{"retail-bank", "k1"}, nil, nil),
 			row(name+": compiled", *compiled, []string{"retail-bank"}, methodsCompiled, append(methodsCompiled, "String")),
-			row(name+": compiled config", compiled.Config(), []string{"retail-bank"}, nil, nil),
-			row(name+": compiled keys", compiled.Keys(), []string{"k1", "HS256"}, nil, nil),
+			row(name+": compiled config", compiled.cfg, []string{"retail-bank"}, nil, nil),
+			row(name+": compiled keys", compiled.keys, []string{"k1", "HS256"}, nil, nil),
 		)
 	}
 	mem := SecretBytes(redactSecret)
 	rows = append(rows,
 		row("secret bytes", *mem, nil, methodsRef, methodsRef),
-		row("new secret", NewSecret(redactSecret), []string{redacted}, methodsSecret, methodsSecret),
+		row("new secret", newSecret(redactSecret), []string{redacted}, methodsSecret, methodsSecret),
 		row("policy built in code", ConnectionPolicy{ID: "retail-bank", Keys: []KeyConfig{{ID: "k1", Secret: mem}}},
 			[]string{"retail-bank", "k1"}, nil, nil),
 		// In unexported fields fmt calls no method, but a Secret holds its
@@ -211,7 +211,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			s   Secret
 			ref SecretRef
 			mem *SecretRef
-		}{NewSecret(redactSecret), *mem, mem}, nil, nil, nil),
+		}{newSecret(redactSecret), *mem, mem}, nil, nil, nil),
 	)
 
 	// Refused policies: no error message quotes the secret.

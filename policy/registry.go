@@ -268,8 +268,8 @@ func (r *Registry) Snapshot() *Snapshot { return r.cur.Load() }
 // Get returns the compiled policy of a connection in force now.
 func (r *Registry) Get(id string) (*Compiled, bool) { return r.cur.Load().Get(id) }
 
-// Replay returns the replay cache the registry's verifiers share.
-func (r *Registry) Replay() secretdata.ReplayCache { return r.opts.Compile.Replay }
+// replay returns the replay cache the registry's verifiers share.
+func (r *Registry) replay() secretdata.ReplayCache { return r.opts.Compile.Replay }
 
 // WatchSignals reloads on each of sigs (SIGHUP, typically) until ctx ends.
 // It returns at once; failures are reported through RegistryOptions.Logf.

@@ -69,10 +69,10 @@ func TestRegistrySharesReplayCacheAcrossReloads(t *testing.T) {
 	r, err := NewRegistry(ctx, path, RegistryOptions{})
 	require.NoError(t, err)
 	exp := time.Now().Add(time.Minute)
-	require.NoError(t, r.Replay().Record(ctx, "bank", "jti-1", exp))
+	require.NoError(t, r.replay().Record(ctx, "bank", "jti-1", exp))
 	writeFile(t, path, twoConns(2))
 	require.NoError(t, r.Reload(ctx))
-	assert.Error(t, r.Replay().Record(ctx, "bank", "jti-1", exp), "a reload must not forget seen tokens")
+	assert.Error(t, r.replay().Record(ctx, "bank", "jti-1", exp), "a reload must not forget seen tokens")
 }
 
 // Readers running during 1,000 reloads never see a mix of old and new.

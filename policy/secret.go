@@ -21,8 +21,8 @@ type Secret struct {
 	get func() []byte
 }
 
-// NewSecret wraps a copy of b.
-func NewSecret(b []byte) Secret {
+// newSecret wraps a copy of b.
+func newSecret(b []byte) Secret {
 	if len(b) == 0 {
 		return Secret{}
 	}
@@ -61,7 +61,7 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("line %d: a secret value must be a string", n.Line)
 	}
-	*s = NewSecret([]byte(n.Value))
+	*s = newSecret([]byte(n.Value))
 	return nil
 }
 
@@ -111,8 +111,8 @@ func btoi(b bool) int {
 	return 0
 }
 
-// Resolved returns the decoded secret after Load; the zero Secret before.
-func (r *SecretRef) Resolved() Secret { return r.resolved }
+// secretValue returns the decoded secret after Load; the zero Secret before.
+func (r *SecretRef) secretValue() Secret { return r.resolved }
 
 // decodeSecret turns the text found at a reference into bytes.
 func decodeSecret(text, encoding string) ([]byte, error) {
@@ -134,5 +134,5 @@ func decodeSecret(text, encoding string) ([]byte, error) {
 // SecretBytes makes a reference to a secret held in memory, for policies
 // built in code rather than loaded from a file.
 func SecretBytes(b []byte) *SecretRef {
-	return &SecretRef{resolved: NewSecret(b)}
+	return &SecretRef{resolved: newSecret(b)}
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // Validate checks every rule of the schema and reports every problem at once
-// as an *Error of *FieldErrors with their paths. Load already calls it; call
+// as *cfgerr.Error values with their paths (walk them with cfgerr.All). Load already calls it; call
 // it again after changing a File in code.
 func (f *File) Validate() error {
 	p := &problems{}
@@ -64,16 +64,16 @@ func (c *ConnectionPolicy) validate(path string, p *problems) {
 		}
 	}
 	if _, err := c.cookieAllowlist(); err != nil {
-		var ae *cookies.AllowlistError
-		if errors.As(err, &ae) {
-			for _, e := range ae.Entries {
-				msg := e.Err.Error()
-				if errors.Is(e.Err, cookies.ErrSensitiveName) {
-					msg += "; set dangerously_allow_sensitive_cookies: true only if you are sure it carries no secret"
-				}
-				p.add(fmt.Sprintf("%s.allowed_cookies[%d]", path, e.Index), ErrValue, msg)
+		n := 0
+		for e := range cfgerr.All(err) {
+			msg := e.Reason
+			if errors.Is(e, cookies.ErrSensitiveName) {
+				msg += "; set dangerously_allow_sensitive_cookies: true only if you are sure it carries no secret"
 			}
-		} else {
+			p.add(path+".allowed_cookies"+e.Field, ErrValue, msg)
+			n++
+		}
+		if n == 0 {
 			p.add(path+".allowed_cookies", ErrValue, err.Error())
 		}
 	}
@@ -121,7 +121,7 @@ func (c *ConnectionPolicy) matcherOf(patterns []string) (*origin.Matcher, error)
 // when they name nothing): the origins credentials may go to. m is the full
 // matcher, reused when no "*" is listed.
 func (c *ConnectionPolicy) listedMatcher(m *origin.Matcher) (*origin.Matcher, error) {
-	if !c.AnyWebsite() {
+	if !c.anyWebsite() {
 		return m, nil
 	}
 	var named []string
@@ -172,8 +172,8 @@ func (c *ConnectionPolicy) validateKeys(path string, p *problems) {
 }
 
 func kindOf(err error) error {
-	var fe *FieldError
-	if errors.As(err, &fe) {
+	var fe *cfgerr.Error
+	if errors.As(err, &fe) && fe.Kind != nil {
 		return fe.Kind
 	}
 	return ErrValue
@@ -183,7 +183,7 @@ func kindOf(err error) error {
 // the sub-path of the offending field and an error without secret values.
 func (k *KeyConfig) build() (secretdata.Key, string, error) {
 	if k.ID == "" {
-		return secretdata.Key{}, ".id", &FieldError{Kind: ErrMissing, Msg: "a key needs an id (the token's kid)"}
+		return secretdata.Key{}, ".id", &cfgerr.Error{Kind: ErrMissing, Reason: "a key needs an id (the token's kid)"}
 	}
 	alg := secretdata.Algorithm(k.Algorithm)
 	if k.Algorithm == "" {
@@ -197,10 +197,10 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 			return key, ".public_key", errors.New("an HMAC key takes a secret, not a public key")
 		}
 		if k.Secret == nil {
-			return key, ".secret", &FieldError{Kind: ErrMissing, Msg: "an HMAC key needs a secret ({env: NAME} or {file: PATH})"}
+			return key, ".secret", &cfgerr.Error{Kind: ErrMissing, Reason: "an HMAC key needs a secret ({env: NAME} or {file: PATH})"}
 		}
 		if k.Secret.resolved.IsZero() {
-			return key, ".secret", &FieldError{Kind: ErrSecret, Msg: "the secret was not resolved"}
+			return key, ".secret", &cfgerr.Error{Kind: ErrSecret, Reason: "the secret was not resolved"}
 		}
 		key, err = secretdata.NewHMACKey(k.ID, alg, k.Secret.resolved.Bytes())
 		if err != nil {
@@ -211,10 +211,10 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 			return key, ".secret", errors.New("an asymmetric key takes a public key, not a secret")
 		}
 		if k.PublicKey == nil {
-			return key, ".public_key", &FieldError{Kind: ErrMissing, Msg: "an asymmetric key needs public_key (PEM)"}
+			return key, ".public_key", &cfgerr.Error{Kind: ErrMissing, Reason: "an asymmetric key needs public_key (PEM)"}
 		}
 		if k.PublicKey.resolved.IsZero() {
-			return key, ".public_key", &FieldError{Kind: ErrSecret, Msg: "the public key was not resolved"}
+			return key, ".public_key", &cfgerr.Error{Kind: ErrSecret, Reason: "the public key was not resolved"}
 		}
 		pub, perr := parsePublicKeyPEM(k.PublicKey.resolved.Bytes())
 		if perr != nil {
@@ -276,6 +276,7 @@ func verifierErr(path string, err error) error {
 			}
 		}
 		p.add(path+"."+field, ErrValue, e.Reason)
+		p.list[len(p.list)-1].Value = e.Value // secretdata quotes no secret
 	}
 	if len(p.list) == 0 {
 		return fmt.Errorf("policy: %s: %w", path, err)
@@ -314,10 +315,10 @@ func (c *ConnectionPolicy) validateToken(path string, p *problems) {
 	if hasKeys && c.Token.Issuer == "" {
 		p.add(tp+".issuer", ErrMissing, "tokens are verified, so the issuer (the bank backend) must be named")
 	}
-	if c.Token.MaxLifetime < 0 || c.Token.MaxLifetime.D() > secretdata.MaxLifetimeLimit {
+	if c.Token.MaxLifetime < 0 || c.Token.MaxLifetime.d() > secretdata.MaxLifetimeLimit {
 		p.add(tp+".max_lifetime", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", secretdata.DefaultMaxLifetime, secretdata.MaxLifetimeLimit))
 	}
-	if c.Token.Leeway < 0 || c.Token.Leeway.D() > secretdata.MaxLeeway {
+	if c.Token.Leeway < 0 || c.Token.Leeway.d() > secretdata.MaxLeeway {
 		p.add(tp+".leeway", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", secretdata.DefaultLeeway, secretdata.MaxLeeway))
 	}
 	switch c.Token.SecretData {

@@ -4,11 +4,11 @@
 // inspects CustomerSecretData tokens while a bank backend is wired up —
 // with the same code the chat server runs, so its answers are the server's.
 //
-// Install:
+// # Install
 //
 //	go install github.com/msgsec/msgsec/cmd/msgsec@latest
 //
-// Usage:
+// # Usage
 //
 //	msgsec secret new [--out FILE]
 //	msgsec keys new --alg ES256|EdDSA|RS256|PS256 [--kid ID] [--out-private FILE] [--out-public FILE] [--json]

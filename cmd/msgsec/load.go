@@ -69,7 +69,7 @@ func withPlaceholders(env func(string) (string, bool), missing *[]string) func(s
 	}
 }
 
-// problemKind names a policy.FieldError's kind for humans and JSON.
+// problemKind names a policy problem's kind for humans and JSON.
 func problemKind(err error) string {
 	for _, k := range []struct {
 		err  error

@@ -118,7 +118,7 @@ func TestOriginInputErrors(t *testing.T) {
 		want string
 	}{
 		{"missing file", e, []string{"--policy", "nope.yaml", "--connection", connID, "https://a.example"}, "no such file or directory"},
-		{"invalid YAML", e, []string{"--policy", writeFile(t, "p.yaml", invalidYAML), "--connection", connID, "https://a.example"}, "1 problem"},
+		{"invalid YAML", e, []string{"--policy", writeFile(t, "p.yaml", invalidYAML), "--connection", connID, "https://a.example"}, "p.yaml: line 2: did not find"},
 		{"unknown connection lists the known ones", e, []string{"--policy", examplePath, "--connection", "retail", "https://a.example"}, `unknown connection "retail" in ../../examples/policies/uplusbank.yaml (it has: retail-bank)`},
 		{"no origin", e, []string{"--policy", examplePath, "--connection", connID}, "give at least one ORIGIN"},
 		{"no policy flag", e, []string{"--connection", connID, "https://a.example"}, "--policy FILE is required"},

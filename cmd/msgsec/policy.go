@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/policy"
 )
 
@@ -103,11 +104,10 @@ func runPolicyCheck(c *cli, cmd *command, args []string) int {
 	// in so the rest of the file is still checked. --strict fails on it.
 	var missing []string
 	f, err := policy.LoadWith(path, policy.LoadOptions{LookupEnv: withPlaceholders(c.env, &missing)})
-	var perr *policy.Error
 	switch {
-	case errors.As(err, &perr):
-		for _, p := range perr.Problems {
-			rep.Errors = append(rep.Errors, checkFinding{Path: p.Path, Line: p.Line, Kind: problemKind(p.Kind), Message: p.Msg})
+	case errors.Is(err, policy.ErrInvalid):
+		for p := range cfgerr.All(err) {
+			rep.Errors = append(rep.Errors, checkFinding{Path: p.Field, Line: p.Line, Kind: problemKind(p.Kind), Message: p.Reason})
 		}
 	case err != nil:
 		// Not a verdict on the policy: the file could not be read.

@@ -70,26 +70,14 @@ func runSign(c *cli, cmd *command, args []string) int {
 	if len(conn.Keys) == 0 {
 		return c.failf(exitUsage, cmd.name, "connection %s has no keys to sign with", conn.ID)
 	}
-	// Signing needs the connection's own keys only; do not fetch its JWKS.
-	conn.JWKSURL = ""
-	compiled, err := conn.Compile(c.ctx, policy.CompileOptions{Now: c.now})
-	if err != nil {
-		return c.failf(exitUsage, cmd.name, "%v", err)
-	}
-	key, err := signingKey(compiled.Keys(), *kid, c.now())
+	cfg, err := conn.SignerConfig(*kid, c.now())
 	if err != nil {
 		return c.failf(exitUsage, cmd.name, "connection %s: %v", conn.ID, err)
 	}
-	signer, err := secretdata.NewSigner(secretdata.SignerConfig{
-		Key:         key,
-		Issuer:      compiled.Issuer(),
-		Audience:    compiled.Audience(),
-		Lifetime:    *lifetime,
-		MaxLifetime: compiled.MaxLifetime(),
-		Now:         c.now,
-	})
+	cfg.Lifetime, cfg.Now = *lifetime, c.now
+	signer, err := secretdata.NewSigner(cfg)
 	if err != nil {
-		return c.failf(exitUsage, cmd.name, "%v (the policy's token.max_lifetime is %s)", err, compiled.MaxLifetime())
+		return c.failf(exitUsage, cmd.name, "%v (the policy's token.max_lifetime is %s)", err, cfg.MaxLifetime)
 	}
 	token, err := signer.Sign(secretdata.Claims{Subject: *subject, SessionID: *session, SecretData: secretData})
 	if err != nil {
@@ -101,31 +89,6 @@ func runSign(c *cli, cmd *command, args []string) int {
 
 // signingKey picks the key named by kid, or else the first key that can
 // sign and is active at now.
-func signingKey(keys []secretdata.Key, kid string, now time.Time) (secretdata.Key, error) {
-	for _, k := range keys {
-		switch {
-		case kid != "" && k.ID() != kid:
-			continue
-		case kid != "" && !k.CanSign():
-			return k, fmt.Errorf("key %q is a public key; only HMAC secrets can sign here", kid)
-		case kid != "" && !active(k, now):
-			return k, fmt.Errorf("key %q is not active now (see its not_before and retire_after)", kid)
-		case k.CanSign() && active(k, now):
-			return k, nil
-		}
-	}
-	if kid != "" {
-		return secretdata.Key{}, fmt.Errorf("no key %q", kid)
-	}
-	return secretdata.Key{}, errors.New("no active key can sign (only HMAC secrets can sign here)")
-}
-
-func active(k secretdata.Key, now time.Time) bool {
-	notBefore, retireAfter := k.Validity()
-	return (notBefore.IsZero() || !now.Before(notBefore)) &&
-		(retireAfter.IsZero() || !now.After(retireAfter))
-}
-
 // readSecretData reads --data: inline JSON, @FILE or - (stdin). Error
 // messages give positions, never the data.
 func (c *cli) readSecretData(arg string) (map[string]any, error) {

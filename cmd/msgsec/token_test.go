@@ -208,7 +208,7 @@ func TestSignVerifyInputErrors(t *testing.T) {
 		{"verify: unknown connection", e, "", []string{"verify", "--policy", examplePath, "--connection", "nope", tok}, `unknown connection "nope"`},
 		{"sign: missing file", e, "", []string{"sign", "--policy", "nope.yaml", "--connection", connID, "--data", "{}"}, "no such file or directory"},
 		{"verify: missing file", e, "", []string{"verify", "--policy", "nope.yaml", "--connection", connID, tok}, "no such file or directory"},
-		{"verify: invalid YAML", e, "", []string{"verify", "--policy", writeFile(t, "p.yaml", invalidYAML), "--connection", connID, tok}, "1 problem"},
+		{"verify: invalid YAML", e, "", []string{"verify", "--policy", writeFile(t, "p.yaml", invalidYAML), "--connection", connID, tok}, "p.yaml: line 2: did not find"},
 		{"sign: no data", e, "", sign(), "--data is required"},
 		{"sign: data is not JSON, not echoed", e, "", sign("--data", `{"customer_id": C-SECRET-9}`), "--data is not valid JSON (at byte 17)"},
 		{"sign: data is not an object", e, "", sign("--data", `["C-1001"]`), "--data must be a JSON object"},

@@ -22,7 +22,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -130,11 +129,10 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 // random JWT secret that never leaves the process.
 func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, error) {
 	secret := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret())
-	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{
-		Load: policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
-			return secret, name == "UPLUS_JWT_SECRET"
-		}},
-	})
+	load := policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
+		return secret, name == "UPLUS_JWT_SECRET"
+	}}
+	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{Load: load})
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +147,23 @@ func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, 
 	d.chat = chatSrv
 
 	// The bank signs with the policy's own HMAC key (the same secret).
-	p, ok := reg.Get(connection)
-	if !ok || len(p.Keys()) == 0 {
-		return nil, errors.New("built-in policy has no " + connection + " key")
+	file, err := policy.Parse(chat.DefaultPolicy(), policy.FormatYAML, load)
+	if err != nil {
+		return nil, err
+	}
+	var signerCfg secretdata.SignerConfig
+	for i := range file.Connections {
+		if file.Connections[i].ID == connection {
+			signerCfg, err = file.Connections[i].SignerConfig("", time.Now())
+		}
+	}
+	if err != nil || signerCfg.Key.ID() == "" {
+		return nil, fmt.Errorf("built-in policy has no %s key to sign with: %v", connection, err)
 	}
 	newSigner := func(lifetime time.Duration) (*secretdata.Signer, error) {
-		return secretdata.NewSigner(secretdata.SignerConfig{Key: p.Keys()[0], Issuer: p.Issuer(), Audience: p.Audience(), Lifetime: lifetime})
+		cfg := signerCfg
+		cfg.Lifetime = lifetime
+		return secretdata.NewSigner(cfg)
 	}
 	browserSigner, err := newSigner(bank.TokenLifetime)
 	if err != nil {

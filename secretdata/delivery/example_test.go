@@ -3,7 +3,6 @@ package delivery_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -157,10 +156,10 @@ func ExampleNewHandler() {
 	mux := http.NewServeMux()
 	mux.Handle(delivery.Pattern, h)
 
-	// The bank signs with the connection's key (kid uplus-2026-11 in the policy).
-	secret, _ := base64.RawURLEncoding.DecodeString(jwtSecret)
-	key, _ := secretdata.NewHMACKey("uplus-2026-11", secretdata.HS256, secret)
-	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "uplusbank-backend", Audience: "retail-bank"})
+	// The bank signs with the connection's key.
+	file, _ := policy.Load("../../examples/policies/uplusbank.yaml")
+	signerCfg, _ := file.Connections[0].SignerConfig("", time.Now())
+	signer, _ := secretdata.NewSigner(signerCfg)
 	token, _ := signer.Sign(secretdata.Claims{SessionID: "chat-7f3a", SecretData: map[string]any{"customer_id": "C-1001"}})
 
 	for _, auth := range []string{"Bearer " + token, "Bearer " + token, ""} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
@@ -156,6 +158,22 @@ func eventually(t testing.TB, timeout time.Duration, what string, f func() error
 		time.Sleep(20 * time.Millisecond)
 	}
 	require.FailNowf(t, what, "still failing after %v: %v", timeout, err)
+}
+
+// untilAvailable runs f until it answers something other than "Redis is
+// unavailable" (a timeout on a loaded machine), for up to 10 s, and returns
+// that answer.
+func untilAvailable(t testing.TB, f func() error) error {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f()
+		unavailable := errors.Is(err, secretdata.ErrReplayCheckUnavailable) || errors.Is(err, delivery.ErrStoreUnavailable)
+		if !unavailable || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func bg() context.Context { return context.Background() }

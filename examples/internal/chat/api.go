@@ -129,9 +129,9 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 // counted in the log: their names and values stay out of it.
 func (s *Server) allowedCookies(in requestInfo, sent map[string]string) []Cookie {
 	p := in.policy
-	kept, dropped := p.Cookies().FilterValuesReport(sent)
-	if len(dropped) > 0 {
-		s.log.Info("chat: cookies dropped by the allowlist", "connection", p.ID(), "count", len(dropped))
+	kept := p.Cookies().FilterValues(sent)
+	if dropped := len(sent) - len(kept); dropped > 0 {
+		s.log.Info("chat: cookies dropped by the allowlist", "connection", p.ID(), "count", dropped)
 	}
 	var out []Cookie
 	seen := map[string]bool{}

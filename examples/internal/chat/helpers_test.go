@@ -48,12 +48,13 @@ func (c *clock) add(d time.Duration) {
 }
 
 type fixture struct {
-	logs   *syncBuffer // everything the server logged
-	srv    *Server
-	reg    *policy.Registry
-	store  *delivery.MemoryStore
-	signer *secretdata.Signer
-	clock  *clock
+	logs      *syncBuffer // everything the server logged
+	srv       *Server
+	reg       *policy.Registry
+	store     *delivery.MemoryStore
+	signer    *secretdata.Signer
+	signerKey secretdata.Key
+	clock     *clock
 }
 
 // newFixture builds a server on the built-in policy, with cfg's limits.
@@ -73,11 +74,13 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(cfg)
 	require.NoError(t, err)
-	p, ok := reg.Get(conn)
-	require.True(t, ok)
-	signer, err := secretdata.NewSigner(secretdata.SignerConfig{Key: p.Keys()[0], Issuer: p.Issuer(), Audience: p.Audience()})
+	file, err := policy.Parse(DefaultPolicy(), policy.FormatYAML, policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	require.NoError(t, err)
-	return &fixture{logs: logs, srv: srv, reg: reg, store: store, signer: signer, clock: clk}
+	signerCfg, err := file.Connections[0].SignerConfig("", clk.now())
+	require.NoError(t, err)
+	signer, err := secretdata.NewSigner(signerCfg)
+	require.NoError(t, err)
+	return &fixture{logs: logs, srv: srv, reg: reg, store: store, signer: signer, signerKey: signerCfg.Key, clock: clk}
 }
 
 func make32(b byte) []byte {

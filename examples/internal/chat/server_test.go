@@ -197,10 +197,7 @@ func TestBrowserToken(t *testing.T) {
 	assert.Contains(t, page, "<th>authentication_status</th><td>authenticated</td>")
 }
 
-func (f *fixture) signer2Key(t testing.TB) secretdata.Key {
-	p, _ := f.reg.Get(conn)
-	return p.Keys()[0]
-}
+func (f *fixture) signer2Key(t testing.TB) secretdata.Key { return f.signerKey }
 
 // tamper flips one character of the signature.
 func tamper(tok string) string {

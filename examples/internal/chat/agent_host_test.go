@@ -11,7 +11,7 @@ import (
 // DNS rebinding: a page on attacker.example, re-resolved to the chat
 // server's loopback address, reads /agent same-origin (its Host is
 // attacker.example) and with it every session's secret data.
-func TestReviewAgentViewRefusesForeignHost(t *testing.T) {
+func TestAgentViewRefusesForeignHost(t *testing.T) {
 	f := newFixture(t, Config{})
 	sid := f.open(t, `{}`, map[string]string{"Authorization": "Bearer " + f.token(t, "")})
 	_ = sid

@@ -29,7 +29,7 @@ func aliasBomb(n int) string {
 	return b.String()
 }
 
-func TestReviewAliasExpansionIsBounded(t *testing.T) {
+func TestAliasExpansionIsBounded(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		doc  string
@@ -60,7 +60,7 @@ func TestReviewAliasExpansionIsBounded(t *testing.T) {
 
 // Merge keys would let one connection inherit another's fields out of
 // sight of a reviewer; the loader refuses them as unknown fields.
-func TestReviewMergeKeyRefused(t *testing.T) {
+func TestMergeKeyRefused(t *testing.T) {
 	doc := "connections:\n- &a {id: a, allowed_domains: [\"https://a.example\"], allowed_cookies: [], token: {secret_data: optional}}\n" +
 		"- <<: *a\n  id: b\n"
 	_, err := parseYAML(t, doc, nil)
@@ -71,7 +71,7 @@ func TestReviewMergeKeyRefused(t *testing.T) {
 // A !!binary scalar decodes into a Go string as its base64 content, so a
 // policy could say report-only, or admit a website, in text no reviewer
 // reads as such. Tags that change a value's meaning are refused.
-func TestReviewTagsThatHideValuesRefused(t *testing.T) {
+func TestTagsThatHideValuesRefused(t *testing.T) {
 	const rest = `allowed_cookies: [], token: {secret_data: optional}`
 	for _, tc := range []struct {
 		name string
