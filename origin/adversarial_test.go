@@ -179,20 +179,20 @@ func TestAdversarialPatternsRejected(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := origin.ParsePattern(tc.pattern)
-			if err == nil {
-				t.Fatalf("ParsePattern(%q) accepted it as %q", tc.pattern, p.String())
+			m, err := origin.NewMatcher([]string{tc.pattern})
+			if m != nil || err == nil {
+				t.Fatalf("NewMatcher accepted %q as %q", tc.pattern, m.Patterns())
 			}
 			if !errors.Is(err, origin.ErrInvalidPattern) {
 				t.Fatalf("error %v does not match ErrInvalidPattern", err)
 			}
 			var pe *cfgerr.Error
-			if !errors.As(err, &pe) || pe.Value != tc.pattern {
+			if !errors.As(err, &pe) || pe.Value != tc.pattern || pe.Field != "[0]" {
 				t.Fatalf("error %v is not a *cfgerr.Error naming the entry", err)
 			}
 			// In a list, the bad entry is reported with its index even
 			// next to good ones.
-			m, err := origin.NewMatcher([]string{"https://ok.example", tc.pattern})
+			m, err = origin.NewMatcher([]string{"https://ok.example", tc.pattern})
 			if m != nil || !errors.Is(err, origin.ErrInvalidPattern) {
 				t.Fatalf("NewMatcher accepted a list holding %q", tc.pattern)
 			}
@@ -236,12 +236,12 @@ func TestAdversarialPatternsNormalised(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := origin.ParsePattern(tc.pattern)
+			m, err := origin.NewMatcher([]string{tc.pattern})
 			if err != nil {
-				t.Fatalf("ParsePattern(%q): %v", tc.pattern, err)
+				t.Fatalf("NewMatcher(%q): %v", tc.pattern, err)
 			}
-			if p.String() != tc.want {
-				t.Fatalf("ParsePattern(%q) = %q, want %q", tc.pattern, p.String(), tc.want)
+			if got := m.Patterns(); len(got) != 1 || got[0] != tc.want {
+				t.Fatalf("NewMatcher(%q) loads %q, want %q", tc.pattern, got, tc.want)
 			}
 			// A pattern written two ways is one entry: a list holding both
 			// spellings is a duplicate, not two rules.

@@ -24,7 +24,7 @@ func (m *Matcher) CSPSources() []string {
 		}
 	}
 	for _, p := range m.patterns {
-		if p.kind == Any {
+		if p.kind == kindAny {
 			return []string{"https:", "http:"}
 		}
 		add(p.norm)

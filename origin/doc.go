@@ -6,9 +6,9 @@
 //
 // # Patterns
 //
-// Patterns are the configuration side. [ParsePattern] validates one and
-// [NewMatcher] compiles a list; both normalise to lowercase, convert Unicode
-// hosts to punycode (IDNA) and elide default ports:
+// Patterns are the configuration side. [NewMatcher] validates and compiles a
+// list of them; it normalises each to lowercase, converts Unicode
+// hosts to punycode (IDNA) and elides default ports:
 //
 //	https://www.example.com     exactly that origin
 //	https://*.example.com       one or more whole DNS labels before example.com,

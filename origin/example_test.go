@@ -88,17 +88,22 @@ func ExampleSameSite() {
 	// false http://www.uplusbank.com
 }
 
-func ExampleParsePattern() {
-	p, err := origin.ParsePattern("HTTPS://Bücher.example:443")
+// Entries are normalised as a browser serialises the origin, and every bad
+// entry is reported at once, with its index.
+func ExampleNewMatcher_normalisation() {
+	m, err := origin.NewMatcher([]string{"HTTPS://Bücher.example:443"})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(p, p.Kind(), p.Secure())
-	_, err = origin.ParsePattern("https://*uplusbank.com")
-	fmt.Println(err)
+	fmt.Println(m.Patterns())
+	_, err = origin.NewMatcher([]string{"https://*uplusbank.com", "null"})
+	for e := range cfgerr.All(err) {
+		fmt.Println(e.Field, e.Reason)
+	}
 	// Output:
-	// https://xn--bcher-kva.example exact true
-	// origin: invalid pattern: "https://*uplusbank.com": a wildcard is only allowed as the whole first label ("https://*.example.com") or as the port (":*")
+	// [https://xn--bcher-kva.example]
+	// [0] a wildcard is only allowed as the whole first label ("https://*.example.com") or as the port (":*")
+	// [1] "null" is the opaque origin of sandboxed frames and local files; it can never be allowed
 }
 
 // The same allowlist, as the frame-ancestors source list of a widget page.

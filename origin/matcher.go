@@ -109,7 +109,7 @@ type siteKey struct {
 // Matcher is a compiled, immutable origin allowlist. It is safe for
 // concurrent use.
 type Matcher struct {
-	patterns []Pattern
+	patterns []pattern
 	sameSite bool
 
 	anyIdx int32                  // index of "*", or -1
@@ -141,7 +141,7 @@ func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 		o(&cfg)
 	}
 	m := &Matcher{
-		patterns: make([]Pattern, 0, len(patterns)),
+		patterns: make([]pattern, 0, len(patterns)),
 		sameSite: cfg.sameSite,
 		anyIdx:   -1,
 		exact:    make(map[string]int32),
@@ -174,7 +174,7 @@ func NewMatcher(patterns []string, opts ...Option) (*Matcher, error) {
 	return m, nil
 }
 
-func (m *Matcher) add(p Pattern) {
+func (m *Matcher) add(p pattern) {
 	idx := int32(len(m.patterns))
 	m.patterns = append(m.patterns, p)
 	setIfAbsent := func(k hostKey) {
@@ -183,16 +183,16 @@ func (m *Matcher) add(p Pattern) {
 		}
 	}
 	switch p.kind {
-	case Any:
+	case kindAny:
 		m.anyIdx = idx
 		return
-	case Exact:
+	case kindExact:
 		if p.port == portAny {
 			setIfAbsent(hostKey{host: p.host, port: portAny, scheme: p.scheme})
 		} else {
 			m.exact[p.norm] = idx
 		}
-	case Wildcard:
+	case kindWildcard:
 		m.wild[p.host] = append(m.wild[p.host], wildEntry{idx: idx, port: p.port, scheme: p.scheme})
 		if n := strings.Count(p.host, ".") + 1; n < 64 {
 			m.wildN |= 1 << n
@@ -357,15 +357,15 @@ func (m *Matcher) hint(s string, d *Decision) {
 	parseRequest(s, &o)
 	for _, p := range m.patterns {
 		switch {
-		case p.kind == Exact && p.host == o.host && p.scheme != o.scheme:
+		case p.kind == kindExact && p.host == o.host && p.scheme != o.scheme:
 			d.Reason, d.Pattern = ReasonScheme, p.norm
 			d.Detail = "the host is allowed only over " + p.scheme.String()
 			return
-		case p.kind == Exact && p.host == o.host && p.port != o.port:
+		case p.kind == kindExact && p.host == o.host && p.port != o.port:
 			d.Reason, d.Pattern = ReasonPort, p.norm
 			d.Detail = "the host is allowed only on another port"
 			return
-		case p.kind == Wildcard && p.host == o.host && p.scheme == o.scheme:
+		case p.kind == kindWildcard && p.host == o.host && p.scheme == o.scheme:
 			d.Pattern = p.norm
 			d.Detail = "a wildcard admits subdomains only, never the domain itself; list it on its own"
 			return
@@ -380,7 +380,7 @@ func (m *Matcher) hint(s string, d *Decision) {
 		return
 	}
 	for _, p := range m.patterns {
-		if p.kind != Any && p.site() == site {
+		if p.kind != kindAny && p.site() == site {
 			d.Pattern = p.norm
 			d.Detail = "same site as " + p.norm + " but the matching mode is exact; list the origin or use same-site matching"
 			return

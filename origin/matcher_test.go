@@ -235,48 +235,48 @@ func TestExplain(t *testing.T) {
 	})
 }
 
-func TestParsePattern(t *testing.T) {
+func TestPatternNormalisation(t *testing.T) {
 	tests := []struct {
 		in, norm string
-		kind     Kind
+		kind     patternKind
 		port     int
 		secure   bool
 	}{
-		{"https://www.uplusbank.com", "https://www.uplusbank.com", Exact, 0, true},
-		{"HTTPS://WWW.UPLUSBANK.COM", "https://www.uplusbank.com", Exact, 0, true},
-		{"https://www.uplusbank.com:443", "https://www.uplusbank.com", Exact, 0, true},
-		{"http://www.uplusbank.com:80", "http://www.uplusbank.com", Exact, 0, false},
-		{"https://www.uplusbank.com:8443", "https://www.uplusbank.com:8443", Exact, 8443, true},
-		{"https://*.uplusbank.com", "https://*.uplusbank.com", Wildcard, 0, true},
-		{"https://*.Uplusbank.com:*", "https://*.uplusbank.com:*", Wildcard, -1, true},
-		{"http://localhost:*", "http://localhost:*", Exact, -1, true},
-		{"http://app.localhost:3000", "http://app.localhost:3000", Exact, 3000, true},
-		{"http://*.localhost:*", "http://*.localhost:*", Wildcard, -1, true},
-		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", Exact, 8080, true},
-		{"http://[::1]:8080", "http://[::1]:8080", Exact, 8080, true},
-		{"http://[0:0::1]", "http://[::1]", Exact, 0, true},
-		{"http://10.0.0.1", "http://10.0.0.1", Exact, 0, false},
-		{"https://bücher.example", "https://xn--bcher-kva.example", Exact, 0, true},
-		{"https://*.bücher.example", "https://*.xn--bcher-kva.example", Wildcard, 0, true},
-		{"https://BÜCHER.example", "https://xn--bcher-kva.example", Exact, 0, true},
-		{"*", "*", Any, 0, false},
+		{"https://www.uplusbank.com", "https://www.uplusbank.com", kindExact, 0, true},
+		{"HTTPS://WWW.UPLUSBANK.COM", "https://www.uplusbank.com", kindExact, 0, true},
+		{"https://www.uplusbank.com:443", "https://www.uplusbank.com", kindExact, 0, true},
+		{"http://www.uplusbank.com:80", "http://www.uplusbank.com", kindExact, 0, false},
+		{"https://www.uplusbank.com:8443", "https://www.uplusbank.com:8443", kindExact, 8443, true},
+		{"https://*.uplusbank.com", "https://*.uplusbank.com", kindWildcard, 0, true},
+		{"https://*.Uplusbank.com:*", "https://*.uplusbank.com:*", kindWildcard, -1, true},
+		{"http://localhost:*", "http://localhost:*", kindExact, -1, true},
+		{"http://app.localhost:3000", "http://app.localhost:3000", kindExact, 3000, true},
+		{"http://*.localhost:*", "http://*.localhost:*", kindWildcard, -1, true},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", kindExact, 8080, true},
+		{"http://[::1]:8080", "http://[::1]:8080", kindExact, 8080, true},
+		{"http://[0:0::1]", "http://[::1]", kindExact, 0, true},
+		{"http://10.0.0.1", "http://10.0.0.1", kindExact, 0, false},
+		{"https://bücher.example", "https://xn--bcher-kva.example", kindExact, 0, true},
+		{"https://*.bücher.example", "https://*.xn--bcher-kva.example", kindWildcard, 0, true},
+		{"https://BÜCHER.example", "https://xn--bcher-kva.example", kindExact, 0, true},
+		{"*", "*", kindAny, 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			p, err := ParsePattern(tc.in)
+			p, err := parseOne(tc.in)
 			require.NoError(t, err)
-			assert.Equal(t, tc.norm, p.String())
-			assert.Equal(t, tc.kind, p.Kind())
+			assert.Equal(t, tc.norm, p.norm)
+			assert.Equal(t, tc.kind, p.kind)
 			assert.Equal(t, tc.port, int(p.port))
-			assert.Equal(t, tc.secure, p.Secure())
-			again, err := ParsePattern(p.String())
+			assert.Equal(t, tc.secure, p.secure())
+			again, err := parseOne(p.norm)
 			require.NoError(t, err, "normalised form must parse again")
 			assert.Equal(t, p, again, "normalisation is idempotent")
 		})
 	}
 }
 
-func TestParsePatternRejects(t *testing.T) {
+func TestPatternRejects(t *testing.T) {
 	tests := []struct {
 		name, in, reason string
 	}{
@@ -324,12 +324,12 @@ func TestParsePatternRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParsePattern(tc.in)
+			_, err := parseOne(tc.in)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrInvalidPattern)
 			var pe *cfgerr.Error
 			require.True(t, errors.As(err, &pe))
-			assert.Empty(t, pe.Field)
+			assert.Equal(t, "[0]", pe.Field)
 			assert.Equal(t, tc.in, pe.Value)
 			assert.Contains(t, pe.Reason, tc.reason)
 		})
@@ -402,4 +402,15 @@ func TestCSPSources(t *testing.T) {
 			assert.Equal(t, tc.want, mustMatcher(t, tc.patterns, tc.opts...).CSPSources())
 		})
 	}
+}
+
+// parseOne parses one pattern as NewMatcher does, with its error for a
+// one-entry list.
+func parseOne(s string) (pattern, error) {
+	p, reason := parsePattern(s)
+	if reason != "" {
+		_, err := NewMatcher([]string{s})
+		return pattern{}, err
+	}
+	return p, nil
 }

@@ -1,44 +1,31 @@
 package origin
 
 import (
-	"github.com/msgsec/msgsec/cfgerr"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/msgsec/msgsec/internal/loopback"
+	"github.com/msgsec/msgsec/internal/originview"
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
-// Kind says what a pattern admits.
-type Kind uint8
+// patternKind says what a pattern admits.
+type patternKind uint8
 
 const (
-	// Exact admits one scheme and host (on one port, or any port with ":*").
-	Exact Kind = iota + 1
-	// Wildcard admits the strict subdomains of a suffix ("https://*.example.com").
-	Wildcard
-	// Any is "*": every well-formed http or https origin.
-	Any
+	// kindExact admits one scheme and host (on one port, or any port with ":*").
+	kindExact patternKind = iota + 1
+	// kindWildcard admits the strict subdomains of a suffix ("https://*.example.com").
+	kindWildcard
+	// kindAny is "*": every well-formed http or https origin.
+	kindAny
 )
 
-func (k Kind) String() string {
-	switch k {
-	case Exact:
-		return "exact"
-	case Wildcard:
-		return "wildcard"
-	case Any:
-		return "any"
-	}
-	return "invalid"
-}
-
-// Pattern is one validated, normalised allowlist entry. The zero value is
-// not a valid pattern; get one from ParsePattern.
-type Pattern struct {
-	kind   Kind
+// pattern is one validated, normalised allowlist entry.
+type pattern struct {
+	kind   patternKind
 	scheme scheme
 	host   string // the exact host, or the wildcard's suffix without "*."
 	port   int32  // portDefault, portAny, or an explicit port
@@ -46,21 +33,24 @@ type Pattern struct {
 	norm   string
 }
 
-// String returns the normalised pattern, e.g. "https://*.example.com" or
-// "http://localhost:*".
-func (p Pattern) String() string { return p.norm }
-
-// Kind reports whether the pattern is exact, a wildcard, or "*".
-func (p Pattern) Kind() Kind { return p.kind }
-
-// Secure reports whether every origin the pattern admits is delivered over a
+// secure reports whether every origin the pattern admits is delivered over a
 // secure context: https, or http to a loopback host (localhost, *.localhost,
 // 127.0.0.0/8, [::1]). "*" is not secure.
-func (p Pattern) Secure() bool {
-	if p.kind == Any {
+func (p pattern) secure() bool {
+	if p.kind == kindAny {
 		return false
 	}
 	return p.scheme == schemeHTTPS || isLoopback(p.host, p.hkind)
+}
+
+func init() {
+	originview.Classify = func(s string) (anyWebsite, secure, ok bool) {
+		p, reason := parsePattern(s)
+		if reason != "" {
+			return false, false, false
+		}
+		return p.kind == kindAny, p.secure(), true
+	}
 }
 
 func isLoopback(host string, _ hostKind) bool { return loopback.Host(host) }
@@ -72,7 +62,7 @@ func isLoopback(host string, _ hostKind) bool { return loopback.Host(host) }
 func wildcardOverLoopback(suffix string) bool { return suffix == "localhost" }
 
 // site returns the pattern's registrable domain for same-site matching.
-func (p Pattern) site() string { return siteOf(p.host, p.hkind) }
+func (p pattern) site() string { return siteOf(p.host, p.hkind) }
 
 // siteOf returns the registrable domain (eTLD+1) of a host, or the host
 // itself for IP literals and hosts that are public suffixes, as browsers do.
@@ -94,26 +84,16 @@ func publicSuffixOf(h string) string {
 	return ps
 }
 
-// ParsePattern validates and normalises one allowlist entry. The error, if
-// any, holds one *cfgerr.Error (no Field) matching ErrInvalidPattern.
-func ParsePattern(s string) (Pattern, error) {
-	p, reason := parsePattern(s)
-	if reason != "" {
-		return Pattern{}, cfgerr.Join("origin: invalid pattern", []*cfgerr.Error{{Value: s, Reason: reason, Kind: ErrInvalidPattern}})
-	}
-	return p, nil
-}
-
 // parsePattern returns the pattern or a reason it is invalid.
-func parsePattern(s string) (Pattern, string) {
-	var p Pattern
+func parsePattern(s string) (pattern, string) {
+	var p pattern
 	switch {
 	case s == "":
 		return p, "empty pattern"
 	case strings.TrimSpace(s) != s:
 		return p, "leading or trailing white space"
 	case s == "*":
-		p.kind, p.norm = Any, "*"
+		p.kind, p.norm = kindAny, "*"
 		return p, ""
 	case strings.EqualFold(s, "null"):
 		return p, `"null" is the opaque origin of sandboxed frames and local files; it can never be allowed`
@@ -158,10 +138,10 @@ func parsePattern(s string) (Pattern, string) {
 		}
 	}
 	if strings.HasPrefix(host, "*.") {
-		p.kind = Wildcard
+		p.kind = kindWildcard
 		host = host[2:]
 	} else {
-		p.kind = Exact
+		p.kind = kindExact
 	}
 	if strings.ContainsRune(host, '*') {
 		return p, `a wildcard is only allowed as the whole first label ("https://*.example.com") or as the port (":*")`
@@ -171,7 +151,7 @@ func parsePattern(s string) (Pattern, string) {
 		return p, reason
 	}
 	p.host, p.hkind = h, hk
-	if p.kind == Wildcard {
+	if p.kind == kindWildcard {
 		if hk != hostDNS {
 			return p, "a wildcard needs a domain name, not an IP address"
 		}
@@ -187,7 +167,7 @@ func parsePattern(s string) (Pattern, string) {
 		}
 	}
 	p.norm = p.scheme.String() + "://"
-	if p.kind == Wildcard {
+	if p.kind == kindWildcard {
 		p.norm += "*."
 	}
 	p.norm += p.host

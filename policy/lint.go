@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/msgsec/msgsec/cookies"
-	"github.com/msgsec/msgsec/origin"
+	"github.com/msgsec/msgsec/internal/originview"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -58,12 +58,12 @@ func (f *File) Lint() []Warning {
 		}
 		for j, d := range c.AllowedDomains {
 			dp := fmt.Sprintf("%s.allowed_domains[%d]", path, j)
-			p, err := origin.ParsePattern(d)
+			anyWebsite, secure, ok := originview.Classify(d)
 			switch {
-			case err != nil:
-			case p.Kind() == origin.Any:
+			case !ok:
+			case anyWebsite:
 				add(dp, LintStarOrigin, `"*" lets the widget run on any website`)
-			case !p.Secure():
+			case !secure:
 				add(dp, LintInsecureOrigin, "plain http outside loopback: the page, its cookies and tokens travel unencrypted")
 			}
 		}
