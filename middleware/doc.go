@@ -43,11 +43,11 @@
 // # Events and logs
 //
 // Every denial is logged with log/slog ([WithLogger]; connection, rule,
-// reason; never token or cookie values; at most 100 lines a second by
-// default, see [WithDenialLogLimit], so a flood of refused requests is not a
-// flood of log writes), passed to an optional callback ([WithEventHandler],
+// reason; never token or cookie values; at most 100 lines a second, the
+// number suppressed carried on the next line, so a flood of refused
+// requests is not a flood of log writes), passed to an optional callback ([WithEventHandler],
 // every [Event]), and answered with an RFC 9457 problem document whose type
-// is stable ([Kind.TypeURI], "urn:msgsec:problem:origin-denied", ...).
+// is stable: "urn:msgsec:problem:" and the [Kind] ("urn:msgsec:problem:origin-denied", ...).
 // Session IDs and other path IDs in events are replaced by short keyed
 // hashes.
 //

@@ -81,33 +81,15 @@ func WithAllowedHeaders(h ...string) Option {
 	return func(m *Middleware) error { m.extraHeaders = append(m.extraHeaders, h...); return nil }
 }
 
-// WithDenialLogLimit caps the denial log lines written per second
-// (default 100; 0: no cap). Lines over the cap are
-// counted, and the next line written carries the count ("suppressed").
-// The event handler still sees every event.
-func WithDenialLogLimit(perSecond int) Option {
-	return func(m *Middleware) error {
-		if perSecond < 0 {
-			return errors.New("middleware: negative denial log limit")
-		}
-		m.logLimit.perSecond = int64(perSecond)
-		return nil
-	}
-}
+// denialLogLimit caps the denial log lines written per second. Lines over
+// the cap are counted, and the next line written carries the count
+// ("suppressed"); the event handler still sees every event.
+const denialLogLimit = 100
 
-// defaultDenialLogLimit is the default cap on denial log lines per second.
-const defaultDenialLogLimit = 100
-
-// WithPreflightMaxAge sets Access-Control-Max-Age in seconds (default 600).
-func WithPreflightMaxAge(seconds int) Option {
-	return func(m *Middleware) error {
-		if seconds < 0 || seconds > 86400 {
-			return errors.New("middleware: preflight max age must be 0..86400 seconds")
-		}
-		m.maxAge = seconds
-		return nil
-	}
-}
+// preflightMaxAge is Access-Control-Max-Age in seconds: a browser reuses a
+// preflight answer for ten minutes, and a policy change reaches a browser
+// within that.
+const preflightMaxAge = 600
 
 // Middleware enforces connection policies on net/http handlers. Wrap chat
 // API routes with Handler, widget pages with WidgetPage, and server-to-server
@@ -123,7 +105,6 @@ type Middleware struct {
 	sameOriginFetches  bool
 	allowMissingOrigin bool
 	extraHeaders       []string
-	maxAge             int
 	logLimit           logLimiter
 
 	staticCors *corsPair // ForPolicy: built once
@@ -152,8 +133,7 @@ func ForRegistry(r *policy.Registry, opts ...Option) (*Middleware, error) {
 func build(m *Middleware, opts []Option) (*Middleware, error) {
 	m.connFn = func(r *http.Request) string { return r.PathValue("connection") }
 	m.logger = slog.Default()
-	m.maxAge = 600
-	m.logLimit.perSecond = defaultDenialLogLimit
+	m.logLimit.perSecond = denialLogLimit
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return nil, err
@@ -235,7 +215,7 @@ func (m *Middleware) newCors(p *policy.Compiled) *corsPair {
 			AllowedMethods:             []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 			AllowedHeaders:             headers,
 			AllowCredentials:           credentials,
-			MaxAge:                     m.maxAge,
+			MaxAge:                     preflightMaxAge,
 		})}
 	}
 	pair := &corsPair{plain: entry(false)}

@@ -36,9 +36,6 @@ const (
 	KindCookieDropped Kind = "cookie-dropped"
 )
 
-// TypeURI is the problem type of the kind.
-func (k Kind) TypeURI() string { return problem.URI(string(k)) }
-
 // problems holds the prebuilt answer of each blocking kind: fixed titles
 // and details, nothing from the request echoed, nothing built per request.
 var problems = map[Kind]problem.Doc{
