@@ -79,7 +79,7 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 			Keys:        out.keys,
 			Issuer:      c.Token.Issuer,
 			Audience:    c.effectiveAudience(),
-			Leeway:      c.Token.Leeway.d(), // zero: secretdata.DefaultLeeway
+			Leeway:      c.Token.Leeway, // zero: secretdata.DefaultLeeway
 			MaxLifetime: c.maxLifetime(),
 			Replay:      opts.Replay,
 			Now:         opts.Now,

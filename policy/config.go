@@ -1,11 +1,7 @@
 package policy
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -111,43 +107,20 @@ type TokenRules struct {
 	Issuer string `yaml:"issuer,omitempty" json:"issuer,omitempty"`
 	// Audience is the required "aud"; the connection ID when empty.
 	Audience string `yaml:"audience,omitempty" json:"audience,omitempty"`
-	// MaxLifetime bounds exp-iat: empty means
+	// MaxLifetime bounds exp-iat, written with a unit ("15m") in a policy
+	// file: empty means
 	// secretdata.DefaultMaxLifetime (15m), at most
 	// secretdata.MaxLifetimeLimit (24h).
-	MaxLifetime Duration `yaml:"max_lifetime,omitempty" json:"max_lifetime,omitempty"`
+	MaxLifetime time.Duration `yaml:"max_lifetime,omitempty" json:"max_lifetime,omitempty"`
 	// Leeway is the clock-skew allowance: empty means
 	// secretdata.DefaultLeeway (30s), at most secretdata.MaxLeeway (5m).
-	Leeway Duration `yaml:"leeway,omitempty" json:"leeway,omitempty"`
+	Leeway time.Duration `yaml:"leeway,omitempty" json:"leeway,omitempty"`
 	// SecretData is "required" (default) or "optional".
 	SecretData SecretDataRule `yaml:"secret_data,omitempty" json:"secret_data,omitempty"`
 	// Header names the request header carrying the token; empty means
 	// "Authorization: Bearer ...".
 	Header string `yaml:"header,omitempty" json:"header,omitempty"`
 }
-
-// Duration is a time.Duration written as "5m" or "30s" in policy files.
-type Duration time.Duration
-
-// d returns the duration.
-func (d Duration) d() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// UnmarshalYAML parses a Go duration string ("15m").
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!int" || n.Tag == "!!float" {
-		return fmt.Errorf("line %d: a duration must be a string with a unit, such as \"15m\"", n.Line)
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: invalid duration %q", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-func (d Duration) MarshalYAML() (any, error)    { return d.String(), nil }
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
 // effectiveAudience is the audience tokens must carry.
 func (c *ConnectionPolicy) effectiveAudience() string {
@@ -177,7 +150,7 @@ func (c *ConnectionPolicy) maxLifetime() time.Duration {
 	if c.Token.MaxLifetime == 0 {
 		return secretdata.DefaultMaxLifetime
 	}
-	return c.Token.MaxLifetime.d()
+	return c.Token.MaxLifetime
 }
 
 func (c *ConnectionPolicy) secretDataRequired() bool { return c.Token.SecretData != SecretDataOptional }

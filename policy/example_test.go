@@ -33,7 +33,7 @@ connections:
     allowed_domains: ["https://*.co.uk", "https://www.uplusbank.com/store"]
     alowed_cookies: [page_viewed]
 `
-	_, err := policy.Parse([]byte(doc), policy.FormatYAML, policy.LoadOptions{})
+	_, err := policy.Parse([]byte(doc), policy.LoadOptions{})
 	for p := range cfgerr.All(err) {
 		fmt.Println(p)
 	}
@@ -51,7 +51,7 @@ connections:
     allowed_domains: ["http://chat.example.com"]
     token: {secret_data: optional}
 `
-	f, err := policy.Parse([]byte(doc), policy.FormatYAML, policy.LoadOptions{})
+	f, err := policy.Parse([]byte(doc), policy.LoadOptions{})
 	if err != nil {
 		panic(err)
 	}
@@ -145,7 +145,7 @@ func ExampleRegistry_Reload() {
 
 func ExampleNewRegistryFromBytes() {
 	doc := []byte("connections:\n  - {id: demo, allowed_domains: ['http://localhost:*'], token: {secret_data: optional}}\n")
-	reg, err := policy.NewRegistryFromBytes(context.Background(), doc, policy.FormatYAML, policy.RegistryOptions{})
+	reg, err := policy.NewRegistryFromBytes(context.Background(), doc, policy.RegistryOptions{})
 	if err != nil {
 		panic(err)
 	}

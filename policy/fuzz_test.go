@@ -24,11 +24,12 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`{"connections": []}`), true)
 	f.Fuzz(func(t *testing.T, doc []byte, asJSON bool) {
-		format := FormatYAML
+		name := "fuzz.yaml"
 		if asJSON {
-			format = FormatJSON
+			name = "fuzz.json"
 		}
-		file, err := Parse(doc, format, LoadOptions{
+		file, err := Parse(doc, LoadOptions{
+			Name:      name,
 			LookupEnv: func(string) (string, bool) { return testSecret, true },
 			ReadFile:  func(string) ([]byte, error) { return []byte(testSecret), nil },
 		})

@@ -21,18 +21,8 @@ import (
 	"github.com/msgsec/msgsec/cfgerr"
 )
 
-// MaxFileBytes bounds a policy file.
-const MaxFileBytes = 1 << 20
-
-// Format is a policy file's syntax.
-type Format int
-
-const (
-	// FormatYAML also accepts JSON, which is YAML's subset.
-	FormatYAML Format = iota
-	// FormatJSON requires strict JSON.
-	FormatJSON
-)
+// maxFileBytes bounds a policy file (1 MiB).
+const maxFileBytes = 1 << 20
 
 // LoadOptions adjust where secrets are looked up (tests, embedding).
 type LoadOptions struct {
@@ -42,7 +32,9 @@ type LoadOptions struct {
 	// resolved against BaseDir (the policy file's directory for Load).
 	ReadFile func(string) ([]byte, error)
 	BaseDir  string
-	// Name labels the source in errors (the path, for Load).
+	// Name labels the source in errors (the path, for Load). A name
+	// ending in ".json" makes Parse require strict JSON; otherwise the
+	// document is YAML (JSON included, as YAML's subset).
 	Name string
 }
 
@@ -62,7 +54,7 @@ func LoadWith(path string, opts LoadOptions) (*File, error) {
 	return loadBytes(path, data, opts)
 }
 
-// readPolicyFile reads at most MaxFileBytes+1 bytes (one more than Parse
+// readPolicyFile reads at most maxFileBytes+1 bytes (one more than Parse
 // accepts, so an oversized file is reported as such).
 func readPolicyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
@@ -70,7 +62,7 @@ func readPolicyFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
@@ -86,21 +78,18 @@ func loadBytes(path string, data []byte, opts LoadOptions) (*File, error) {
 	if opts.Name == "" {
 		opts.Name = path
 	}
-	format := FormatYAML
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		format = FormatJSON
-	}
-	file, err := Parse(data, format, opts)
+	file, err := Parse(data, opts)
 	if file != nil {
 		file.path = path
 	}
 	return file, err
 }
 
-// Parse decodes, resolves and validates a policy document.
-func Parse(data []byte, format Format, opts LoadOptions) (*File, error) {
+// Parse decodes, resolves and validates a policy document of at most 1 MiB:
+// YAML, or strict JSON when opts.Name ends in ".json".
+func Parse(data []byte, opts LoadOptions) (*File, error) {
 	p := &problems{lines: map[string]int{}, values: map[string]string{}}
-	file, ok := decode(data, format, p)
+	file, ok := decode(data, strings.EqualFold(filepath.Ext(opts.Name), ".json"), p)
 	if !ok {
 		return nil, p.err(opts.Name)
 	}
@@ -115,12 +104,12 @@ func Parse(data []byte, format Format, opts LoadOptions) (*File, error) {
 
 // decode parses the document, checks it against the schema (unknown and
 // duplicate fields, with paths and lines), and decodes it into a File.
-func decode(data []byte, format Format, p *problems) (*File, bool) {
-	if len(data) > MaxFileBytes {
-		p.add("", ErrSyntax, fmt.Sprintf("the file is larger than %d bytes", MaxFileBytes))
+func decode(data []byte, strictJSON bool, p *problems) (*File, bool) {
+	if len(data) > maxFileBytes {
+		p.add("", ErrSyntax, fmt.Sprintf("the file is larger than %d bytes", maxFileBytes))
 		return nil, false
 	}
-	if format == FormatJSON && !json.Valid(data) {
+	if strictJSON && !json.Valid(data) {
 		p.add("", ErrSyntax, "not valid JSON")
 		return nil, false
 	}
@@ -159,7 +148,7 @@ func decode(data []byte, format Format, p *problems) (*File, bool) {
 
 var (
 	secretType   = reflect.TypeOf(Secret{})
-	durationType = reflect.TypeOf(Duration(0))
+	durationType = reflect.TypeOf(time.Duration(0))
 	timeType     = reflect.TypeOf(time.Time{})
 )
 
@@ -227,7 +216,9 @@ func checkSchema(n *yaml.Node, t reflect.Type, path string, aliased bool, p *pro
 		p.values[path] = quotedValue(n.Value, t == secretType)
 	}
 	switch {
-	case t == secretType || t == durationType || t == timeType:
+	case t == durationType:
+		checkDuration(n, path, p)
+	case t == secretType || t == timeType:
 		return
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := yamlFields(t)
@@ -257,6 +248,28 @@ func checkSchema(n *yaml.Node, t reflect.Type, path string, aliased bool, p *pro
 			checkSchema(item, t.Elem(), path+"["+strconv.Itoa(i)+"]", aliased, p)
 		}
 	}
+}
+
+// checkDuration requires a Go duration string with a unit ("15m"): yaml
+// would read a bare 30 as 30 nanoseconds' worth of nothing useful, and
+// refuse it with a message about Go types. A bad value is recorded and then
+// replaced by "0s" in the tree, so that decoding goes on and reports the
+// file's other problems in the same run.
+func checkDuration(n *yaml.Node, path string, p *problems) {
+	msg := ""
+	switch {
+	case n.Kind != yaml.ScalarNode || n.Tag != "!!str":
+		msg = `a duration must be a string with a unit, such as "15m"`
+	default:
+		if _, err := time.ParseDuration(n.Value); err != nil {
+			msg = "invalid duration " + strconv.Quote(n.Value)
+		}
+	}
+	if msg == "" {
+		return
+	}
+	p.add(path, ErrSyntax, msg)
+	*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "0s", Line: n.Line, Column: n.Column}
 }
 
 // yamlFields maps the yaml names of a struct's exported fields to their

@@ -27,7 +27,7 @@ func envWith(vars map[string]string) func(string) (string, bool) {
 
 func parseYAML(t *testing.T, doc string, env map[string]string) (*File, error) {
 	t.Helper()
-	return Parse([]byte(doc), FormatYAML, LoadOptions{LookupEnv: envWith(env), ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist }})
+	return Parse([]byte(doc), LoadOptions{LookupEnv: envWith(env), ReadFile: func(string) ([]byte, error) { return nil, os.ErrNotExist }})
 }
 
 func loadUPlus(t *testing.T) *File {
@@ -204,7 +204,9 @@ func TestValidationErrors(t *testing.T) {
 		{"keys without issuer", strings.Replace(validConn, "{issuer: bank}", "{}", 1), "connections[0].token.issuer", ErrMissing, ""},
 		{"lifetime too long", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, max_lifetime: 48h}", 1), "connections[0].token.max_lifetime", ErrValue, ""},
 		{"negative leeway", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, leeway: -1s}", 1), "connections[0].token.leeway", ErrValue, ""},
-		{"duration without unit", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, leeway: 30}", 1), "", ErrSyntax, "unit"},
+		{"duration without unit", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, leeway: 30}", 1), "connections[0].token.leeway", ErrSyntax, "unit"},
+		{"duration that does not parse", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, leeway: 30 s}", 1), "connections[0].token.leeway", ErrSyntax, "invalid duration"},
+		{"duration as a list", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, max_lifetime: [1m]}", 1), "connections[0].token.max_lifetime", ErrSyntax, "unit"},
 		{"bad secret_data", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, secret_data: maybe}", 1), "connections[0].token.secret_data", ErrValue, ""},
 		{"required without keys", "connections: [{id: a}]", "connections[0].token.secret_data", ErrValue, "no keys"},
 		{"reserved header", strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, header: Cookie}", 1), "connections[0].token.header", ErrValue, ""},
@@ -230,6 +232,20 @@ func TestValidationErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBadDurationDoesNotHideOtherProblems: a duration that does not parse
+// is reported at its path, and decoding goes on to report the rest.
+func TestBadDurationDoesNotHideOtherProblems(t *testing.T) {
+	doc := strings.Replace(validConn, "{issuer: bank}", "{issuer: bank, leeway: 30, max_lifetime: 2d}", 1)
+	doc = strings.Replace(doc, "    keys:", "    mode: audit\n    keys:", 1)
+	_, err := parseYAML(t, doc, map[string]string{"S": testSecret})
+	require.Error(t, err)
+	var fields []string
+	for p := range cfgerr.All(err) {
+		fields = append(fields, p.Field)
+	}
+	assert.ElementsMatch(t, []string{"connections[0].token.leeway", "connections[0].token.max_lifetime", "connections[0].mode"}, fields)
 }
 
 func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
@@ -284,6 +300,11 @@ func TestJSONFormat(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("connections: []"), 0o600))
 	_, err = Load(path)
 	assert.ErrorIs(t, err, ErrSyntax)
+	// Parse decides the same way by LoadOptions.Name.
+	_, err = Parse([]byte("connections: []"), LoadOptions{Name: "embedded.JSON"})
+	assert.ErrorIs(t, err, ErrSyntax)
+	_, err = Parse([]byte("connections: []"), LoadOptions{Name: "embedded.yaml"})
+	assert.NotErrorIs(t, err, ErrSyntax, "YAML syntax is fine outside .json (the file is refused for having no connections)")
 
 	// encoding/json would fold "ID" into "id"; the schema does not.
 	require.NoError(t, os.WriteFile(path, []byte(`{"connections": [{"ID": "x"}]}`), 0o600))

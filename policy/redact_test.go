@@ -165,7 +165,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 	var rows []redactRow
 	for name, doc := range docs {
-		f, err := Parse([]byte(doc), FormatYAML, LoadOptions{
+		f, err := Parse([]byte(doc), LoadOptions{
 			LookupEnv: envWith(env),
 			ReadFile: func(p string) ([]byte, error) {
 				if s, ok := files[p]; ok {

@@ -53,7 +53,6 @@ func (s *Snapshot) Version() uint64 { return s.version }
 type Registry struct {
 	path string
 	data []byte // when built from bytes: the document, reloaded as is
-	fmt  Format
 	opts RegistryOptions
 
 	cur atomic.Pointer[Snapshot]
@@ -93,11 +92,12 @@ func NewRegistry(ctx context.Context, path string, opts RegistryOptions) (*Regis
 }
 
 // NewRegistryFromBytes is NewRegistry for a document held in memory (for
-// example an embedded default policy). Reload re-reads secrets from the
+// example an embedded default policy; opts.Load.Name labels it, and a name
+// ending in ".json" requires strict JSON). Reload re-reads secrets from the
 // environment and files it names.
-func NewRegistryFromBytes(ctx context.Context, data []byte, format Format, opts RegistryOptions) (*Registry, error) {
+func NewRegistryFromBytes(ctx context.Context, data []byte, opts RegistryOptions) (*Registry, error) {
 	r := newRegistry(opts)
-	r.data, r.fmt = bytes.Clone(data), format
+	r.data = bytes.Clone(data)
 	if r.opts.Load.Name == "" {
 		r.opts.Load.Name = "(embedded)"
 	}
@@ -193,7 +193,7 @@ func (r *Registry) Reload(ctx context.Context) error {
 	var err error
 	var digest [32]byte
 	if r.data != nil {
-		file, err = Parse(r.data, r.fmt, r.opts.Load)
+		file, err = Parse(r.data, r.opts.Load)
 		digest = sha256.Sum256(r.data)
 	} else {
 		// One read serves both the policies and the digest WatchFile

@@ -152,13 +152,13 @@ func TestRegistryWatchFile(t *testing.T) {
 }
 
 func TestRegistryFromBytes(t *testing.T) {
-	r, err := NewRegistryFromBytes(context.Background(), []byte(twoConns(7)), FormatYAML, RegistryOptions{})
+	r, err := NewRegistryFromBytes(context.Background(), []byte(twoConns(7)), RegistryOptions{})
 	require.NoError(t, err)
 	a, ok := r.Get("a")
 	require.True(t, ok)
 	assert.Equal(t, "gen-7", a.Name())
 	assert.Contains(t, r.String(), "2 connections")
-	_, err = NewRegistryFromBytes(context.Background(), []byte("connections: []"), FormatYAML, RegistryOptions{})
+	_, err = NewRegistryFromBytes(context.Background(), []byte("connections: []"), RegistryOptions{})
 	assert.ErrorIs(t, err, ErrMissing)
 }
 

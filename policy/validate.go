@@ -315,10 +315,10 @@ func (c *ConnectionPolicy) validateToken(path string, p *problems) {
 	if hasKeys && c.Token.Issuer == "" {
 		p.add(tp+".issuer", ErrMissing, "tokens are verified, so the issuer (the bank backend) must be named")
 	}
-	if c.Token.MaxLifetime < 0 || c.Token.MaxLifetime.d() > secretdata.MaxLifetimeLimit {
+	if c.Token.MaxLifetime < 0 || c.Token.MaxLifetime > secretdata.MaxLifetimeLimit {
 		p.add(tp+".max_lifetime", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", secretdata.DefaultMaxLifetime, secretdata.MaxLifetimeLimit))
 	}
-	if c.Token.Leeway < 0 || c.Token.Leeway.d() > secretdata.MaxLeeway {
+	if c.Token.Leeway < 0 || c.Token.Leeway > secretdata.MaxLeeway {
 		p.add(tp+".leeway", ErrValue, fmt.Sprintf("must be between 0 (default %s) and %s", secretdata.DefaultLeeway, secretdata.MaxLeeway))
 	}
 	switch c.Token.SecretData {

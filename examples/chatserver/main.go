@@ -210,7 +210,7 @@ func loadPolicies(ctx context.Context, path string, replay secretdata.ReplayCach
 	if path != "" {
 		return policy.NewRegistry(ctx, path, opts)
 	}
-	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, opts)
+	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("built-in policy (set UPLUS_JWT_SECRET to a secret from `go run ./cmd/msgsec secret new`, or use -config): %w", err)
 	}

@@ -132,7 +132,7 @@ func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, 
 	load := policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
 		return secret, name == "UPLUS_JWT_SECRET"
 	}}
-	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{Load: load})
+	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.RegistryOptions{Load: load})
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, 
 	d.chat = chatSrv
 
 	// The bank signs with the policy's own HMAC key (the same secret).
-	file, err := policy.Parse(chat.DefaultPolicy(), policy.FormatYAML, load)
+	file, err := policy.Parse(chat.DefaultPolicy(), load)
 	if err != nil {
 		return nil, err
 	}

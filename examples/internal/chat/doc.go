@@ -50,7 +50,7 @@
 //
 // srv is an http.Handler: serve it with http.ListenAndServe.
 //
-//	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{})
+//	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.RegistryOptions{})
 //	if err != nil {
 //		log.Fatal(err) // UPLUS_JWT_SECRET must hold the connection's secret
 //	}

@@ -23,7 +23,7 @@ import (
 func ExampleNew() {
 	ctx := context.Background()
 	secret := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret())
-	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{
+	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.RegistryOptions{
 		Load: policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
 			return secret, name == "UPLUS_JWT_SECRET"
 		}},
@@ -70,7 +70,7 @@ func Example() {
 	storeKey := make([]byte, delivery.KeySize)
 	_, _ = rand.Read(storeKey)
 
-	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{})
+	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.RegistryOptions{})
 	if err != nil {
 		log.Fatal(err) // UPLUS_JWT_SECRET must hold the connection's secret
 	}
@@ -97,7 +97,7 @@ func ExampleDefaultPolicy() {
 	env := func(string) (string, bool) {
 		return base64.RawURLEncoding.EncodeToString(make([]byte, 32)), true
 	}
-	f, err := policy.Parse(chat.DefaultPolicy(), policy.FormatYAML, policy.LoadOptions{LookupEnv: env})
+	f, err := policy.Parse(chat.DefaultPolicy(), policy.LoadOptions{LookupEnv: env})
 	if err != nil {
 		panic(err)
 	}

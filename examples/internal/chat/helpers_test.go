@@ -63,7 +63,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	ctx := context.Background()
 	clk := &clock{t: time.Now()}
 	env := map[string]string{"UPLUS_JWT_SECRET": base64.RawURLEncoding.EncodeToString(testSecret)}
-	reg, err := policy.NewRegistryFromBytes(ctx, DefaultPolicy(), policy.FormatYAML, policy.RegistryOptions{
+	reg, err := policy.NewRegistryFromBytes(ctx, DefaultPolicy(), policy.RegistryOptions{
 		Load: policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }},
 	})
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(cfg)
 	require.NoError(t, err)
-	file, err := policy.Parse(DefaultPolicy(), policy.FormatYAML, policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	file, err := policy.Parse(DefaultPolicy(), policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	require.NoError(t, err)
 	signerCfg, err := file.Connections[0].SignerConfig("", clk.now())
 	require.NoError(t, err)
