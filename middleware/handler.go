@@ -38,6 +38,18 @@ const (
 	serverRoute
 )
 
+// sent is how many Origin headers a request carries.
+type sent uint8
+
+const (
+	// noOriginHeader: none (same-origin GETs, servers, old browsers).
+	noOriginHeader sent = iota
+	// oneOrigin: exactly one, as every browser sends.
+	oneOrigin
+	// severalOrigins: more than one, never legitimate: refused.
+	severalOrigins
+)
+
 // verdict is the outcome of the Origin rules for an actual request.
 type verdict uint8
 
@@ -71,19 +83,19 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		o, hasOrigin, single := originOf(r)
+		o, n := originOf(r)
 		if isPreflight(r) {
-			m.preflight(w, r, p, o, hasOrigin && single)
+			m.preflight(w, r, p, o, n)
 			return
 		}
-		switch m.checkOrigin(w, r, p, o, hasOrigin, single, browserRoute) {
+		switch m.checkOrigin(w, r, p, o, n, browserRoute) {
 		case stopped:
 			return
 		case admitted:
 			// Adds the CORS response headers and Vary: Origin.
 			m.corsFor(p).pick(policyview.Of(p).CredentialsFor(o)).cors.HandlerFunc(w, r)
 		case reported:
-			if hasOrigin { // (without one, checkOrigin has said Vary)
+			if n != noOriginHeader { // (without one, checkOrigin has said Vary)
 				addVary(w, varyOrigin)
 			}
 		}
@@ -109,15 +121,15 @@ func (m *Middleware) ServerToServer(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		o, hasOrigin, single := originOf(r)
+		o, n := originOf(r)
 		if isPreflight(r) {
 			if m.deny(w, r, p, KindPreflightDenied, fixed("server-to-server route: no CORS"), o) {
 				answerWithoutCORS(w) // report-only: reported, no CORS either
 			}
 			return
 		}
-		if hasOrigin {
-			switch m.checkOrigin(w, r, p, o, hasOrigin, single, serverRoute) {
+		if n != noOriginHeader {
+			switch m.checkOrigin(w, r, p, o, n, serverRoute) {
 			case stopped:
 				return
 			case reported:
@@ -147,7 +159,7 @@ func (m *Middleware) WidgetPage(next http.Handler) http.Handler {
 			}
 			w.Header().Add(name, csp)
 		}
-		o, _, _ := originOf(r)
+		o, _ := originOf(r)
 		next.ServeHTTP(w, withInfo(r, m.filterCookies(r, p, o)))
 	})
 }
@@ -180,17 +192,16 @@ func (m *Middleware) connection(w http.ResponseWriter, r *http.Request) (*policy
 	return p, ok
 }
 
-// originOf returns the Origin header; single is false when it was sent
-// more than once (never legitimate).
-func originOf(r *http.Request) (o string, present, single bool) {
+// originOf returns the (first) Origin header and how many were sent.
+func originOf(r *http.Request) (string, sent) {
 	v := r.Header["Origin"]
 	switch len(v) {
 	case 0:
-		return "", false, true
+		return "", noOriginHeader
 	case 1:
-		return v[0], true, true
+		return v[0], oneOrigin
 	}
-	return v[0], true, false
+	return v[0], severalOrigins
 }
 
 // isPreflight is rs/cors's own test (OPTIONS with a non-empty
@@ -237,11 +248,14 @@ func answerWithoutCORS(w http.ResponseWriter) {
 
 // preflight answers a CORS preflight: refused ones here, before rs/cors
 // runs (no CORS headers, so the browser stops), allowed ones by rs/cors.
-func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, wellFormed bool) {
-	if !wellFormed || !m.originAllowed(p, o) {
+func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, n sent) {
+	if n != oneOrigin || !m.originAllowed(p, o) {
 		reason := func() string {
-			if !wellFormed {
+			if n == severalOrigins {
 				return "more than one Origin header"
+			}
+			if n == noOriginHeader {
+				return "preflight without an Origin header"
 			}
 			return explainOrigin(p, o)
 		}
@@ -256,14 +270,14 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy
 // checkOrigin applies the Origin rules of route kind rt to an actual
 // request. A refusal is reported, and written unless the policy is
 // report-only.
-func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, hasOrigin, single bool, rt route) verdict {
+func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, n sent, rt route) verdict {
 	refuse := func(k Kind, reason func() string) verdict {
 		if m.deny(w, r, p, k, reason, o) {
 			return reported
 		}
 		return stopped
 	}
-	if !hasOrigin && rt == browserRoute {
+	if n == noOriginHeader && rt == browserRoute {
 		// The answer depends on the Origin it lacks (and, with
 		// AllowSameOriginFetches, on Sec-Fetch-Site), allowed or not.
 		if m.sameOriginFetches {
@@ -273,9 +287,9 @@ func (m *Middleware) checkOrigin(w http.ResponseWriter, r *http.Request, p *poli
 		}
 	}
 	switch {
-	case !single:
+	case n == severalOrigins:
 		return refuse(KindOriginDenied, fixed("more than one Origin header"))
-	case hasOrigin:
+	case n == oneOrigin:
 		if m.originAllowed(p, o) {
 			return admitted
 		}

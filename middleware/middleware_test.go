@@ -562,3 +562,34 @@ func TestDenialLogsAreCapped(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, int64(3), n)
 }
+
+// TestPreflightOriginCount: a preflight is answered with CORS only when it
+// carries exactly one allowed Origin; none, or several (even all allowed),
+// are refused, each with its own reason.
+func TestPreflightOriginCount(t *testing.T) {
+	f := newFixture(t, uplus())
+	two := preflight("https://www.uplusbank.com")
+	two.Header.Add("Origin", "https://www.uplusbank.com")
+	for _, tc := range []struct {
+		name   string
+		r      *http.Request
+		reason string
+	}{
+		{"none", preflight(""), "preflight without an Origin header"},
+		{"two", two, "more than one Origin header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.events.ev = nil
+			w, _ := f.serve(t, tc.r)
+			assert.Equal(t, http.StatusForbidden, w.Code)
+			assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
+			require.Len(t, f.events.ev, 1)
+			assert.Equal(t, KindPreflightDenied, f.events.ev[0].Kind)
+			assert.Equal(t, tc.reason, f.events.ev[0].Reason)
+		})
+	}
+	f.events.ev = nil
+	w, _ := f.serve(t, preflight("https://www.uplusbank.com"))
+	assert.Equal(t, http.StatusNoContent, w.Code)
+	assert.Equal(t, "https://www.uplusbank.com", w.Header().Get("Access-Control-Allow-Origin"))
+}
