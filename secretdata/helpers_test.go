@@ -17,7 +17,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -139,27 +138,4 @@ func mustP384(t testing.TB) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
 	return k
-}
-
-// requireProblems checks that err reports exactly the given fields, in
-// order, as *cfgerr.Error values of kind, and that neither its message
-// nor any problem's value repeats one of secrets.
-func requireProblems(t *testing.T, err error, kind error, fields []string, secrets ...string) []*cfgerr.Error {
-	t.Helper()
-	require.ErrorIs(t, err, kind)
-	var got []string
-	var out []*cfgerr.Error
-	for p := range cfgerr.All(err) {
-		require.ErrorIs(t, p, kind, p.Field)
-		got = append(got, p.Field)
-		out = append(out, p)
-		for _, s := range secrets {
-			require.NotContains(t, p.Value, s, p.Field)
-		}
-	}
-	require.Equal(t, fields, got, "every problem, at once")
-	for _, s := range secrets {
-		require.NotContains(t, err.Error(), s)
-	}
-	return out
 }

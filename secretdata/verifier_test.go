@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -560,7 +561,7 @@ func TestNewVerifierReportsEveryProblem(t *testing.T) {
 		DangerouslyDisableReplayProtection: true,
 		DecryptionKeys:                     []secretdata.EncryptionKey{{}},
 	})
-	ps := requireProblems(t, err, secretdata.ErrConfig, []string{
+	ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{
 		"Issuer", "Audience", "Leeway", "MaxLifetime", "MaxTokenBytes",
 		"Keys[1]", "Keys[2]", "Replay", "DecryptionKeys[0]",
 	}, string(testSecret))
@@ -576,5 +577,5 @@ func TestNewVerifierReportsEveryProblem(t *testing.T) {
 	require.Contains(t, err.Error(), "secretdata: invalid verifier configuration: 9 problems")
 
 	_, err = secretdata.NewVerifier(secretdata.VerifierConfig{Issuer: testIssuer, Audience: testAudience})
-	requireProblems(t, err, secretdata.ErrConfig, []string{"Keys"})
+	testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"Keys"})
 }
