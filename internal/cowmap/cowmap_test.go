@@ -1,4 +1,4 @@
-package cowmap
+package cowmap_test
 
 import (
 	"strconv"
@@ -7,10 +7,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/internal/cowmap"
 )
 
 func TestBoundedAndConcurrent(t *testing.T) {
-	m := New[string, int](100)
+	m := cowmap.New[string, int](100)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -37,7 +39,7 @@ func TestBoundedAndConcurrent(t *testing.T) {
 }
 
 func TestFirstValueKept(t *testing.T) {
-	m := New[int, string](10)
+	m := cowmap.New[int, string](10)
 	m.Add(1, "a")
 	m.Add(1, "b")
 	v, _ := m.Get(1)

@@ -1,9 +1,11 @@
-package loopback
+package loopback_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/msgsec/msgsec/internal/loopback"
 )
 
 func TestHost(t *testing.T) {
@@ -13,6 +15,6 @@ func TestHost(t *testing.T) {
 		"127.evil.example": false, "localhost.evil.example": false, "evillocalhost": false,
 		"10.0.0.1": false, "::2": false, "[fe80::1%eth0]": false, "": false, "example.com": false,
 	} {
-		assert.Equalf(t, want, Host(h), "Host(%q)", h)
+		assert.Equalf(t, want, loopback.Host(h), "Host(%q)", h)
 	}
 }

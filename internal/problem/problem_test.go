@@ -1,4 +1,4 @@
-package problem
+package problem_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/internal/problem"
 )
 
 func TestWrite(t *testing.T) {
@@ -18,7 +20,7 @@ func TestWrite(t *testing.T) {
 		{http.StatusServiceUnavailable, "Retry-After"},
 		{http.StatusForbidden, ""},
 	} {
-		d := New("some-kind", tc.status, "a title", `a "detail"`)
+		d := problem.New("some-kind", tc.status, "a title", `a "detail"`)
 		w := httptest.NewRecorder()
 		d.Write(w)
 		require.Equal(t, tc.status, w.Code)

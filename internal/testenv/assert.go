@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -45,4 +46,14 @@ func Eventually(t testing.TB, timeout time.Duration, what string, f func() error
 		time.Sleep(20 * time.Millisecond)
 	}
 	require.FailNowf(t, what, "still failing after %v: %v", timeout, err)
+}
+
+// WriteFile replaces path with content atomically (a temporary file, then
+// a rename), as a deployment swaps a watched file, so a reader never sees
+// it half written.
+func WriteFile(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	require.NoError(t, os.WriteFile(tmp, []byte(content), 0o600))
+	require.NoError(t, os.Rename(tmp, path))
 }
