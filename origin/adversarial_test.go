@@ -181,15 +181,17 @@ func TestAdversarialPatternsRejected(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := origin.ParsePattern(tc.pattern)
-			require.Errorf(t, err, "ParsePattern(%q) accepted it as %q", tc.pattern, p.String())
+			m, err := origin.NewMatcher([]string{tc.pattern})
+			require.Nilf(t, m, "NewMatcher accepted %q as %q", tc.pattern, m.Patterns())
+			require.Errorf(t, err, "NewMatcher accepted %q", tc.pattern)
 			require.ErrorIs(t, err, origin.ErrInvalidPattern)
 			var pe *cfgerr.Error
 			require.ErrorAs(t, err, &pe)
 			require.Equal(t, tc.pattern, pe.Value, "the error names the entry")
+			require.Equal(t, "[0]", pe.Field, "the error names the entry")
 			// In a list, the bad entry is reported with its index even
 			// next to good ones.
-			m, err := origin.NewMatcher([]string{"https://ok.example", tc.pattern})
+			m, err = origin.NewMatcher([]string{"https://ok.example", tc.pattern})
 			require.Nilf(t, m, "NewMatcher accepted a list holding %q", tc.pattern)
 			require.ErrorIs(t, err, origin.ErrInvalidPattern)
 			require.ErrorAs(t, err, &pe)
@@ -231,9 +233,9 @@ func TestAdversarialPatternsNormalised(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := origin.ParsePattern(tc.pattern)
-			require.NoErrorf(t, err, "ParsePattern(%q)", tc.pattern)
-			require.Equal(t, tc.want, p.String(), "ParsePattern(%q)", tc.pattern)
+			m, err := origin.NewMatcher([]string{tc.pattern})
+			require.NoErrorf(t, err, "NewMatcher(%q)", tc.pattern)
+			require.Equal(t, []string{tc.want}, m.Patterns(), "NewMatcher(%q) loads", tc.pattern)
 			// A pattern written two ways is one entry: a list holding both
 			// spellings is a duplicate, not two rules.
 			if _, err := origin.NewMatcher([]string{tc.want, tc.pattern}); tc.want != tc.pattern {

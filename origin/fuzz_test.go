@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/stretchr/testify/require"
 )
 
 // FuzzParsePattern: no panic; an accepted pattern's normalised form is
@@ -20,11 +18,13 @@ func FuzzParsePattern(f *testing.F) {
 			return
 		}
 		norm := p.String()
-		require.Equalf(t, strings.ToLower(norm), norm, "%q normalised to %q, not lowercase", s, norm)
-		require.Truef(t, isASCII(norm) && utf8.ValidString(norm), "%q normalised to %q, not ASCII", s, norm)
+		if norm != strings.ToLower(norm) || !isASCII(norm) || !utf8.ValidString(norm) {
+			t.Fatalf("%q normalised to %q, not lowercase ASCII", s, norm)
+		}
 		again, err := ParsePattern(norm)
-		require.NoErrorf(t, err, "%q -> %q does not parse again", s, norm)
-		require.Equalf(t, p, again, "%q -> %q does not parse to the same pattern", s, norm)
+		if err != nil || again != p {
+			t.Fatalf("%q -> %q does not parse to the same pattern: %v", s, norm, err)
+		}
 	})
 }
 
@@ -48,14 +48,20 @@ func FuzzAllows(f *testing.F) {
 			opts = append(opts, SameSite())
 		}
 		m, err := NewMatcher(patterns, opts...)
-		require.NoErrorf(t, err, "normalised patterns %q rejected", patterns)
-		got := m.Allows(origin)
-		require.Equalf(t, refAllows(patterns, sameSite, origin), got, "patterns %q same-site=%v origin %q: matcher vs reference", patterns, sameSite, origin)
-		if got {
-			_, ok := refParse(origin)
-			require.Truef(t, ok, "allowed a non-canonical origin %q", origin)
+		if err != nil {
+			t.Fatalf("normalised patterns %q rejected: %v", patterns, err)
 		}
-		d := m.Explain(origin)
-		require.Equalf(t, got, d.Allowed, "Explain %v disagrees with Allows", d)
+		got := m.Allows(origin)
+		if want := refAllows(patterns, sameSite, origin); got != want {
+			t.Fatalf("patterns %q same-site=%v origin %q: matcher %v, reference %v", patterns, sameSite, origin, got, want)
+		}
+		if got {
+			if _, ok := refParse(origin); !ok {
+				t.Fatalf("allowed a non-canonical origin %q", origin)
+			}
+		}
+		if d := m.Explain(origin); d.Allowed != got {
+			t.Fatalf("Explain %v disagrees with Allows %v", d, got)
+		}
 	})
 }
