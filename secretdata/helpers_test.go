@@ -1,6 +1,7 @@
 package secretdata_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -138,4 +139,30 @@ func mustP384(t testing.TB) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	require.NoError(t, err)
 	return k
+}
+
+// rejectCase is one token the verifier must refuse, with the sentinel it
+// must be refused with.
+type rejectCase struct {
+	name  string
+	token string
+	want  error
+}
+
+// runRejects runs each case on a fresh verifier from mk: refused, with its
+// sentinel, as a *TokenError that repeats no token contents.
+func runRejects(t *testing.T, mk func() *secretdata.Verifier, cases []rejectCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := mk().Verify(context.Background(), tc.token)
+			require.Nil(t, c, "accepted")
+			require.ErrorIs(t, err, tc.want)
+			var te *secretdata.TokenError
+			require.ErrorAs(t, err, &te)
+			for _, leak := range []string{advSub, advCID, advJTI, "customer-42", "C-1001", testJTI, "evil", "passwd", "DROP"} {
+				require.NotContains(t, err.Error(), leak, "the error repeats token contents")
+			}
+		})
+	}
 }
