@@ -16,6 +16,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type snippet struct {
@@ -69,9 +72,7 @@ func examples(t *testing.T) []string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return out
 }
 
@@ -80,9 +81,7 @@ var goFence = regexp.MustCompile("(?s)```go\n(.*?)```")
 func readmeSnippets(t *testing.T) []snippet {
 	t.Helper()
 	src, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var out []snippet
 	for _, m := range goFence.FindAllSubmatchIndex(src, -1) {
 		line := 1 + strings.Count(string(src[:m[0]]), "\n")
@@ -128,9 +127,7 @@ func docSnippets(t *testing.T) []snippet {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return out
 }
 
@@ -146,9 +143,7 @@ func itoa(n int) string {
 func TestDocSnippetsAreRunExamples(t *testing.T) {
 	ex := examples(t)
 	snips := append(readmeSnippets(t), docSnippets(t)...)
-	if len(snips) < 3 {
-		t.Fatalf("found only %d Go snippets: is the extraction broken?", len(snips))
-	}
+	require.GreaterOrEqual(t, len(snips), 3, "so few Go snippets: is the extraction broken?")
 	for _, s := range snips {
 		want := "\n" + normalise(s.code) + "\n"
 		found := false
@@ -158,9 +153,7 @@ func TestDocSnippetsAreRunExamples(t *testing.T) {
 				break
 			}
 		}
-		if !found {
-			t.Errorf("%s: this Go snippet is not, line for line, in any Example function:\n%s", s.where, s.code)
-		}
+		assert.Truef(t, found, "%s: this Go snippet is not, line for line, in any Example function:\n%s", s.where, s.code)
 	}
 }
 
@@ -169,16 +162,9 @@ func TestDocSnippetsAreRunExamples(t *testing.T) {
 func TestSnippetCheckerCatchesDrift(t *testing.T) {
 	ex := []string{"\n" + normalise("a := 1\n\tb := a + 1\n_ = b") + "\n"}
 	in := func(code string) bool { return strings.Contains(ex[0], "\n"+normalise(code)+"\n") }
-	if !in("  a := 1\n\n b := a + 1") {
-		t.Error("an indented copy must match")
-	}
-	if in("a := 1\nb := a + 2") {
-		t.Error("a changed token must not match")
-	}
-	if in("a := 1\n_ = b") {
-		t.Error("lines must be contiguous")
-	}
-	if !looksLikeGo("if err != nil { … }\nx := 1") || looksLikeGo("GET /x   loader") {
-		t.Error("looksLikeGo")
-	}
+	assert.True(t, in("  a := 1\n\n b := a + 1"), "an indented copy must match")
+	assert.False(t, in("a := 1\nb := a + 2"), "a changed token must not match")
+	assert.False(t, in("a := 1\n_ = b"), "lines must be contiguous")
+	assert.True(t, looksLikeGo("if err != nil { … }\nx := 1"), "looksLikeGo: Go")
+	assert.False(t, looksLikeGo("GET /x   loader"), "looksLikeGo: not Go")
 }

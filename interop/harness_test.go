@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/msgsec/msgsec/internal/testenv"
 )
 
@@ -81,9 +83,7 @@ type library struct {
 func newSuite(t *testing.T) *suite {
 	t.Helper()
 	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := &suite{t: t, root: root, dir: t.TempDir(), keys: map[string]*msgsecKey{}, jwksDocs: map[string][]byte{}}
 	s.jwks = httptest.NewServer(http.HandlerFunc(s.serveJWKS))
 	t.Cleanup(s.jwks.Close)
@@ -97,9 +97,7 @@ func newSuite(t *testing.T) *suite {
 	errs := make([]error, len(algs))
 	parallel(len(algs), len(algs), func(i int) { keys[i], errs[i] = s.newMsgsecKey(algs[i]) })
 	for i, alg := range algs {
-		if errs[i] != nil {
-			t.Fatal(errs[i])
-		}
+		require.NoError(t, errs[i], alg)
 		s.keys[alg] = keys[i]
 	}
 	s.libs = s.findLibraries()
@@ -116,9 +114,8 @@ func buildMsgsec(t *testing.T, root, dir string) string {
 	out := filepath.Join(dir, "msgsec")
 	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/msgsec")
 	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/msgsec: %v\n%s", err, b)
-	}
+	b, err := cmd.CombinedOutput()
+	require.NoErrorf(t, err, "go build ./cmd/msgsec\n%s", b)
 	return out
 }
 
@@ -157,9 +154,7 @@ func (s *suite) runCLI(stdin []byte, args ...string) cliResult {
 func (s *suite) cli(stdin []byte, args ...string) cliResult {
 	s.t.Helper()
 	r := s.runCLI(stdin, args...)
-	if r.code != 0 {
-		s.t.Fatalf("msgsec %s: exit %d: %s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-	}
+	require.Zerof(s.t, r.code, "msgsec %s: exit code: %s%s", strings.Join(args, " "), r.stdout, r.stderr)
 	return r
 }
 
@@ -193,9 +188,7 @@ func (s *suite) newMsgsecKey(alg string) (*msgsecKey, error) {
 
 func (s *suite) writeFile(path, content string) {
 	s.t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		s.t.Fatal(err)
-	}
+	require.NoError(s.t, os.WriteFile(path, []byte(content), 0o600))
 }
 
 // serveDoc publishes a JWKS document on the loopback server and returns

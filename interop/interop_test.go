@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // Directions.
@@ -142,9 +144,7 @@ func TestInterop(t *testing.T) {
 				}
 				skipOrFail(t, r.skip)
 			}
-			if msg := r.judge(); msg != "" {
-				t.Error(msg)
-			}
+			assert.Empty(t, r.judge(), "the row's verdict")
 		})
 	}
 	t.Log("interop outcomes (" + time.Since(start).Round(100*time.Millisecond).String() + "):\n" + s.table(rows))

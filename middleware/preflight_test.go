@@ -64,8 +64,7 @@ func TestPreflightMemoIsPerOriginAndBounded(t *testing.T) {
 				o := "https://a" + string(rune('a'+g)) + itoa(i) + ".uplusbank.com"
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, preflight(o))
-				if w.Header().Get("Access-Control-Allow-Origin") != o {
-					t.Errorf("origin %s answered with %q", o, w.Header().Get("Access-Control-Allow-Origin"))
+				if !assert.Equalf(t, o, w.Header().Get("Access-Control-Allow-Origin"), "origin %s", o) {
 					return
 				}
 			}

@@ -1,11 +1,13 @@
 package origin_test
 
 import (
-	"errors"
-	"github.com/msgsec/msgsec/cfgerr"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/origin"
 )
 
@@ -180,25 +182,20 @@ func TestAdversarialPatternsRejected(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := origin.NewMatcher([]string{tc.pattern})
-			if m != nil || err == nil {
-				t.Fatalf("NewMatcher accepted %q as %q", tc.pattern, m.Patterns())
-			}
-			if !errors.Is(err, origin.ErrInvalidPattern) {
-				t.Fatalf("error %v does not match ErrInvalidPattern", err)
-			}
+			require.Nilf(t, m, "NewMatcher accepted %q as %q", tc.pattern, m.Patterns())
+			require.Errorf(t, err, "NewMatcher accepted %q", tc.pattern)
+			require.ErrorIs(t, err, origin.ErrInvalidPattern)
 			var pe *cfgerr.Error
-			if !errors.As(err, &pe) || pe.Value != tc.pattern || pe.Field != "[0]" {
-				t.Fatalf("error %v is not a *cfgerr.Error naming the entry", err)
-			}
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, tc.pattern, pe.Value, "the error names the entry")
+			require.Equal(t, "[0]", pe.Field, "the error names the entry")
 			// In a list, the bad entry is reported with its index even
 			// next to good ones.
 			m, err = origin.NewMatcher([]string{"https://ok.example", tc.pattern})
-			if m != nil || !errors.Is(err, origin.ErrInvalidPattern) {
-				t.Fatalf("NewMatcher accepted a list holding %q", tc.pattern)
-			}
-			if !errors.As(err, &pe) || pe.Field != "[1]" {
-				t.Fatalf("NewMatcher error %v does not name index 1", err)
-			}
+			require.Nilf(t, m, "NewMatcher accepted a list holding %q", tc.pattern)
+			require.ErrorIs(t, err, origin.ErrInvalidPattern)
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, "[1]", pe.Field, "NewMatcher names index 1")
 		})
 	}
 }
@@ -237,16 +234,12 @@ func TestAdversarialPatternsNormalised(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := origin.NewMatcher([]string{tc.pattern})
-			if err != nil {
-				t.Fatalf("NewMatcher(%q): %v", tc.pattern, err)
-			}
-			if got := m.Patterns(); len(got) != 1 || got[0] != tc.want {
-				t.Fatalf("NewMatcher(%q) loads %q, want %q", tc.pattern, got, tc.want)
-			}
+			require.NoErrorf(t, err, "NewMatcher(%q)", tc.pattern)
+			require.Equal(t, []string{tc.want}, m.Patterns(), "NewMatcher(%q) loads", tc.pattern)
 			// A pattern written two ways is one entry: a list holding both
 			// spellings is a duplicate, not two rules.
-			if _, err := origin.NewMatcher([]string{tc.want, tc.pattern}); tc.want != tc.pattern && err == nil {
-				t.Fatalf("NewMatcher took %q and %q as two entries", tc.want, tc.pattern)
+			if _, err := origin.NewMatcher([]string{tc.want, tc.pattern}); tc.want != tc.pattern {
+				require.Errorf(t, err, "NewMatcher took %q and %q as two entries", tc.want, tc.pattern)
 			}
 		})
 	}
@@ -258,9 +251,7 @@ func advMatchers(t *testing.T) map[string]*origin.Matcher {
 	t.Helper()
 	build := func(patterns []string, opts ...origin.Option) *origin.Matcher {
 		m, err := origin.NewMatcher(patterns, opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return m
 	}
 	list := []string{
@@ -421,19 +412,15 @@ func TestAdversarialRequestsDenied(t *testing.T) {
 				continue
 			}
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
-				if m.Allows(tc.origin) {
-					t.Fatalf("Allows(%q) = true", tc.origin)
-				}
+				require.Falsef(t, m.Allows(tc.origin), "Allows(%q)", tc.origin)
 				d := m.Explain(tc.origin)
-				if d.Allowed || d.Reason == origin.ReasonAllowed {
-					t.Fatalf("Explain(%q) allowed it: %v", tc.origin, d)
-				}
+				require.Falsef(t, d.Allowed, "Explain(%q) allowed it: %v", tc.origin, d)
+				require.NotEqualf(t, origin.ReasonAllowed, d.Reason, "Explain(%q) allowed it: %v", tc.origin, d)
 				// The decision line is safe to log: no raw control bytes
 				// and no unbounded echo of the attacker's value.
 				s := d.String()
-				if strings.ContainsAny(s, "\n\r\x00") || len(s) > 1024 {
-					t.Fatalf("Decision.String() is not log-safe: %q", s)
-				}
+				require.Falsef(t, strings.ContainsAny(s, "\n\r\x00"), "Decision.String() is not log-safe: %q", s)
+				require.LessOrEqualf(t, len(s), 1024, "Decision.String() is not log-safe: %q", s)
 			})
 		}
 	}
@@ -464,12 +451,10 @@ func TestAdversarialRequestsAllowed(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
-				if !m.Allows(tc.origin) {
-					t.Fatalf("Allows(%q) = false: %v", tc.origin, m.Explain(tc.origin))
-				}
-				if d := m.Explain(tc.origin); !d.Allowed || d.Pattern == "" {
-					t.Fatalf("Explain(%q) = %v", tc.origin, d)
-				}
+				require.Truef(t, m.Allows(tc.origin), "Allows(%q): %v", tc.origin, m.Explain(tc.origin))
+				d := m.Explain(tc.origin)
+				require.Truef(t, d.Allowed, "Explain(%q) = %v", tc.origin, d)
+				require.NotEmptyf(t, d.Pattern, "Explain(%q) = %v", tc.origin, d)
 			})
 		}
 	}
@@ -480,9 +465,7 @@ func TestAdversarialRequestsAllowed(t *testing.T) {
 // up with the suffix only as strings.
 func TestAdversarialWildcardBoundaries(t *testing.T) {
 	m, err := origin.NewMatcher([]string{"https://*.uplusbank.com", "https://*.a.example:8443", "http://*.b.example:*"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := []struct {
 		name, origin string
 		allow        bool
@@ -509,9 +492,7 @@ func TestAdversarialWildcardBoundaries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := m.Allows(tc.origin); got != tc.allow {
-				t.Fatalf("Allows(%q) = %v, want %v (%v)", tc.origin, got, tc.allow, m.Explain(tc.origin))
-			}
+			require.Equalf(t, tc.allow, m.Allows(tc.origin), "Allows(%q) (%v)", tc.origin, m.Explain(tc.origin))
 		})
 	}
 }
@@ -563,15 +544,10 @@ func TestAdversarialSameSite(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := origin.NewMatcher([]string{tc.entry}, origin.SameSite())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := m.Allows(tc.origin); got != tc.allowed {
-				t.Fatalf("same-site %q: Allows(%q) = %v, want %v (%v)", tc.entry, tc.origin, got, tc.allowed, m.Explain(tc.origin))
-			}
-			if d := m.Explain(tc.origin); d.Allowed != tc.allowed {
-				t.Fatalf("Explain disagrees with Allows: %v", d)
-			}
+			require.NoError(t, err)
+			require.Equalf(t, tc.allowed, m.Allows(tc.origin), "same-site %q: Allows(%q) (%v)", tc.entry, tc.origin, m.Explain(tc.origin))
+			d := m.Explain(tc.origin)
+			require.Equalf(t, tc.allowed, d.Allowed, "Explain disagrees with Allows: %v", d)
 		})
 	}
 }
@@ -580,20 +556,15 @@ func TestAdversarialSameSite(t *testing.T) {
 // "any website" rule belongs to the policy layer), not even "*"-like values.
 func TestAdversarialEmptyAndNil(t *testing.T) {
 	empty, err := origin.NewMatcher(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sameSiteEmpty, err := origin.NewMatcher([]string{}, origin.SameSite())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var nilMatcher *origin.Matcher
 	for name, m := range map[string]*origin.Matcher{"empty": empty, "empty same-site": sameSiteEmpty, "nil": nilMatcher} {
 		for _, o := range []string{"https://www.uplusbank.com", "http://localhost", "*", "null", ""} {
 			t.Run(name+"/"+o, func(t *testing.T) {
-				if m.Allows(o) || m.Explain(o).Allowed {
-					t.Fatalf("%s matcher allowed %q", name, o)
-				}
+				require.Falsef(t, m.Allows(o), "%s matcher allowed %q", name, o)
+				require.Falsef(t, m.Explain(o).Allowed, "%s matcher explained %q as allowed", name, o)
 			})
 		}
 	}
@@ -604,9 +575,7 @@ func TestAdversarialEmptyAndNil(t *testing.T) {
 // adversarial review and fixed.)
 func TestAdversarialWildcardStopsAtNestedPublicSuffix(t *testing.T) {
 	m, err := origin.NewMatcher([]string{"https://*.amazonaws.com", "https://*.uplusbank.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for o, want := range map[string]bool{
 		"https://evil.s3.amazonaws.com":           false,
 		"https://evil.s3.us-east-1.amazonaws.com": false,
@@ -615,25 +584,15 @@ func TestAdversarialWildcardStopsAtNestedPublicSuffix(t *testing.T) {
 		"https://a.b.uplusbank.com":               true,
 	} {
 		for i := 0; i < 2; i++ { // the second time from the memo
-			if got := m.Allows(o); got != want {
-				t.Errorf("Allows(%q) = %v, want %v (%s)", o, got, want, m.Explain(o))
-			}
+			assert.Equalf(t, want, m.Allows(o), "Allows(%q) (%s)", o, m.Explain(o))
 		}
 	}
-	if allocs := testing.AllocsPerRun(50, func() { m.Allows("https://a.b.uplusbank.com") }); allocs != 0 {
-		t.Errorf("a remembered wildcard hit allocates %v times", allocs)
-	}
+	assert.Zero(t, testing.AllocsPerRun(50, func() { m.Allows("https://a.b.uplusbank.com") }), "a remembered wildcard hit allocates")
 }
 
 func TestAdversarialIPv4MappedIPv6BrowserForm(t *testing.T) {
 	m, err := origin.NewMatcher([]string{"*"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !m.Allows("http://[::ffff:7f00:1]:8080") {
-		t.Error("the browser's form of an IPv4-mapped address is refused")
-	}
-	if m.Allows("http://[::ffff:127.0.0.1]:8080") {
-		t.Error("the dotted form, which browsers never send, is allowed")
-	}
+	require.NoError(t, err)
+	assert.True(t, m.Allows("http://[::ffff:7f00:1]:8080"), "the browser's form of an IPv4-mapped address is refused")
+	assert.False(t, m.Allows("http://[::ffff:127.0.0.1]:8080"), "the dotted form, which browsers never send, is allowed")
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzPattern: no panic; an accepted pattern's normalised form is
@@ -18,13 +20,11 @@ func FuzzPattern(f *testing.F) {
 			return
 		}
 		norm := p.norm
-		if norm != strings.ToLower(norm) || !isASCII(norm) || !utf8.ValidString(norm) {
-			t.Fatalf("%q normalised to %q, not lowercase ASCII", s, norm)
-		}
+		require.Equal(t, strings.ToLower(norm), norm, "%q normalised to %q, not lowercase", s, norm)
+		require.True(t, isASCII(norm) && utf8.ValidString(norm), "%q normalised to %q, not ASCII", s, norm)
 		again, err := parseOne(norm)
-		if err != nil || again != p {
-			t.Fatalf("%q -> %q does not parse to the same pattern: %v", s, norm, err)
-		}
+		require.NoError(t, err, "%q -> %q does not parse again", s, norm)
+		require.Equal(t, p, again, "%q -> %q does not parse to the same pattern", s, norm)
 	})
 }
 
@@ -48,20 +48,14 @@ func FuzzAllows(f *testing.F) {
 			opts = append(opts, SameSite())
 		}
 		m, err := NewMatcher(patterns, opts...)
-		if err != nil {
-			t.Fatalf("normalised patterns %q rejected: %v", patterns, err)
-		}
+		require.NoError(t, err, "normalised patterns %q rejected", patterns)
 		got := m.Allows(origin)
-		if want := refAllows(patterns, sameSite, origin); got != want {
-			t.Fatalf("patterns %q same-site=%v origin %q: matcher %v, reference %v", patterns, sameSite, origin, got, want)
-		}
+		require.Equal(t, refAllows(patterns, sameSite, origin), got, "patterns %q same-site=%v origin %q: matcher vs reference", patterns, sameSite, origin)
 		if got {
-			if _, ok := refParse(origin); !ok {
-				t.Fatalf("allowed a non-canonical origin %q", origin)
-			}
+			_, ok := refParse(origin)
+			require.True(t, ok, "allowed a non-canonical origin %q", origin)
 		}
-		if d := m.Explain(origin); d.Allowed != got {
-			t.Fatalf("Explain %v disagrees with Allows %v", d, got)
-		}
+		d := m.Explain(origin)
+		require.Equal(t, got, d.Allowed, "Explain %v disagrees with Allows", d)
 	})
 }

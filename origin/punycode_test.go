@@ -3,27 +3,21 @@ package origin
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/net/idna"
 )
 
 func TestValidPunycode(t *testing.T) {
 	for _, u := range []string{"bücher", "例え", "mañana", "пример", "ü", "ab-ü-cd", "😀", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaü"} {
 		a, err := idna.Lookup.ToASCII(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !validPunycodeLabels(a) {
-			t.Errorf("%s (%s) refused", a, u)
-		}
+		require.NoError(t, err)
+		assert.Truef(t, validPunycodeLabels(a), "%s (%s) refused", a, u)
 	}
 	for _, bad := range []string{"xn--", "xn--zz", "xn--abc-", "xn---", "xn--a", "xn--99999999999", "xn--_x", "xn--ab.example", "ok.xn--.example"} {
-		if validPunycodeLabels(bad) {
-			t.Errorf("%q accepted", bad)
-		}
+		assert.Falsef(t, validPunycodeLabels(bad), "%q accepted", bad)
 	}
-	if !validPunycodeLabels("www.example.com") {
-		t.Error("plain ASCII host refused")
-	}
+	assert.True(t, validPunycodeLabels("www.example.com"), "plain ASCII host refused")
 }
 
 // Whatever validPunycode accepts, x/net/idna decodes.
@@ -41,9 +35,8 @@ func FuzzValidPunycode(f *testing.F) {
 			}
 		}
 		if validPunycode(s) {
-			if _, err := idna.Punycode.ToUnicode("xn--" + s); err != nil {
-				t.Fatalf("accepted %q, idna says %v", s, err)
-			}
+			_, err := idna.Punycode.ToUnicode("xn--" + s)
+			require.NoErrorf(t, err, "accepted %q, idna refuses it", s)
 		}
 	})
 }

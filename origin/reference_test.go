@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
@@ -198,9 +199,7 @@ func TestMatcherAgreesWithReference(t *testing.T) {
 				o = propNear(r, patterns[r.IntN(len(patterns))])
 			}
 			want := refAllows(patterns, sameSite, o)
-			if got := m.Allows(o); got != want {
-				t.Fatalf("patterns %q same-site=%v origin %q: matcher %v, reference %v (%s)", patterns, sameSite, o, got, want, m.Explain(o))
-			}
+			require.Equalf(t, want, m.Allows(o), "patterns %q same-site=%v origin %q: matcher vs reference (%s)", patterns, sameSite, o, m.Explain(o))
 		}
 	}
 }

@@ -5,10 +5,11 @@ import (
 
 	"context"
 	"errors"
-	"github.com/msgsec/msgsec/cfgerr"
-	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -34,26 +35,21 @@ func FuzzParse(f *testing.F) {
 			ReadFile:  func(string) ([]byte, error) { return []byte(testSecret), nil },
 		})
 		if err != nil {
-			if strings.Contains(err.Error(), testSecret) || strings.Contains(err.Error(), string(testSecretBytes)) {
-				t.Fatalf("an error quotes the secret: %v", err)
-			}
-			if !errors.Is(err, ErrInvalid) || slices.Collect(cfgerr.All(err)) == nil {
-				t.Fatalf("not a list of policy problems: %T %v", err, err)
-			}
+			require.NotContains(t, err.Error(), testSecret, "an error quotes the secret")
+			require.NotContains(t, err.Error(), string(testSecretBytes), "an error quotes the secret")
+			require.ErrorIs(t, err, ErrInvalid)
+			require.NotEmptyf(t, slices.Collect(cfgerr.All(err)), "not a list of policy problems: %T %v", err, err)
 			return
 		}
-		if err := file.Validate(); err != nil {
-			t.Fatalf("loaded but does not validate: %v", err)
-		}
+		require.NoError(t, file.Validate(), "loaded but does not validate")
 		_ = file.Lint()
 		for i := range file.Connections {
 			c := &file.Connections[i]
 			if c.JWKSURL != "" {
 				continue // would fetch
 			}
-			if _, err := c.Compile(context.Background(), CompileOptions{KeySet: noKeySet}); err != nil {
-				t.Fatalf("valid connection %q does not compile: %v", c.ID, err)
-			}
+			_, err := c.Compile(context.Background(), CompileOptions{KeySet: noKeySet})
+			require.NoErrorf(t, err, "valid connection %q does not compile", c.ID)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package policy
+package policy_test
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/internal/testenv"
+	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -130,11 +132,11 @@ func TestRegistryReloadClosesDroppedKeySets(t *testing.T) {
 	// closing gives a connection back.
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	opts := RegistryOptions{Compile: CompileOptions{HTTPClient: &http.Client{Transport: tr}}}
+	opts := policy.RegistryOptions{Compile: policy.CompileOptions{HTTPClient: &http.Client{Transport: tr}}}
 
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, jwksConns(0, steadyURL, moving(0), ""))
-	r, err := NewRegistry(ctx, path, opts)
+	testenv.WriteFile(t, path, jwksConns(0, steadyURL, moving(0), ""))
+	r, err := policy.NewRegistry(ctx, path, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = r.Close() })
 	first, _ := r.Get("moving")
@@ -145,10 +147,10 @@ func TestRegistryReloadClosesDroppedKeySets(t *testing.T) {
 	const slackG, maxConns = 25, 6
 
 	for gen := 1; gen <= reloads; gen++ {
-		writeFile(t, path, jwksConns(gen, steadyURL, moving(gen), ""))
+		testenv.WriteFile(t, path, jwksConns(gen, steadyURL, moving(gen), ""))
 		require.NoError(t, r.Reload(ctx))
 		if gen%10 == 0 { // a failed reload must not leak what it fetched either
-			writeFile(t, path, jwksConns(gen, steadyURL, moving(1000+gen), servers[1].URL+"/down"))
+			testenv.WriteFile(t, path, jwksConns(gen, steadyURL, moving(1000+gen), servers[1].URL+"/down"))
 			require.Error(t, r.Reload(ctx))
 		}
 	}
@@ -177,7 +179,7 @@ func TestRegistryReloadClosesDroppedKeySets(t *testing.T) {
 	// Close stops the rest; the policies handed out then refuse JWKS tokens.
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "idempotent")
-	require.ErrorIs(t, r.Reload(ctx), ErrRegistryClosed)
+	require.ErrorIs(t, r.Reload(ctx), policy.ErrRegistryClosed)
 	_, err = steady.Verifier().Verify(ctx, signFor(t, key, "steady"))
 	require.ErrorIs(t, err, secretdata.ErrUnknownKey)
 	after := eventually(5*time.Second, runtime.NumGoroutine, func(n int) bool { return n <= baseG-5 })
@@ -192,9 +194,9 @@ func TestRegistryKeySetOutlivesReloadContext(t *testing.T) {
 	key, doc := edJWKS(t, "k1")
 	srv := newCountingJWKS(t, doc)
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, jwksConns(0, srv.URL+"/a", srv.URL+"/b", ""))
+	testenv.WriteFile(t, path, jwksConns(0, srv.URL+"/a", srv.URL+"/b", ""))
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := NewRegistry(ctx, path, RegistryOptions{})
+	r, err := policy.NewRegistry(ctx, path, policy.RegistryOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = r.Close() })
 	cancel()
@@ -217,7 +219,7 @@ func TestRegistryKeySetOutlivesReloadContext(t *testing.T) {
 	require.NoError(t, err, "the rotated key is fetched after the reload's context ended")
 
 	// A reload whose context is already done fails without swapping.
-	writeFile(t, path, jwksConns(1, srv.URL+"/c", srv.URL+"/b", ""))
+	testenv.WriteFile(t, path, jwksConns(1, srv.URL+"/c", srv.URL+"/b", ""))
 	require.ErrorIs(t, r.Reload(ctx), context.Canceled)
 	p2, _ := r.Get("steady")
 	assert.Same(t, p, p2)
@@ -243,11 +245,11 @@ func TestRegistryLeavesCallersKeySetsOpen(t *testing.T) {
 		}
 	})
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, jwksConns(0, srv.URL+"/a", srv.URL+"/b", ""))
-	r, err := NewRegistry(ctx, path, RegistryOptions{Compile: CompileOptions{KeySet: supply}})
+	testenv.WriteFile(t, path, jwksConns(0, srv.URL+"/a", srv.URL+"/b", ""))
+	r, err := policy.NewRegistry(ctx, path, policy.RegistryOptions{Compile: policy.CompileOptions{KeySet: supply}})
 	require.NoError(t, err)
 	first, _ := r.Get("moving")
-	writeFile(t, path, jwksConns(1, srv.URL+"/a", srv.URL+"/c", ""))
+	testenv.WriteFile(t, path, jwksConns(1, srv.URL+"/a", srv.URL+"/c", ""))
 	require.NoError(t, r.Reload(ctx))
 	require.Len(t, mine, 3, "the kept URL is not asked for again")
 	require.NoError(t, r.Close())

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/internal/testenv"
 )
 
 // twoConns writes a file whose two connections both carry the generation
@@ -24,17 +26,10 @@ func twoConns(gen int) string {
 `, gen, gen, gen, gen)
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	require.NoError(t, os.WriteFile(tmp, []byte(content), 0o600))
-	require.NoError(t, os.Rename(tmp, path))
-}
-
 func TestRegistryReload(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, twoConns(1))
+	testenv.WriteFile(t, path, twoConns(1))
 	r, err := NewRegistry(ctx, path, RegistryOptions{})
 	require.NoError(t, err)
 	a, ok := r.Get("a")
@@ -43,7 +38,7 @@ func TestRegistryReload(t *testing.T) {
 	_, ok = r.Get("missing")
 	assert.False(t, ok)
 
-	writeFile(t, path, twoConns(2))
+	testenv.WriteFile(t, path, twoConns(2))
 	require.NoError(t, r.Reload(ctx))
 	a2, _ := r.Get("a")
 	assert.False(t, a2.Origins().Allows("https://gen-1.example"), "the new policy decides the next request")
@@ -52,7 +47,7 @@ func TestRegistryReload(t *testing.T) {
 	assert.Equal(t, uint64(2), r.Snapshot().Version())
 
 	// A failed reload keeps what is in force and says why.
-	writeFile(t, path, "connections: [{id: a, allowed_domains: ['https://*.com']}]")
+	testenv.WriteFile(t, path, "connections: [{id: a, allowed_domains: ['https://*.com']}]")
 	err = r.Reload(ctx)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrInvalid)
@@ -65,12 +60,12 @@ func TestRegistryReload(t *testing.T) {
 func TestRegistrySharesReplayCacheAcrossReloads(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, twoConns(1))
+	testenv.WriteFile(t, path, twoConns(1))
 	r, err := NewRegistry(ctx, path, RegistryOptions{})
 	require.NoError(t, err)
 	exp := time.Now().Add(time.Minute)
 	require.NoError(t, r.replay().Record(ctx, "bank", "jti-1", exp))
-	writeFile(t, path, twoConns(2))
+	testenv.WriteFile(t, path, twoConns(2))
 	require.NoError(t, r.Reload(ctx))
 	assert.Error(t, r.replay().Record(ctx, "bank", "jti-1", exp), "a reload must not forget seen tokens")
 }
@@ -79,7 +74,7 @@ func TestRegistrySharesReplayCacheAcrossReloads(t *testing.T) {
 func TestRegistryReadersSeeConsistentSnapshots(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, twoConns(0))
+	testenv.WriteFile(t, path, twoConns(0))
 	r, err := NewRegistry(ctx, path, RegistryOptions{})
 	require.NoError(t, err)
 
@@ -107,7 +102,7 @@ func TestRegistryReadersSeeConsistentSnapshots(t *testing.T) {
 		reloads = 100
 	}
 	for i := 1; i <= reloads; i++ {
-		writeFile(t, path, twoConns(i))
+		testenv.WriteFile(t, path, twoConns(i))
 		require.NoError(t, r.Reload(ctx))
 	}
 	stop.Store(true)
@@ -123,7 +118,7 @@ func TestRegistryWatchFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, twoConns(1))
+	testenv.WriteFile(t, path, twoConns(1))
 	var logs []string
 	var mu sync.Mutex
 	r, err := NewRegistry(ctx, path, RegistryOptions{Logf: func(f string, a ...any) {
@@ -133,12 +128,12 @@ func TestRegistryWatchFile(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	r.WatchFile(ctx, 5*time.Millisecond)
-	writeFile(t, path, twoConns(2))
+	testenv.WriteFile(t, path, twoConns(2))
 	require.Eventually(t, func() bool {
 		a, _ := r.Get("a")
 		return a.Name() == "gen-2"
 	}, 5*time.Second, 5*time.Millisecond)
-	writeFile(t, path, "connections: [")
+	testenv.WriteFile(t, path, "connections: [")
 	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -166,11 +161,11 @@ func TestRegistryWatchSignals(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "p.yaml")
-	writeFile(t, path, twoConns(1))
+	testenv.WriteFile(t, path, twoConns(1))
 	r, err := NewRegistry(ctx, path, RegistryOptions{})
 	require.NoError(t, err)
 	r.WatchSignals(ctx, syscall.SIGHUP)
-	writeFile(t, path, twoConns(2))
+	testenv.WriteFile(t, path, twoConns(2))
 	a, _ := r.Get("a")
 	assert.Equal(t, "gen-1", a.Name(), "nothing reloads before the signal")
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -205,12 +206,12 @@ func TestJWKSReportsEveryProblem(t *testing.T) {
 		`{"kty":"oct","kid":"s","k":"`+b64(string(testSecret))+`"}`,
 		jwkJSON(t, ecKey(t).Public(), map[string]string{"kid": "ec1"}),
 	))
-	ps := requireProblems(t, err, secretdata.ErrConfig, []string{"keys[0]", "keys[2]", "keys[3]"}, string(testSecret), ec.D.String())
+	ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"keys[0]", "keys[2]", "keys[3]"}, string(testSecret), ec.D.String())
 	require.Equal(t, cfgerr.Redacted, ps[0].Value)
 	require.Equal(t, "ec1", ps[2].Value)
 
 	_, err = secretdata.NewRemoteKeySet(context.Background(), secretdata.RemoteKeySetConfig{
 		URL: "http://jwks.example/keys", RefreshInterval: time.Millisecond,
 	})
-	requireProblems(t, err, secretdata.ErrConfig, []string{"URL", "RefreshInterval"})
+	testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"URL", "RefreshInterval"})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -139,7 +140,7 @@ func TestKeyConstructorsReportEveryProblem(t *testing.T) {
 
 	t.Run("NewHMACKey", func(t *testing.T) {
 		_, err := secretdata.NewHMACKey("a b", secretdata.HS256, []byte(secret))
-		ps := requireProblems(t, err, secretdata.ErrConfig, []string{"id", "secret", "secret"}, "S3CR3T")
+		ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"id", "secret", "secret"}, "S3CR3T")
 		require.Equal(t, "a b", ps[0].Value, "a key ID is not secret")
 		require.Equal(t, cfgerr.Redacted, ps[1].Value)
 		require.Contains(t, ps[1].Reason, "shorter than the hash size")
@@ -148,33 +149,33 @@ func TestKeyConstructorsReportEveryProblem(t *testing.T) {
 	})
 	t.Run("NewHMACKey with an asymmetric algorithm", func(t *testing.T) {
 		_, err := secretdata.NewHMACKey("", secretdata.RS256, testSecret)
-		ps := requireProblems(t, err, secretdata.ErrConfig, []string{"id", "alg"}, string(testSecret))
+		ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"id", "alg"}, string(testSecret))
 		require.Equal(t, "RS256", ps[1].Value)
 	})
 	t.Run("NewPublicKey", func(t *testing.T) {
 		_, err := secretdata.NewPublicKey("", secretdata.RS256, &rsa1024.PublicKey)
-		ps := requireProblems(t, err, secretdata.ErrConfig, []string{"id", "pub"})
+		ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"id", "pub"})
 		require.Equal(t, cfgerr.Redacted, ps[1].Value)
 		require.Contains(t, ps[1].Reason, "2048")
 	})
 	t.Run("NewPublicKey with an hmac algorithm", func(t *testing.T) {
 		_, err := secretdata.NewPublicKey("k\x00", secretdata.HS256, ecKey(t).Public())
-		requireProblems(t, err, secretdata.ErrConfig, []string{"id", "alg"})
+		testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"id", "alg"})
 	})
 	t.Run("NewPrivateKey", func(t *testing.T) {
 		_, err := secretdata.NewPrivateKey("", "none", nil)
-		requireProblems(t, err, secretdata.ErrConfig, []string{"id", "priv", "alg"})
+		testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"id", "priv", "alg"})
 		_, err = secretdata.NewPrivateKey("k 1", secretdata.ES256, rsa1024)
-		requireProblems(t, err, secretdata.ErrConfig, []string{"id", "priv"}, rsa1024.D.String())
+		testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"id", "priv"}, rsa1024.D.String())
 	})
 	t.Run("WithValidity", func(t *testing.T) {
 		_, err := secretdata.Key{}.WithValidity(t0, t0.Add(-time.Hour))
-		ps := requireProblems(t, err, secretdata.ErrConfig, []string{"key", "retireAfter"})
+		ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"key", "retireAfter"})
 		require.Equal(t, t0.Add(-time.Hour).UTC().Format(time.RFC3339), ps[1].Value)
 	})
 	t.Run("NewEncryptionKey", func(t *testing.T) {
 		_, err := secretdata.NewEncryptionKey("", []byte("S3CR3T-16-bytes!"))
-		ps := requireProblems(t, err, secretdata.ErrConfig, []string{"id", "secret"}, "S3CR3T")
+		ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"id", "secret"}, "S3CR3T")
 		require.Equal(t, cfgerr.Redacted, ps[1].Value)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -298,7 +299,7 @@ func TestNewSignerReportsEveryProblem(t *testing.T) {
 	_, err = secretdata.NewSigner(secretdata.SignerConfig{
 		Key: pub, Audience: "\xff", Lifetime: -time.Second, MaxLifetime: -time.Minute,
 	})
-	ps := requireProblems(t, err, secretdata.ErrConfig, []string{"Key", "Issuer", "Audience", "MaxLifetime", "Lifetime"})
+	ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"Key", "Issuer", "Audience", "MaxLifetime", "Lifetime"})
 	require.Equal(t, cfgerr.Redacted, ps[0].Value, "a key is never quoted")
 	require.Equal(t, "required", ps[1].Reason)
 	require.Equal(t, "-1m0s", ps[3].Value)
@@ -307,6 +308,6 @@ func TestNewSignerReportsEveryProblem(t *testing.T) {
 
 	// A zero key is missing, not redacted.
 	_, err = secretdata.NewSigner(secretdata.SignerConfig{Issuer: testIssuer, Audience: testAudience})
-	ps = requireProblems(t, err, secretdata.ErrConfig, []string{"Key"})
+	ps = testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"Key"})
 	require.Empty(t, ps[0].Value)
 }

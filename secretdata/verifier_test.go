@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -41,29 +42,6 @@ func TestVerifyAcceptsValidToken(t *testing.T) {
 	id, ok := c.CustomerID()
 	require.True(t, ok)
 	require.Equal(t, "C-1001", id)
-}
-
-// rejectCase is one token the verifier must refuse, with the sentinel it
-// must be refused with.
-type rejectCase struct {
-	name  string
-	token string
-	want  error
-}
-
-func runRejects(t *testing.T, v func() *secretdata.Verifier, cases []rejectCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := v().Verify(ctx, tc.token)
-			require.Nil(t, c)
-			require.ErrorIs(t, err, tc.want)
-			// Errors never carry token contents.
-			for _, secret := range []string{"customer-42", "C-1001", testJTI, "evil"} {
-				require.NotContains(t, err.Error(), secret)
-			}
-		})
-	}
 }
 
 func TestVerifyRejectsAlgorithmAttacks(t *testing.T) {
@@ -560,7 +538,7 @@ func TestNewVerifierReportsEveryProblem(t *testing.T) {
 		DangerouslyDisableReplayProtection: true,
 		DecryptionKeys:                     []secretdata.EncryptionKey{{}},
 	})
-	ps := requireProblems(t, err, secretdata.ErrConfig, []string{
+	ps := testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{
 		"Issuer", "Audience", "Leeway", "MaxLifetime", "MaxTokenBytes",
 		"Keys[1]", "Keys[2]", "Replay", "DecryptionKeys[0]",
 	}, string(testSecret))
@@ -576,5 +554,5 @@ func TestNewVerifierReportsEveryProblem(t *testing.T) {
 	require.Contains(t, err.Error(), "secretdata: invalid verifier configuration: 9 problems")
 
 	_, err = secretdata.NewVerifier(secretdata.VerifierConfig{Issuer: testIssuer, Audience: testAudience})
-	requireProblems(t, err, secretdata.ErrConfig, []string{"Keys"})
+	testenv.RequireProblems(t, err, secretdata.ErrConfig, []string{"Keys"})
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the flusher and the test.
@@ -42,21 +44,20 @@ func TestBatchedWriter(t *testing.T) {
 			b := newBatchedWriter(&out)
 			line := strings.Repeat("x", 63) + "\n"
 			for range tt.lines {
-				if _, err := b.Write([]byte(line)); err != nil {
-					t.Fatal(err)
-				}
+				_, err := b.Write([]byte(line))
+				require.NoError(t, err)
 			}
-			if out.String() != "" && tt.lines*len(line) < 64<<10 {
-				t.Fatal("written before a flush")
+			if tt.lines*len(line) < 64<<10 {
+				require.Empty(t, out.String(), "written before a flush")
 			}
 			tt.wait(b)
 			got := out.String()
-			if n := strings.Count(got, line); n == 0 || (tt.name != "flushed when the buffer fills" && n != tt.lines) {
-				t.Fatalf("%d of %d lines written", n, tt.lines)
+			n := strings.Count(got, line)
+			require.NotZero(t, n, "no line written")
+			if tt.name != "flushed when the buffer fills" {
+				require.Equal(t, tt.lines, n, "lines written")
 			}
-			if !strings.HasSuffix(got, "\n") {
-				t.Fatal("a line was split")
-			}
+			require.True(t, strings.HasSuffix(got, "\n"), "a line was split")
 		})
 	}
 }

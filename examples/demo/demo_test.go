@@ -54,7 +54,7 @@ func TestStartAndStop(t *testing.T) {
 	select {
 	case <-d.done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("servers did not stop")
+		require.FailNow(t, "servers did not stop")
 	}
 }
 

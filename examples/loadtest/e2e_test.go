@@ -5,11 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
@@ -30,9 +31,7 @@ func TestTwoChatServersShareRedis(t *testing.T) {
 	a := startTestServer(t, bin, secret, "-redis", redisURL)
 	b := startTestServer(t, bin, secret, "-redis", redisURL)
 	signer, err := newSigner(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const origin = "https://www.uplusbank.com"
 	const conn = "/connections/" + connectionID
 	open := func(s *server, token string) (int, string) {
@@ -40,70 +39,57 @@ func TestTwoChatServersShareRedis(t *testing.T) {
 	}
 	sign := func(c secretdata.Claims) string {
 		tok, err := signer.Sign(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return tok
 	}
 	agentShows := func(s *server, name string, wants ...string) {
 		t.Helper()
 		code, page := get(t, s.base+"/agent")
-		if code != http.StatusOK {
-			t.Fatalf("%s agent view: %d", name, code)
-		}
+		require.Equal(t, http.StatusOK, code, "%s agent view", name)
 		for _, w := range wants {
-			if !strings.Contains(page, w) {
-				t.Errorf("%s agent view does not show %q", name, w)
-			}
+			assert.Containsf(t, page, w, "%s agent view", name)
 		}
 	}
 
 	// A session on A, with a browser token and server-to-server data.
 	code, body := open(a, sign(secretdata.Claims{SecretData: map[string]any{"customer_id": "C-browser-on-A"}}))
 	var s struct{ Session string }
-	if code != http.StatusCreated || json.Unmarshal([]byte(body), &s) != nil || s.Session == "" {
-		t.Fatalf("open on A: %d %q", code, body)
-	}
+	require.Equal(t, http.StatusCreated, code, "open on A: %q", body)
+	require.NoError(t, json.Unmarshal([]byte(body), &s), "open on A: %q", body)
+	require.NotEmpty(t, s.Session, "open on A: %q", body)
 	sessionPath := conn + "/sessions/" + s.Session
 	delivery := sign(secretdata.Claims{SessionID: s.Session, SecretData: map[string]any{"customer_id": "C-7781-delivered"}})
 
 	t.Run("secret data posted to A is shown by B's agent view", func(t *testing.T) {
-		if code, body := post(t, a.base+sessionPath+"/secret-data", "", delivery, ""); code != http.StatusNoContent {
-			t.Fatalf("delivery to A: %d %s", code, body)
-		}
+		code, body := post(t, a.base+sessionPath+"/secret-data", "", delivery, "")
+		require.Equal(t, http.StatusNoContent, code, "delivery to A: %s", body)
 		agentShows(b, "B", s.Session, "C-7781-delivered", "C-browser-on-A", "<th>page_viewed</th><td>home</td>")
 	})
 
 	t.Run("a session created on A gets a message through B", func(t *testing.T) {
-		if code, body := post(t, b.base+sessionPath+"/messages", origin, sign(secretdata.Claims{}), `{"text":"sent through B"}`); code != http.StatusNoContent {
-			t.Fatalf("message through B: %d %s", code, body)
-		}
+		code, body := post(t, b.base+sessionPath+"/messages", origin, sign(secretdata.Claims{}), `{"text":"sent through B"}`)
+		require.Equal(t, http.StatusNoContent, code, "message through B: %s", body)
 		agentShows(a, "A", "sent through B", "Echo: sent through B")
 	})
 
 	t.Run("a token accepted by A is refused by B", func(t *testing.T) {
 		tok := sign(secretdata.Claims{SecretData: map[string]any{"customer_id": "C-once"}})
-		if code, body := open(a, tok); code != http.StatusCreated {
-			t.Fatalf("A refused a fresh token: %d %s", code, body)
-		}
-		if code, _ := open(b, tok); code != http.StatusUnauthorized {
-			t.Fatalf("B accepted a token A already used: %d", code)
-		}
-		if code, _ := post(t, b.base+sessionPath+"/secret-data", "", delivery, ""); code != http.StatusUnauthorized {
-			t.Fatalf("B accepted a delivery token A already used: %d", code)
-		}
-		if code, body := open(b, sign(secretdata.Claims{})); code != http.StatusCreated {
-			t.Fatalf("B refused a fresh token: %d %s", code, body)
-		}
+		code, body := open(a, tok)
+		require.Equal(t, http.StatusCreated, code, "A refused a fresh token: %s", body)
+		code, _ = open(b, tok)
+		require.Equal(t, http.StatusUnauthorized, code, "B accepted a token A already used")
+		code, _ = post(t, b.base+sessionPath+"/secret-data", "", delivery, "")
+		require.Equal(t, http.StatusUnauthorized, code, "B accepted a delivery token A already used")
+		code, body = open(b, sign(secretdata.Claims{}))
+		require.Equal(t, http.StatusCreated, code, "B refused a fresh token: %s", body)
 	})
 
 	t.Run("A killed and restarted on the same Redis keeps the session and its secret data", func(t *testing.T) {
 		a.kill()
 		a2 := startTestServer(t, bin, secret, "-redis", redisURL)
 		agentShows(a2, "restarted A", s.Session, "C-7781-delivered", "C-browser-on-A", "sent through B")
-		if code, body := post(t, a2.base+sessionPath+"/messages", origin, sign(secretdata.Claims{}), `{"text":"after the restart"}`); code != http.StatusNoContent {
-			t.Fatalf("message after the restart: %d %s", code, body)
-		}
+		code, body := post(t, a2.base+sessionPath+"/messages", origin, sign(secretdata.Claims{}), `{"text":"after the restart"}`)
+		require.Equal(t, http.StatusNoContent, code, "message after the restart: %s", body)
 		agentShows(b, "B", "after the restart")
 	})
 
@@ -117,9 +103,7 @@ func TestTwoChatServersShareRedis(t *testing.T) {
 func assertRedisHoldsNoPlaintext(t *testing.T, url string, needles ...string) {
 	t.Helper()
 	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c := redis.NewClient(opt)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -129,48 +113,35 @@ func assertRedisHoldsNoPlaintext(t *testing.T, url string, needles ...string) {
 		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
 		for iter.Next(ctx) {
 			key := iter.Val()
-			if strings.Contains(key, needles[len(needles)-1]) {
-				t.Fatalf("redis key %q names the session", key)
-			}
+			require.NotContains(t, key, needles[len(needles)-1], "a redis key names the session")
 			if typ, _ := c.Type(ctx, key).Result(); typ != "hash" {
 				continue
 			}
 			fields, err := c.HGetAll(ctx, key).Result()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			// A session's hash holds its ID by design (the agent view
 			// lists it); never secret data in clear.
 			for f, v := range fields {
 				for _, secret := range needles[:len(needles)-1] {
-					if strings.Contains(v, secret) {
-						t.Fatalf("redis session field %q holds %q in clear", f, secret)
-					}
+					require.NotContainsf(t, v, secret, "redis session field %q holds it in clear", f)
 				}
 			}
 		}
-		if err := iter.Err(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, iter.Err())
 	}
 	iter := c.Scan(ctx, 0, "msgsec:sd:*", 1000).Iterator()
 	for iter.Next(ctx) {
 		n++
 		key := iter.Val()
 		val, err := c.Get(ctx, key).Result()
-		if err != nil && err != redis.Nil {
-			t.Fatal(err)
+		if err != redis.Nil {
+			require.NoError(t, err)
 		}
 		for _, s := range needles {
-			if strings.Contains(key, s) || strings.Contains(val, s) {
-				t.Fatalf("redis key %q or its value contains %q", key, s)
-			}
+			require.NotContains(t, key, s, "a redis key")
+			require.NotContainsf(t, val, s, "the value of redis key %q", key)
 		}
 	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatal("no secret-data key in redis: the chat server did not use the redis store")
-	}
+	require.NoError(t, iter.Err())
+	require.NotZero(t, n, "no secret-data key in redis: the chat server did not use the redis store")
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // chatServerBin builds examples/chatserver once per test binary.
@@ -27,18 +29,14 @@ func buildBin(t testing.TB) string {
 		t.Skip("builds and runs the chat server")
 	}
 	bin, err := chatServerBin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return bin
 }
 
 func startTestServer(t testing.TB, bin string, secret []byte, extra ...string) *server {
 	t.Helper()
 	srv, err := startServer(context.Background(), bin, t.TempDir(), secret, nil, extra...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(srv.stop)
 	return srv
 }
@@ -48,9 +46,7 @@ func startTestServer(t testing.TB, bin string, secret []byte, extra ...string) *
 func post(t testing.TB, url, origin, token, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	if origin != "" {
 		req.Header.Set("Origin", origin)
@@ -64,18 +60,14 @@ func post(t testing.TB, url, origin, token, body string) (int, string) {
 func get(t testing.TB, url string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return do(t, req)
 }
 
 func do(t testing.TB, req *http.Request) (int, string) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var b strings.Builder
 	buf := make([]byte, 32<<10)

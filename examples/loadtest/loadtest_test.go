@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"flag"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestLoadToolSmallRun runs the tool end to end with small counts, as CI
@@ -23,14 +25,10 @@ func TestLoadToolSmallRun(t *testing.T) {
 	if !supportsFlag(bin, "no-middleware") {
 		args = append(args, "-baseline=false")
 	}
-	if err := run(context.Background(), args, &out); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	require.NoErrorf(t, run(context.Background(), args, &out), "%s", out.String())
 	for _, want := range []string{"wrong decisions 0", "policy reloads during the run: 10", `"load test v11"`,
 		"refused with 431", "refused with 413", "refused with 401", "PASS"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
+		assert.Contains(t, out.String(), want, "the report")
 	}
 }
 
@@ -54,13 +52,10 @@ func TestLoadToolCatchesWrongDecisions(t *testing.T) {
 	t.Setenv(secretEnv, base64.RawURLEncoding.EncodeToString(newSecret()))
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-target", permissive.URL, "-clients", "2", "-requests", "3000"}, &out)
-	if err == nil || !strings.Contains(err.Error(), "wrong decisions") {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	require.Errorf(t, err, "%s", out.String())
+	require.Containsf(t, err.Error(), "wrong decisions", "%s", out.String())
 	for _, want := range []string{"WRONG DECISION: preflight denied", "WRONG DECISION: message denied", "WRONG DECISION: message replayed"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
-		}
+		assert.Contains(t, out.String(), want, "the report")
 	}
 }
 
@@ -73,9 +68,8 @@ func TestLoadToolCatchesServerErrors(t *testing.T) {
 	t.Setenv(secretEnv, base64.RawURLEncoding.EncodeToString(newSecret()))
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-target", failing.URL, "-clients", "2", "-requests", "50"}, &out)
-	if err == nil || !strings.Contains(err.Error(), "5xx") {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	require.Errorf(t, err, "%s", out.String())
+	require.Containsf(t, err.Error(), "5xx", "%s", out.String())
 }
 
 func TestFlags(t *testing.T) {
@@ -106,13 +100,15 @@ func TestFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseFlags(tc.args, &bytes.Buffer{})
-			if (err == nil) != tc.ok {
-				t.Fatalf("parseFlags(%q): %v", tc.args, err)
+			if tc.ok {
+				require.NoErrorf(t, err, "parseFlags(%q)", tc.args)
+			} else {
+				require.Errorf(t, err, "parseFlags(%q)", tc.args)
 			}
 		})
 	}
 	var out bytes.Buffer
-	if _, err := parseFlags([]string{"-print-policy"}, &out); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "id: retail-bank") {
-		t.Fatalf("-print-policy: %v %q", err, out.String())
-	}
+	_, err := parseFlags([]string{"-print-policy"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp, "-print-policy")
+	require.Contains(t, out.String(), "id: retail-bank", "-print-policy")
 }

@@ -1,13 +1,18 @@
-package cowmap
+package cowmap_test
 
 import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/internal/cowmap"
 )
 
 func TestBoundedAndConcurrent(t *testing.T) {
-	m := New[string, int](100)
+	m := cowmap.New[string, int](100)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -16,36 +21,28 @@ func TestBoundedAndConcurrent(t *testing.T) {
 			for i := 0; i < 200; i++ {
 				k := strconv.Itoa(g*1000 + i)
 				m.Add(k, i)
-				if v, ok := m.Get(k); ok && v != i {
-					t.Errorf("Get(%s) = %d, want %d", k, v, i)
+				if v, ok := m.Get(k); ok {
+					assert.Equalf(t, i, v, "Get(%s)", k)
 				}
 			}
 		}(g)
 	}
 	wg.Wait()
-	if m.Len() != 100 {
-		t.Fatalf("Len = %d, want the bound 100", m.Len())
-	}
+	require.Equal(t, 100, m.Len(), "Len is the bound")
 	m.Add("first", 1)
 	m.Add("first", 2)
-	if _, ok := m.Get("first"); ok {
-		t.Fatal("a full map took a new key")
-	}
+	_, ok := m.Get("first")
+	require.False(t, ok, "a full map took a new key")
 	n := 0
 	m.Range(func(string, int) { n++ })
-	if n != 100 {
-		t.Fatalf("Range saw %d entries", n)
-	}
+	require.Equal(t, 100, n, "Range sees every entry")
 }
 
 func TestFirstValueKept(t *testing.T) {
-	m := New[int, string](10)
+	m := cowmap.New[int, string](10)
 	m.Add(1, "a")
 	m.Add(1, "b")
-	if v, _ := m.Get(1); v != "a" {
-		t.Fatalf("got %q", v)
-	}
-	if allocs := testing.AllocsPerRun(100, func() { m.Get(1) }); allocs != 0 {
-		t.Fatalf("Get allocates %v", allocs)
-	}
+	v, _ := m.Get(1)
+	require.Equal(t, "a", v)
+	require.Zero(t, testing.AllocsPerRun(100, func() { m.Get(1) }), "Get allocates")
 }

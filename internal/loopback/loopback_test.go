@@ -1,6 +1,12 @@
-package loopback
+package loopback_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/msgsec/msgsec/internal/loopback"
+)
 
 func TestHost(t *testing.T) {
 	for h, want := range map[string]bool{
@@ -9,8 +15,6 @@ func TestHost(t *testing.T) {
 		"127.evil.example": false, "localhost.evil.example": false, "evillocalhost": false,
 		"10.0.0.1": false, "::2": false, "[fe80::1%eth0]": false, "": false, "example.com": false,
 	} {
-		if got := Host(h); got != want {
-			t.Errorf("Host(%q) = %v, want %v", h, got, want)
-		}
+		assert.Equalf(t, want, loopback.Host(h), "Host(%q)", h)
 	}
 }

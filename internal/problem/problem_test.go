@@ -1,10 +1,14 @@
-package problem
+package problem_test
 
 import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/internal/problem"
 )
 
 func TestWrite(t *testing.T) {
@@ -16,27 +20,20 @@ func TestWrite(t *testing.T) {
 		{http.StatusServiceUnavailable, "Retry-After"},
 		{http.StatusForbidden, ""},
 	} {
-		d := New("some-kind", tc.status, "a title", `a "detail"`)
+		d := problem.New("some-kind", tc.status, "a title", `a "detail"`)
 		w := httptest.NewRecorder()
 		d.Write(w)
-		if w.Code != tc.status {
-			t.Fatalf("status %d, want %d", w.Code, tc.status)
-		}
-		if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
-			t.Fatalf("content type %q", ct)
-		}
-		if w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("X-Content-Type-Options") != "nosniff" {
-			t.Fatalf("missing no-store/nosniff: %v", w.Header())
-		}
-		if tc.header != "" && w.Header().Get(tc.header) == "" {
-			t.Fatalf("missing %s on %d", tc.header, tc.status)
+		require.Equal(t, tc.status, w.Code)
+		require.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+		require.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+		require.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
+		if tc.header != "" {
+			require.NotEmptyf(t, w.Header().Get(tc.header), "missing %s on %d", tc.header, tc.status)
 		}
 		var body map[string]any
-		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
-			t.Fatal(err)
-		}
-		if body["type"] != "urn:msgsec:problem:some-kind" || body["detail"] != `a "detail"` || body["status"] != float64(tc.status) {
-			t.Fatalf("body %v", body)
-		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body))
+		require.Equal(t, "urn:msgsec:problem:some-kind", body["type"])
+		require.Equal(t, `a "detail"`, body["detail"])
+		require.Equal(t, float64(tc.status), body["status"])
 	}
 }

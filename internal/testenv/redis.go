@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // RedisProcess is a redis-server a test runs itself on a free loopback
@@ -25,9 +27,7 @@ func StartRedis(t testing.TB) *RedisProcess {
 	t.Helper()
 	bin := RedisServer(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
 	r := &RedisProcess{t: t, bin: bin, port: port}
@@ -44,9 +44,7 @@ func (r *RedisProcess) Start() {
 	r.t.Helper()
 	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		r.t.Fatalf("start redis-server: %v", err)
-	}
+	require.NoError(r.t, cmd.Start(), "start redis-server")
 	r.cmd = cmd
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -56,7 +54,7 @@ func (r *RedisProcess) Start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r.t.Fatalf("redis-server did not listen on port %d", r.port)
+	require.FailNowf(r.t, "redis-server did not listen", "port %d", r.port)
 }
 
 // Stop sends SIGTERM and waits for the server to exit (SIGKILL after 10 s).

@@ -17,6 +17,7 @@ import (
 
 	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/internal/idhash"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -288,7 +289,7 @@ func TestClientRefusesBeforeSending(t *testing.T) {
 	}
 	t.Run("claims for another session", func(t *testing.T) {
 		err := c.Send(background(), connA, sessA, secretdata.Claims{SessionID: sessB})
-		requireProblems(t, err, delivery.ErrConfig, []string{"claims.SessionID"})
+		testenv.RequireProblems(t, err, delivery.ErrConfig, []string{"claims.SessionID"})
 		require.Zero(t, hits.Load(), "a request was sent")
 	})
 }
@@ -329,12 +330,12 @@ func TestNewClientConfig(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			requireProblems(t, err, delivery.ErrConfig, tc.bad)
+			testenv.RequireProblems(t, err, delivery.ErrConfig, tc.bad)
 		})
 	}
 	t.Run("a password in the URL is not quoted", func(t *testing.T) {
 		_, err := delivery.NewClient(delivery.ClientConfig{BaseURL: "https://user:S3CR3T-pw@chat.example.com", Signer: one})
-		ps := requireProblems(t, err, delivery.ErrConfig, []string{"BaseURL"}, "S3CR3T")
+		ps := testenv.RequireProblems(t, err, delivery.ErrConfig, []string{"BaseURL"}, "S3CR3T")
 		require.Equal(t, cfgerr.Redacted, ps[0].Value)
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/internal/idhash"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -404,7 +405,7 @@ func TestNewHandlerConfig(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			requireProblems(t, err, delivery.ErrConfig, tc.bad)
+			testenv.RequireProblems(t, err, delivery.ErrConfig, tc.bad)
 		})
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -206,26 +205,3 @@ func jtiOf(t testing.TB, token string) string {
 }
 
 func background() context.Context { return context.Background() }
-
-// requireProblems checks that err reports exactly the given fields, in
-// order, as *cfgerr.Error values of kind, and that neither its message
-// nor any problem's value repeats one of secrets.
-func requireProblems(t *testing.T, err error, kind error, fields []string, secrets ...string) []*cfgerr.Error {
-	t.Helper()
-	require.ErrorIs(t, err, kind)
-	var got []string
-	var out []*cfgerr.Error
-	for p := range cfgerr.All(err) {
-		require.ErrorIs(t, p, kind, p.Field)
-		got = append(got, p.Field)
-		out = append(out, p)
-		for _, s := range secrets {
-			require.NotContains(t, p.Value, s, p.Field)
-		}
-	}
-	require.Equal(t, fields, got, "every problem, at once")
-	for _, s := range secrets {
-		require.NotContains(t, err.Error(), s)
-	}
-	return out
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -49,7 +50,7 @@ func TestNewMemoryStoreConfig(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			requireProblems(t, err, delivery.ErrConfig, tc.bad, string(storeKey32[:16]))
+			testenv.RequireProblems(t, err, delivery.ErrConfig, tc.bad, string(storeKey32[:16]))
 		})
 	}
 }

@@ -5,25 +5,20 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/internal/idhash"
+	"github.com/msgsec/msgsec/internal/redacttest"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -35,104 +30,12 @@ var (
 	redactCustID   = "S3CR3T-customer-C-42"
 )
 
-// nest holds a value in each container fmt, json and slog walk into.
-type nest[T any] struct {
-	Field T
-	Slice []T
-	Map   map[string]T
-	Any   any
-}
-
-type rendering struct {
-	how, out string
-	failed   bool // the encoder refused the value (json: a func field)
-	nested   bool
-	encodes  bool // a verb that encodes strings (%x, %X, %q, %d)
-}
-
-// render prints v every way a program might: fmt verbs, json.Marshal and
-// both slog handlers (as an attribute and in a group), for v alone, nested
-// in a struct and in a slice.
-func render[T any](v T) []rendering {
-	var out []rendering
-	for _, form := range []struct {
-		name string
-		v    any
-	}{
-		{"plain", v},
-		{"nested", nest[T]{Field: v, Slice: []T{v}, Map: map[string]T{"k": v}, Any: v}},
-		{"slice", []T{v, v}},
-	} {
-		nested := form.name != "plain"
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
-			out = append(out, rendering{how: form.name + " " + verb, out: fmt.Sprintf(verb, form.v), nested: nested,
-				encodes: strings.ContainsAny(verb, "xXqd")})
-		}
-		if b, err := json.Marshal(form.v); err != nil {
-			out = append(out, rendering{how: form.name + " json", out: err.Error(), failed: true, nested: nested})
-		} else {
-			out = append(out, rendering{how: form.name + " json", out: string(b), nested: nested})
-		}
-		for name, h := range map[string]func(*bytes.Buffer) slog.Handler{
-			"slog text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
-			"slog json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
-		} {
-			var buf bytes.Buffer
-			l := slog.New(h(&buf))
-			l.Info("m", slog.Any("x", form.v))
-			l.Info("m", slog.Group("g", slog.Any("x", form.v)))
-			s := buf.String()
-			out = append(out, rendering{how: form.name + " " + name, out: s, failed: strings.Contains(s, "!ERROR"), nested: nested})
-		}
-	}
-	return out
-}
-
-// encodings returns b and the ways it is commonly printed.
-func encodings(b []byte) []string {
-	return []string{
-		string(b), hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)), hex.EncodeToString(b[:16]),
-		base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b),
-		base64.StdEncoding.EncodeToString(b[:15]), base64.RawURLEncoding.EncodeToString(b[:15]),
-		strings.Trim(fmt.Sprint(b[:8]), "[]"),                      // %v of a []byte
-		strconv.FormatUint(uint64(binary.BigEndian.Uint32(b)), 10), // a key schedule's first word
-	}
-}
-
-type redactRow struct {
-	name           string
-	value, pointer []rendering
-	// want must appear in every rendering that did not fail (for a type
-	// without Format, only where fmt prints strings as they are).
-	want                         []string
-	valueMethods, pointerMethods []string
-	valueAny, pointerAny         any
-}
-
-func row[T any](name string, v T, want []string, methods []string) redactRow {
-	p := &v
-	return redactRow{name: name, value: render(v), pointer: render(p), want: want,
-		valueMethods: methods, pointerMethods: methods, valueAny: v, pointerAny: p}
+// row renders v and &v; both must have methods.
+func row[T any](name string, v T, want []string, methods []string) redacttest.Row {
+	return redacttest.NewRow(name, v, want, methods, methods)
 }
 
 var allMethods = []string{"String", "GoString", "Format", "MarshalJSON", "LogValue"}
-
-func hasMethod(v any, m string) bool {
-	var ok bool
-	switch m {
-	case "String":
-		_, ok = v.(fmt.Stringer)
-	case "GoString":
-		_, ok = v.(fmt.GoStringer)
-	case "Format":
-		_, ok = v.(fmt.Formatter)
-	case "MarshalJSON":
-		_, ok = v.(json.Marshaler)
-	case "LogValue":
-		_, ok = v.(slog.LogValuer)
-	}
-	return ok
-}
 
 // TestNothingSecretPrints formats every type of the package that holds a
 // key, sealed data or a session ID — Sealer, MemoryStoreConfig,
@@ -168,18 +71,18 @@ func TestNothingSecretPrints(t *testing.T) {
 	require.ErrorIs(t, scrubbed, delivery.ErrStoreUnavailable, "scrubbing keeps the chain")
 	require.EqualError(t, scrubbed, "redis: GET sd:"+hash+": "+delivery.ErrStoreUnavailable.Error())
 
-	rows := []redactRow{
+	rows := []redacttest.Row{
 		row("sealer", *sealer, []string{"AES-256-GCM", "redacted"}, allMethods),
 		row("memory store holding a session", *e.store, []string{"redacted", "100000"}, allMethods),
-		{name: "stored claims", value: render(*stored), pointer: render(stored), want: []string{issuer, hash},
-			pointerMethods: allMethods, pointerAny: stored},
+		{Name: "stored claims", Value: redacttest.Render(*stored), Pointer: redacttest.Render(stored), Want: []string{issuer, hash},
+			PointerMethods: allMethods, PointerAny: stored},
 		row("event", ev, []string{hash, connA, "stored"}, []string{"LogValue"}),
 		row("send error", *se, nil, nil),                     // its text names the session by hash (see TestClientRetries)
 		row("client config", clientCfg, []string{"a1"}, nil), // the Signer's kid
 		row("handler config", handlerCfg, nil, nil),
-		{name: "scrubbed error", pointer: render(scrubbed)},
-		{name: "client", pointer: render(e.client(t, "https://chat.example", nil))},
-		{name: "handler", pointer: render(e.handler)},
+		{Name: "scrubbed error", Pointer: redacttest.Render(scrubbed)},
+		{Name: "client", Pointer: redacttest.Render(e.client(t, "https://chat.example", nil))},
+		{Name: "handler", Pointer: redacttest.Render(e.handler)},
 		// In unexported fields fmt calls no method: the key, the cipher
 		// and the sessions sit behind pointers and closures.
 		row("in unexported fields", struct {
@@ -193,40 +96,12 @@ func TestNothingSecretPrints(t *testing.T) {
 
 	derived, err := hkdf.Key(sha256.New, redactStoreKey, nil, "msgsec secretdata/delivery sealer v1", delivery.KeySize)
 	require.NoError(t, err)
-	needles := append(encodings(redactStoreKey), encodings(derived)...)
-	needles = append(needles, encodings(secretA)...)
+	needles := append(redacttest.Encodings(redactStoreKey), redacttest.Encodings(derived)...)
+	needles = append(needles, redacttest.Encodings(secretA)...)
 	needles = append(needles, "S3CR3T", redactSession, redactCustID, subject, secretV1)
 
 	for _, r := range rows {
-		t.Run(r.name, func(t *testing.T) {
-			formats := slices.Contains(r.pointerMethods, "Format")
-			for _, m := range r.valueMethods {
-				assert.True(t, hasMethod(r.valueAny, m), "%T has no %s", r.valueAny, m)
-			}
-			for _, m := range r.pointerMethods {
-				assert.True(t, hasMethod(r.pointerAny, m), "%T has no %s", r.pointerAny, m)
-			}
-			for _, f := range []struct {
-				form       string
-				renderings []rendering
-			}{{"value", r.value}, {"pointer", r.pointer}} {
-				for _, rd := range f.renderings {
-					for _, n := range needles {
-						if i := strings.Index(rd.out, n); i >= 0 {
-							require.FailNowf(t, "a secret prints", "%s %s leaks %q: …%s…", f.form, rd.how, n, rd.out[max(0, i-60):min(len(rd.out), i+len(n)+20)])
-						}
-					}
-					assert.NotContains(t, rd.out, "PANIC", "%s %s panicked", f.form, rd.how)
-					assert.NotContains(t, rd.out, "panicked", "%s %s panicked", f.form, rd.how)
-					if rd.failed || (!formats && (rd.encodes || (f.form == "pointer" && rd.nested))) {
-						continue // without Format, %x prints hex and a nested pointer an address
-					}
-					for _, w := range r.want {
-						assert.Contains(t, rd.out, w, "%s %s lacks %q: %s", f.form, rd.how, w, rd.out)
-					}
-				}
-			}
-		})
+		t.Run(r.Name, func(t *testing.T) { r.Check(t, needles, redacttest.WhereFormatted) })
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -62,7 +63,7 @@ func TestNewSealerRefusesBadKeys(t *testing.T) {
 				return
 			}
 			require.Nil(t, s)
-			requireProblems(t, err, delivery.ErrConfig, []string{"key"}, string(random[:16]))
+			testenv.RequireProblems(t, err, delivery.ErrConfig, []string{"key"}, string(random[:16]))
 		})
 	}
 }

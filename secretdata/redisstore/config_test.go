@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
 
@@ -50,7 +51,7 @@ func TestConfigValidation(t *testing.T) {
 					require.NoError(t, err, "refused")
 					continue
 				}
-				requireProblems(t, err, redisstore.ErrConfig, []string{tc.field})
+				testenv.RequireProblems(t, err, redisstore.ErrConfig, []string{tc.field})
 			}
 		})
 	}
@@ -69,7 +70,7 @@ func TestNewStoreRefusesBadKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := redisstore.NewStore(c, tc.key, redisstore.Config{})
-			requireProblems(t, err, redisstore.ErrConfig, []string{"key"}, string(testKey[:16]))
+			testenv.RequireProblems(t, err, redisstore.ErrConfig, []string{"key"}, string(testKey[:16]))
 		})
 	}
 }
@@ -79,9 +80,9 @@ func TestNewStoreRefusesBadKeys(t *testing.T) {
 func TestConstructorsReportEveryProblem(t *testing.T) {
 	cfg := redisstore.Config{Prefix: "a b", Timeout: time.Hour}
 	_, err := redisstore.NewReplayCache(unusedClient(t, false), cfg)
-	requireProblems(t, err, redisstore.ErrConfig, []string{"client", "Prefix", "Timeout"})
+	testenv.RequireProblems(t, err, redisstore.ErrConfig, []string{"client", "Prefix", "Timeout"})
 	_, err = redisstore.NewStore(nil, testKey[:31], cfg)
-	ps := requireProblems(t, err, redisstore.ErrConfig, []string{"client", "Prefix", "Timeout", "key"}, string(testKey[:16]))
+	ps := testenv.RequireProblems(t, err, redisstore.ErrConfig, []string{"client", "Prefix", "Timeout", "key"}, string(testKey[:16]))
 	require.Equal(t, "a b", ps[1].Value)
 	require.Equal(t, cfgerr.Redacted, ps[3].Value)
 	require.Contains(t, err.Error(), "redisstore: invalid store configuration: 4 problems")

@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
@@ -146,20 +145,6 @@ func storedClaims() *secretdata.Claims {
 	return &c
 }
 
-// eventually polls f until it returns nil or the timeout passes.
-func eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.FailNowf(t, what, "still failing after %v: %v", timeout, err)
-}
-
 // untilAvailable runs f until it answers something other than "Redis is
 // unavailable" (a timeout on a loaded machine), for up to 10 s, and returns
 // that answer.
@@ -187,26 +172,3 @@ func requireNoneIn(t testing.TB, s string, needles ...string) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
-// requireProblems checks that err reports exactly the given fields, in
-// order, as *cfgerr.Error values of kind, and that neither its message
-// nor any problem's value repeats one of secrets.
-func requireProblems(t *testing.T, err error, kind error, fields []string, secrets ...string) []*cfgerr.Error {
-	t.Helper()
-	require.ErrorIs(t, err, kind)
-	var got []string
-	var out []*cfgerr.Error
-	for p := range cfgerr.All(err) {
-		require.ErrorIs(t, p, kind, p.Field)
-		got = append(got, p.Field)
-		out = append(out, p)
-		for _, s := range secrets {
-			require.NotContains(t, p.Value, s, p.Field)
-		}
-	}
-	require.Equal(t, fields, got, "every problem, at once")
-	for _, s := range secrets {
-		require.NotContains(t, err.Error(), s)
-	}
-	return out
-}

@@ -59,7 +59,7 @@ func TestRedisStoppedFailsClosedThenRecovers(t *testing.T) {
 	srv.Start()
 	// Nothing was rebuilt: the same verifier and store answer again. The
 	// token refused during the outage was never recorded, so it passes now.
-	eventually(t, 10*time.Second, "verify after restart", func() error {
+	testenv.Eventually(t, 10*time.Second, "verify after restart", func() error {
 		_, err := v.Verify(bg(), down)
 		return err
 	})

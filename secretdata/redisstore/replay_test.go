@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
@@ -195,7 +196,7 @@ func TestReplayEntryExpires(t *testing.T) {
 	exp := start.Add(-secretdata.MaxLeeway + life) // so the entry lives life
 	require.NoError(t, r.Record(bg(), testIssuer, "short", exp))
 	require.ErrorIs(t, r.Record(bg(), testIssuer, "short", exp), secretdata.ErrReplayed, "before expiry")
-	eventually(t, 5*time.Second, "entry expiry", func() error {
+	testenv.Eventually(t, 5*time.Second, "entry expiry", func() error {
 		return r.Record(bg(), testIssuer, "short", exp)
 	})
 	require.GreaterOrEqual(t, time.Since(start), life-50*time.Millisecond, "the entry left before expiry plus MaxLeeway")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
@@ -146,7 +147,7 @@ func TestStoreTTL(t *testing.T) {
 	require.NoError(t, s.Put(bg(), connA, sessB, storedClaims(), 300*time.Millisecond))
 	_, err = s.Get(bg(), connA, sessB)
 	require.NoError(t, err, "before expiry")
-	eventually(t, 5*time.Second, "store expiry", func() error {
+	testenv.Eventually(t, 5*time.Second, "store expiry", func() error {
 		if _, err := s.Get(bg(), connA, sessB); !errors.Is(err, delivery.ErrNotFound) {
 			return errors.New("still there")
 		}

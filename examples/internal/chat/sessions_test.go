@@ -168,7 +168,7 @@ func TestSessionStores(t *testing.T) {
 					select {
 					case <-ch:
 					case <-time.After(2 * time.Second):
-						t.Fatal("not signalled")
+						require.FailNow(t, "not signalled")
 					}
 				}},
 				{"an expired session is gone and frees its slot", func(t *testing.T, st SessionStore) {
