@@ -3,8 +3,6 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"strings"
 
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -14,9 +12,6 @@ import (
 // value receivers; String, on the pointer, is the same text as Format).
 // Secret, SecretRef, KeyConfig, ConnectionPolicy and File redact through
 // Secret and SecretRef, whose methods take values too.
-
-// GoString is String.
-func (p Compiled) GoString() string { return p.String() }
 
 // Format prints String for every verb, so %x or %d cannot walk into the
 // compiled keys.
@@ -39,13 +34,6 @@ func (p Compiled) MarshalJSON() ([]byte, error) {
 		Mode Mode             `json:"mode"`
 		Keys []secretdata.Key `json:"keys"`
 	}{p.cfg.ID, p.cfg.mode(), p.keys})
-}
-
-// LogValue implements slog.LogValuer: the connection ID, the mode and the
-// keys as kid/alg.
-func (p Compiled) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", p.cfg.ID), slog.String("mode", string(p.cfg.mode())),
-		slog.String("keys", strings.Join(p.keyIDs(), " ")))
 }
 
 // MarshalYAML emits the connection ID, the mode and the keys as kid/alg.

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -41,17 +40,11 @@ func (s Secret) Bytes() []byte {
 // IsZero reports whether the secret is empty.
 func (s Secret) IsZero() bool { return s.get == nil }
 
-func (s Secret) String() string   { return redacted }
-func (s Secret) GoString() string { return redacted }
+func (s Secret) String() string { return redacted }
 
 // Format makes every fmt verb print "[REDACTED]".
 func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
 
-// LogValue keeps the secret out of slog output.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// MarshalText, MarshalJSON and MarshalYAML keep it out of encoded output.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 func (s Secret) MarshalYAML() (any, error)    { return redacted, nil }
 
@@ -95,11 +88,7 @@ func (r SecretRef) String() string {
 	return "unset"
 }
 
-// GoString and Format keep %#v and %+v (which would otherwise print the
-// unexported resolved field's type) to the description.
-func (r SecretRef) GoString() string           { return "policy.SecretRef(" + r.String() + ")" }
 func (r SecretRef) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
-func (r SecretRef) LogValue() slog.Value       { return slog.StringValue(r.String()) }
 
 func (r *SecretRef) sources() int {
 	return btoi(r.Env != "") + btoi(r.File != "") + btoi(!r.Value.IsZero())

@@ -3,7 +3,6 @@ package secretdata
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -26,10 +25,9 @@ const (
 // issuer, audience and expiry in clear; the subject (often the customer ID)
 // and the secret-data members never, only whether a subject is present and
 // how many members there are; the session ID (a chat's credential) only as
-// a short keyed hash (see internal/idhash). String, GoString, Format and
-// MarshalJSON have value receivers, so a Claims value redacts too; LogValue
-// has a pointer receiver so that logging a nil *Claims stays "<nil>" (a
-// Claims value in slog goes through Format or MarshalJSON instead).
+// a short keyed hash (see internal/idhash). String, Format (every fmt verb,
+// and slog's text handler) and MarshalJSON (slog's JSON handler) have value
+// receivers, so a Claims value redacts too.
 //
 // Only a Claims reached through an exported field, a slice, a map or an
 // interface can be redacted: fmt does not call methods on what an
@@ -103,9 +101,6 @@ func (c Claims) secretDataSummary() string {
 	return redacted + " (" + strconv.Itoa(len(c.SecretData)) + " members)"
 }
 
-// GoString is String: %#v must not dump the fields either.
-func (c Claims) GoString() string { return c.String() }
-
 // Format prints String for every verb, so secret data never reaches a log
 // line through fmt (%x and %q included).
 func (c Claims) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
@@ -131,22 +126,4 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 		v.SecretData = "none"
 	}
 	return json.Marshal(v)
-}
-
-// LogValue implements slog.LogValuer: issuer, audience, expiry, the
-// session's hash and the number (not the names or values) of secret-data
-// members.
-func (c *Claims) LogValue() slog.Value {
-	if c == nil {
-		return slog.StringValue("<nil>")
-	}
-	attrs := make([]slog.Attr, 0, 6)
-	attrs = append(attrs, slog.String("iss", c.Issuer), slog.String("aud", c.Audience), slog.Time("exp", c.ExpiresAt))
-	if c.Subject != "" {
-		attrs = append(attrs, slog.String("sub", redacted))
-	}
-	if c.SessionID != "" {
-		attrs = append(attrs, slog.String("sid", idhash.Of(c.SessionID)))
-	}
-	return slog.GroupValue(append(attrs, slog.String("secret_data", c.secretDataSummary()))...)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/cipher"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 
 	"github.com/msgsec/msgsec/cfgerr"
 )
@@ -53,20 +52,12 @@ func (k EncryptionKey) String() string {
 	return fmt.Sprintf("secretdata.EncryptionKey{kid: %q, alg: dir, enc: A256GCM, secret: %s}", k.m.id, redacted)
 }
 
-// GoString is String.
-func (k EncryptionKey) GoString() string { return k.String() }
-
 // Format prints String for every verb.
 func (k EncryptionKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
 
 // MarshalJSON emits the key ID only.
 func (k EncryptionKey) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]string{"kid": k.id(), "alg": "dir", "enc": "A256GCM", "secret": redacted})
-}
-
-// LogValue implements slog.LogValuer without the secret.
-func (k EncryptionKey) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("kid", k.id()), slog.String("enc", "A256GCM"), slog.String("secret", redacted))
 }
 
 const (

@@ -12,7 +12,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math/big"
 	"strconv"
 	"time"
@@ -32,8 +31,9 @@ const (
 // It is immutable and safe to share between a Signer and a Verifier and
 // across goroutines. The zero Key is invalid.
 //
-// A Key never prints, marshals or logs its secret: String, Format,
-// MarshalJSON and LogValue all redact it. The material sits behind a pointer,
+// A Key never prints, marshals or logs its secret: String, Format (every
+// fmt verb, and slog's text handler) and MarshalJSON (slog's JSON handler)
+// all redact it. The material sits behind a pointer,
 // so even reflection-based printing of a struct that holds a Key shows only
 // an address.
 type Key struct{ m *keyMaterial }
@@ -353,9 +353,6 @@ func (k Key) String() string {
 	return s + "}"
 }
 
-// GoString is String: %#v must not dump the material either.
-func (k Key) GoString() string { return k.String() }
-
 // Format prints String for every verb, so %x or %q cannot reach the secret.
 func (k Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
 
@@ -371,13 +368,4 @@ func (k Key) MarshalJSON() ([]byte, error) {
 		v.Secret = redacted
 	}
 	return json.Marshal(v)
-}
-
-// LogValue implements slog.LogValuer without the secret.
-func (k Key) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.String("kid", k.ID()), slog.String("alg", string(k.Algorithm())), slog.String("type", k.kind())}
-	if k.CanSign() {
-		attrs = append(attrs, slog.String("secret", redacted))
-	}
-	return slog.GroupValue(attrs...)
 }

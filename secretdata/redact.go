@@ -3,7 +3,6 @@ package secretdata
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,9 +34,6 @@ func (s *Signer) String() string {
 	return string(append(b, ", secret: "+redacted+"}"...))
 }
 
-// GoString is String.
-func (s *Signer) GoString() string { return s.String() }
-
 // Format prints String for every verb.
 func (s *Signer) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
 
@@ -54,15 +50,6 @@ func (s *Signer) MarshalJSON() ([]byte, error) {
 		JWE      string    `json:"jwe_kid,omitempty"`
 		Secret   string    `json:"secret"`
 	}{s.key.id, s.key.alg, s.issuer, s.audience, s.enc.id(), redacted})
-}
-
-// LogValue implements slog.LogValuer without the secret.
-func (s *Signer) LogValue() slog.Value {
-	if s == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.String("kid", s.key.id), slog.String("alg", string(s.key.alg)),
-		slog.String("iss", s.issuer), slog.String("aud", s.audience), slog.String("secret", redacted))
 }
 
 // keyList names the verifier's keys as kid/alg, sorted.
@@ -99,9 +86,6 @@ func (v *Verifier) String() string {
 	return string(append(b, '}'))
 }
 
-// GoString is String.
-func (v *Verifier) GoString() string { return v.String() }
-
 // Format prints String for every verb.
 func (v *Verifier) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(v.String())) }
 
@@ -117,13 +101,4 @@ func (v *Verifier) MarshalJSON() ([]byte, error) {
 		JWKS     bool     `json:"jwks,omitempty"`
 		JWEKeys  int      `json:"jwe_keys,omitempty"`
 	}{v.issuer, v.audience, v.keyList(), v.remote != nil, len(v.dec)})
-}
-
-// LogValue implements slog.LogValuer without key material.
-func (v *Verifier) LogValue() slog.Value {
-	if v == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.String("iss", v.issuer), slog.String("aud", v.audience),
-		slog.String("keys", strings.Join(v.keyList(), " ")), slog.Bool("jwks", v.remote != nil))
 }

@@ -3,7 +3,6 @@ package delivery
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 
@@ -19,9 +18,6 @@ const redacted = "[redacted]"
 // String names the cipher, never the key.
 func (s Sealer) String() string { return "delivery.Sealer{aead: AES-256-GCM, key: " + redacted + "}" }
 
-// GoString is String.
-func (s Sealer) GoString() string { return s.String() }
-
 // Format prints String for every verb.
 func (s Sealer) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
 
@@ -30,20 +26,12 @@ func (s Sealer) MarshalJSON() ([]byte, error) {
 	return []byte(`{"aead":"AES-256-GCM","key":"` + redacted + `"}`), nil
 }
 
-// LogValue implements slog.LogValuer without the key.
-func (s Sealer) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("aead", "AES-256-GCM"), slog.String("key", redacted))
-}
-
 // String describes the store by its bounds: never its key, its sessions
 // or their data.
 func (s MemoryStore) String() string {
 	return "delivery.MemoryStore{max entries: " + strconv.Itoa(s.maxEntries) +
 		", max bytes: " + strconv.Itoa(s.maxBytes) + ", key: " + redacted + "}"
 }
-
-// GoString is String.
-func (s MemoryStore) GoString() string { return s.String() }
 
 // Format prints String for every verb.
 func (s MemoryStore) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
@@ -55,12 +43,6 @@ func (s MemoryStore) MarshalJSON() ([]byte, error) {
 		MaxBytes   int    `json:"max_bytes"`
 		Key        string `json:"key"`
 	}{s.maxEntries, s.maxBytes, redacted})
-}
-
-// LogValue implements slog.LogValuer: the bounds only.
-func (s MemoryStore) LogValue() slog.Value {
-	return slog.GroupValue(slog.Int("max_entries", s.maxEntries), slog.Int("max_bytes", s.maxBytes),
-		slog.String("key", redacted))
 }
 
 // scrubError returns err unchanged unless its text names the session (a

@@ -42,8 +42,9 @@ const (
 // under one key — across every instance sharing it — then rotate.
 //
 // A Sealer is immutable and safe for concurrent use. It never prints,
-// encodes or logs its key (String, Format, MarshalJSON and LogValue redact
-// it, as values and pointers), and the cipher — whose key schedule is the
+// encodes or logs its key (String, Format — which fmt and slog's text
+// handler use for every verb — and MarshalJSON, which slog's JSON handler
+// uses, redact it, as values and pointers), and the cipher — whose key schedule is the
 // key — sits behind a closure, which reflection-based printing can only
 // show as an address.
 type Sealer struct {

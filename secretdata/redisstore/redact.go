@@ -3,7 +3,6 @@ package redisstore
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strconv"
 )
 
@@ -21,9 +20,6 @@ func (st Store) String() string {
 		", key: " + redacted + "}"
 }
 
-// GoString is String.
-func (st Store) GoString() string { return st.String() }
-
 // Format prints String for every verb.
 func (st Store) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(st.String())) }
 
@@ -34,10 +30,4 @@ func (st Store) MarshalJSON() ([]byte, error) {
 		Timeout string `json:"timeout"`
 		Key     string `json:"key"`
 	}{st.s.prefix, st.s.timeout.String(), redacted})
-}
-
-// LogValue implements slog.LogValuer without the key or the client.
-func (st Store) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("prefix", st.s.prefix), slog.Duration("timeout", st.s.timeout),
-		slog.String("key", redacted))
 }
