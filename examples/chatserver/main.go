@@ -66,6 +66,12 @@ func run(ctx context.Context, args []string) error {
 	configPath := fs.String("config", "", "policy file (default: the built-in U+ Bank policy)")
 	redisURL := fs.String("redis", "", "redis://… URL for a shared replay cache, secret-data store and chat sessions")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file until the server stops")
+	var lim chat.Limits
+	fs.Float64Var(&lim.SessionsPerMinute, "session-rate", chat.DefaultSessionsPerMinute, "sessions one client may open per minute")
+	fs.IntVar(&lim.SessionBurst, "session-burst", chat.DefaultSessionBurst, "sessions one client may open at once")
+	fs.Float64Var(&lim.MessagesPerSecond, "message-rate", chat.DefaultMessagesPerSecond, "messages one client may send per second")
+	fs.IntVar(&lim.MessageBurst, "message-burst", chat.DefaultMessageBurst, "messages one client may send at once")
+	fs.StringVar(&lim.ClientIPHeader, "client-ip-header", "", "header a trusted reverse proxy sets to the client's address, e.g. X-Forwarded-For (default: the connection's address; set it only behind such a proxy)")
 	noMiddleware := fs.Bool("no-middleware", false, "DANGEROUS, benchmarks only: serve without msgsec (no origin, cookie or token checks); loopback only")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -119,7 +125,7 @@ func run(ctx context.Context, args []string) error {
 		self = "http://" + ln.Addr().String()
 	}
 	srv, err := chat.New(chat.Config{Policies: reg, Store: b.store, Sessions: b.sessions, SelfOrigin: self,
-		DangerouslyNoMiddleware: *noMiddleware, Logger: logger})
+		Limits: lim, DangerouslyNoMiddleware: *noMiddleware, Logger: logger})
 	if err != nil {
 		ln.Close()
 		return err

@@ -21,14 +21,38 @@ func TestLoadToolSmallRun(t *testing.T) {
 	bin := buildBin(t)
 	var out bytes.Buffer
 	args := []string{"-chatserver", bin, "-clients", "4", "-requests", "1200", "-reloads", "10",
-		"-oversize", "8", "-max-overhead", "0", "-timeout", "2m"}
+		"-oversize", "8", "-max-overhead", "0", "-flood", "3s", "-flood-clients", "5", "-timeout", "2m"}
 	if !supportsFlag(bin, "no-middleware") {
 		args = append(args, "-baseline=false")
 	}
 	require.NoErrorf(t, run(context.Background(), args, &out), "%s", out.String())
 	for _, want := range []string{"wrong decisions 0", "policy reloads during the run: 10", `"load test v11"`,
-		"refused with 431", "refused with 413", "refused with 401", "PASS"} {
+		"refused with 431", "refused with 413", "refused with 401", "5 behaving clients", "PASS"} {
 		assert.Contains(t, out.String(), want, "the report")
+	}
+}
+
+// TestFloodJudge: a flood run fails when a behaving client lost requests,
+// when the flooder was never limited, or when memory grew with the flood.
+func TestFloodJudge(t *testing.T) {
+	good := floodResult{BehavingSent: 100, BehavingOK: 100, SuccessRate: 1, FloodLimited: 5000, FloodRetryAfter: true,
+		RSSHalf: 20 << 20, RSSEnd: 21 << 20, PeakRSS: 22 << 20}
+	rep := &report{Flood: &good}
+	judge(rep, options{})
+	require.Empty(t, rep.Failures, "a good flood run")
+	for name, bad := range map[string]func(f *floodResult){
+		"lost requests":    func(f *floodResult) { f.BehavingOK, f.SuccessRate = 95, 0.95 },
+		"never limited":    func(f *floodResult) { f.FloodLimited = 0 },
+		"no Retry-After":   func(f *floodResult) { f.FloodRetryAfter = false },
+		"memory grew":      func(f *floodResult) { f.RSSEnd = f.RSSHalf + 64<<20 },
+		"peak too high":    func(f *floodResult) { f.PeakRSS = 1 << 30 },
+		"behaving silence": func(f *floodResult) { f.BehavingSent, f.BehavingOK, f.SuccessRate = 0, 0, 0 },
+	} {
+		f := good
+		bad(&f)
+		rep := &report{Flood: &f}
+		judge(rep, options{})
+		assert.NotEmpty(t, rep.Failures, "%s: judged a pass", name)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ func main() {
 type options struct {
 	clients, requests, reloads, oversize int
 	timeout                              time.Duration
+	flood                                time.Duration
+	floodClients                         int
 	baseline                             bool
 	serverProcs                          int
 	maxOverhead                          float64
@@ -54,6 +57,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.requests, "requests", 100_000, "requests per load run (at most 1,000,000)")
 	fs.IntVar(&o.reloads, "reloads", 100, "policy reloads (SIGHUP) during the middleware run")
 	fs.IntVar(&o.oversize, "oversize", 100, "oversized requests of each kind (0 skips the phase)")
+	fs.DurationVar(&o.flood, "flood", 10*time.Second, "flood phase length, with the chat server's default limits (0 skips it; at most 5m)")
+	fs.IntVar(&o.floodClients, "flood-clients", 15, "behaving clients during the flood (at most 200)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "stop everything after this long (at most 30m)")
 	fs.IntVar(&o.serverProcs, "server-procs", 0, "GOMAXPROCS of the chat servers started (0: inherit)")
 	fs.BoolVar(&o.baseline, "baseline", true, "also run the load against chatserver -no-middleware")
@@ -81,6 +86,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, fmt.Errorf("-reloads must be between 0 and %d", maxReloads)
 	case o.oversize < 0 || o.oversize > maxOversize:
 		return o, fmt.Errorf("-oversize must be between 0 and %d", maxOversize)
+	case o.flood < 0 || o.flood > 5*time.Minute:
+		return o, errors.New("-flood must be between 0 and 5m")
+	case o.floodClients < 1 || o.floodClients > 200:
+		return o, errors.New("-flood-clients must be between 1 and 200")
 	case o.timeout <= 0 || o.timeout > maxTimeout:
 		return o, fmt.Errorf("-timeout must be between 0 and %v", maxTimeout)
 	case o.serverProcs < 0 || o.serverProcs > 256:
@@ -97,24 +106,26 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		if err := checkLoopback(o.target); err != nil {
 			return o, err
 		}
-		o.baseline, o.reloads = false, 0
+		o.baseline, o.reloads, o.flood = false, 0, 0
 	}
 	return o, nil
 }
 
 // report is everything one invocation measured.
 type report struct {
-	Clients     int              `json:"clients"`
-	Middleware  *loadResult      `json:"middleware"`
-	PolicyFinal string           `json:"policy_after_reloads,omitempty"`
-	Oversize    []oversizeResult `json:"oversize,omitempty"`
-	RSSBefore   int64            `json:"rss_before_oversize_bytes,omitempty"`
-	RSSAfter    int64            `json:"rss_after_oversize_bytes,omitempty"`
-	PeakBefore  int64            `json:"peak_rss_before_oversize_bytes,omitempty"`
-	PeakAfter   int64            `json:"peak_rss_after_oversize_bytes,omitempty"`
-	Baseline    *loadResult      `json:"baseline,omitempty"`
-	Overhead    float64          `json:"throughput_overhead"` // 1 - with/without
-	Failures    []string         `json:"failures,omitempty"`
+	Clients       int              `json:"clients"`
+	Middleware    *loadResult      `json:"middleware"`
+	PolicyFinal   string           `json:"policy_after_reloads,omitempty"`
+	Oversize      []oversizeResult `json:"oversize,omitempty"`
+	RSSBefore     int64            `json:"rss_before_oversize_bytes,omitempty"`
+	RSSAfter      int64            `json:"rss_after_oversize_bytes,omitempty"`
+	PeakBefore    int64            `json:"peak_rss_before_oversize_bytes,omitempty"`
+	PeakAfter     int64            `json:"peak_rss_after_oversize_bytes,omitempty"`
+	Baseline      *loadResult      `json:"baseline,omitempty"`
+	Flood         *floodResult     `json:"flood,omitempty"`
+	RSSFloodStart int64            `json:"rss_before_flood_bytes,omitempty"`
+	Overhead      float64          `json:"throughput_overhead"` // 1 - with/without
+	Failures      []string         `json:"failures,omitempty"`
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -159,13 +170,24 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if o.redis != "" {
 		extra = append(extra, "-redis", o.redis)
 	}
-	if err := middlewareRun(ctx, o, bin, dir, secret, signer, extra, rep); err != nil {
+	load := extra
+	if supportsFlag(bin, "message-rate") {
+		load = append(slices.Clone(extra), liftedLimits...)
+	}
+	if err := middlewareRun(ctx, o, bin, dir, secret, signer, load, rep); err != nil {
 		return err
 	}
 	if o.baseline {
 		if !supportsFlag(bin, "no-middleware") {
 			rep.Failures = append(rep.Failures, "baseline not measured: this chatserver has no -no-middleware flag")
-		} else if err := baselineRun(ctx, o, bin, dir, secret, signer, extra, rep); err != nil {
+		} else if err := baselineRun(ctx, o, bin, dir, secret, signer, load, rep); err != nil {
+			return err
+		}
+	}
+	if o.flood > 0 {
+		if !supportsFlag(bin, "message-rate") {
+			rep.Failures = append(rep.Failures, "flood not measured: this chatserver has no rate limits")
+		} else if err := floodRun(ctx, o, bin, dir, secret, signer, extra, rep); err != nil {
 			return err
 		}
 	}
@@ -208,6 +230,19 @@ func baselineRun(ctx context.Context, o options, bin, dir string, secret []byte,
 	}
 	defer srv.stop()
 	rep.Baseline, err = warmAndLoad(ctx, o, loadConfig{base: srv.base, signer: signer})
+	return err
+}
+
+// floodRun runs the flood phase against a fresh chat server with its
+// default limits.
+func floodRun(ctx context.Context, o options, bin, dir string, secret []byte, signer *secretdata.Signer, extra []string, rep *report) error {
+	srv, err := startServer(ctx, bin, dir, secret, serverEnv(o), extra...)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	rep.RSSFloodStart, _, _ = srv.memory()
+	rep.Flood, err = runFlood(ctx, floodConfig{base: srv.base, signer: signer, behaving: o.floodClients, duration: o.flood, memory: srv.memory})
 	return err
 }
 

@@ -18,6 +18,14 @@ const (
 	// per concurrent client (the 1 MiB header cap, twice over for GC headroom, plus buffers).
 	rssAllowanceFixed     = 16 << 20
 	rssAllowancePerClient = 4 << 20
+	// The flood phase: the behaving clients' success rate must be at
+	// least floodMinSuccess (the goal is 100%; a request lost to a loaded
+	// machine's timeout is reported, not hidden), and the server's memory
+	// must not grow with the flood's length: resident memory at the end at
+	// most floodMaxGrowth above half-way, and peak at most floodMaxPeak.
+	floodMinSuccess = 0.999
+	floodMaxGrowth  = 16 << 20
+	floodMaxPeak    = 256 << 20
 )
 
 // finish judges the report, prints it and returns an error if the run
@@ -63,6 +71,23 @@ func judge(rep *report, o options) {
 	if limit := int64(rssAllowanceFixed + rssAllowancePerClient*rep.Clients); rep.PeakBefore > 0 && rep.PeakAfter-rep.PeakBefore > limit {
 		fail("peak memory grew by %d MiB during the oversize phase, above %d MiB", (rep.PeakAfter-rep.PeakBefore)>>20, limit>>20)
 	}
+	if f := rep.Flood; f != nil {
+		switch {
+		case f.BehavingSent == 0:
+			fail("flood: the behaving clients sent nothing")
+		case f.SuccessRate < floodMinSuccess:
+			fail("flood: behaving clients' success rate %.2f%% below %.1f%%", 100*f.SuccessRate, 100*floodMinSuccess)
+		}
+		if f.FloodLimited == 0 || !f.FloodRetryAfter {
+			fail("flood: the flooder got %d answers 429 (with Retry-After: %v)", f.FloodLimited, f.FloodRetryAfter)
+		}
+		if f.RSSHalf > 0 && f.RSSEnd-f.RSSHalf > floodMaxGrowth {
+			fail("flood: resident memory grew %d MiB in the second half of the flood", (f.RSSEnd-f.RSSHalf)>>20)
+		}
+		if f.PeakRSS > floodMaxPeak {
+			fail("flood: peak memory %d MiB above %d MiB", f.PeakRSS>>20, floodMaxPeak>>20)
+		}
+	}
 	if b, m := rep.Baseline, rep.Middleware; b != nil && m != nil && b.Throughput > 0 {
 		rep.Overhead = 1 - m.Throughput/b.Throughput
 		if b.Errors > 0 {
@@ -107,6 +132,15 @@ func printReport(w io.Writer, rep *report) {
 	if rep.PeakBefore > 0 {
 		p("server memory: rss %d → %d MiB, peak %d → %d MiB across the oversize phase",
 			rep.RSSBefore>>20, rep.RSSAfter>>20, rep.PeakBefore>>20, rep.PeakAfter>>20)
+	}
+	if f := rep.Flood; f != nil {
+		p("flood       %.0f s: 1 flooder sent %d requests (%d answered 429, %d accepted); %d behaving clients: %d/%d ok (%.2f%%), p99 %v",
+			f.Seconds, f.FloodSent, f.FloodLimited, f.FloodAccepted, f.Behaving, f.BehavingOK, f.BehavingSent, 100*f.SuccessRate, f.BehavingP99.Round(time.Microsecond))
+		p("            server memory: rss %d MiB before, %d MiB half-way, %d MiB at the end, peak %d MiB",
+			rep.RSSFloodStart>>20, f.RSSHalf>>20, f.RSSEnd>>20, f.PeakRSS>>20)
+		for _, pr := range f.Problems {
+			p("            ! %s", pr)
+		}
 	}
 	if len(rep.Failures) == 0 {
 		p("PASS")

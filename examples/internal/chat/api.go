@@ -56,6 +56,10 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if ok, retry := s.clients.take(s.client(r).sessions); !ok {
+		rateLimited(w, "session", retry)
+		return
+	}
 	var req openRequest
 	if !s.decode(w, r, &req) {
 		return
@@ -95,6 +99,10 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if ok, retry := s.clients.take(s.client(r).messages); !ok {
+		rateLimited(w, "message", retry)
+		return
+	}
 	var req messageRequest
 	if !s.decode(w, r, &req) {
 		return
@@ -115,8 +123,12 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		{From: FromCustomer, Text: req.Text, At: now},
 		{From: FromAgent, Text: echo(req.Text), At: now},
 	}
-	if err := s.sessions.Append(r.Context(), in.policy.ID(), r.PathValue("session"), cookies, msgs, s.maxMessages); err != nil {
+	if err := s.sessions.Append(r.Context(), in.policy.ID(), r.PathValue("session"), cookies, msgs, s.bounds()); err != nil {
 		s.logStoreError("append", in.policy.ID(), err)
+		if errors.Is(err, ErrTooMuchText) {
+			tooLarge(w, "this chat")
+			return
+		}
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
@@ -156,6 +168,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	done, ok := s.clients.openStream(s.client(r))
+	if !ok {
+		rateLimited(w, "open stream", 10*time.Second)
+		return
+	}
+	defer done()
 	conn, id := in.policy.ID(), r.PathValue("session")
 	after, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
 	// Watch first, then read: a message added in between still wakes us.

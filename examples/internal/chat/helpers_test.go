@@ -110,6 +110,7 @@ func (f *fixture) token(t testing.TB, sid string) string {
 type req struct {
 	method, path, body string
 	header             map[string]string
+	remote             string // the client's address (default httptest's 192.0.2.1:1234)
 }
 
 func (f *fixture) do(t testing.TB, r req) *httptest.ResponseRecorder {
@@ -121,6 +122,9 @@ func (f *fixture) do(t testing.TB, r req) *httptest.ResponseRecorder {
 	hr := httptest.NewRequest(r.method, "http://chat.test"+r.path, body)
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
+	}
+	if r.remote != "" {
+		hr.RemoteAddr = r.remote
 	}
 	w := httptest.NewRecorder()
 	f.srv.ServeHTTP(w, hr)
@@ -173,7 +177,7 @@ func (b *syncBuffer) String() string {
 // list returns the server's live sessions.
 func (f *fixture) list(t testing.TB) []Session {
 	t.Helper()
-	list, err := f.srv.sessions.List(context.Background())
+	list, _, err := f.srv.sessions.List(context.Background(), Page{})
 	require.NoError(t, err)
 	return list
 }

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/msgsec/msgsec/secretdata"
@@ -108,8 +109,9 @@ var agentTemplate = template.Must(template.New("agent").Funcs(template.FuncMap{
 <link rel="stylesheet" href="/static/agent.css">
 </head>
 <body>
-<h1>Agent view: {{len .}} session(s)</h1>
-{{range .}}<section class="session" data-session="{{.ID}}">
+<h1>Agent view: {{.Total}} session(s)</h1>
+{{if gt .Pages 1}}<nav>Page {{.Page}} of {{.Pages}}{{if gt .Page 1}} · <a href="/agent?page={{.Prev}}">newer</a>{{end}}{{if lt .Page .Pages}} · <a href="/agent?page={{.Next}}">older</a>{{end}}</nav>{{end}}
+{{range .Sessions}}<section class="session" data-session="{{.ID}}">
 <h2>{{.Connection}} / {{.ID}}</h2>
 <p>Opened {{time .Created}} from <code>{{or .Origin "(no Origin)"}}</code>, ends {{time .Expires}}.</p>
 <h3>Cookies (allowed by the policy)</h3>
@@ -119,13 +121,26 @@ var agentTemplate = template.Must(template.New("agent").Funcs(template.FuncMap{
 <h3>Verified secret data: server-to-server</h3>
 {{template "claims" .Server}}
 <h3>Messages</h3>
-{{if .Messages}}<ol class="messages">{{range .Messages}}<li class="{{.From}}"><b>{{.From}}:</b> {{.Text}}</li>{{end}}</ol>{{else}}<p class="none">none yet</p>{{end}}
+{{if .Messages}}{{if gt (index .Messages 0).ID 1}}<p class="none">(the last {{len .Messages}} messages)</p>{{end}}<ol class="messages" start="{{(index .Messages 0).ID}}">{{range .Messages}}<li class="{{.From}}"><b>{{.From}}:</b> {{.Text}}</li>{{end}}</ol>{{else}}<p class="none">none yet</p>{{end}}
 </section>
 {{else}}<p class="none">No sessions yet.</p>{{end}}
 </body>
 </html>
 {{define "claims"}}{{if .Err}}<p class="none">{{.Err}}</p>{{else if .Rows}}<table class="secret-data" data-mode="{{.Mode}}"><tr><th>issuer</th><td>{{.Issuer}}</td></tr><tr><th>subject</th><td>{{.Subject}}</td></tr>{{range .Rows}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>{{else}}<p class="none">none</p>{{end}}{{end}}
 `))
+
+// The agent view's page size: sessions per page, and messages shown of
+// each (its last ones), so the page stays small however busy the server.
+const (
+	agentPageSessions = 20
+	agentLastMessages = 50
+)
+
+// agentView is one page of the agent view.
+type agentView struct {
+	Sessions                       []agentSession
+	Total, Page, Pages, Prev, Next int
+}
 
 // agentSession is a session as the agent view renders it.
 type agentSession struct {
@@ -146,15 +161,26 @@ type row struct{ Name, Value string }
 // HTML-escaped by html/template. In a real deployment this page sits
 // behind the chat vendor's staff login; the demo binds to loopback.
 func (s *Server) agent(w http.ResponseWriter, r *http.Request) {
-	list, err := s.sessions.List(r.Context())
+	page := 1
+	if q := r.URL.Query().Get("page"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > 1_000_000 {
+			http.Error(w, "page must be a positive number", http.StatusBadRequest)
+			return
+		}
+		page = n
+	}
+	list, total, err := s.sessions.List(r.Context(), Page{Offset: (page - 1) * agentPageSessions, Limit: agentPageSessions, LastMessages: agentLastMessages})
 	if err != nil {
 		s.logStoreError("list", "", err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
-	view := make([]agentSession, 0, len(list))
+	pages := max(1, (total+agentPageSessions-1)/agentPageSessions)
+	view := agentView{Total: total, Page: page, Pages: pages, Prev: page - 1, Next: page + 1,
+		Sessions: make([]agentSession, 0, len(list))}
 	for _, ss := range list {
-		view = append(view, agentSession{
+		view.Sessions = append(view.Sessions, agentSession{
 			Session: ss,
 			Browser: viewClaims("browser", ss.BrowserClaims),
 			Server:  s.serverClaims(r.Context(), ss.Connection, ss.ID),

@@ -207,17 +207,21 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[3])
 return 1`)
 
-// appendScript adds messages if the session lives and stays within max,
-// replacing its cookies when given. KEYS: meta, msgs. ARGV: max, cookies
-// JSON or "", messages. Returns -1 no session, -2 too many, else the
-// count before.
+// appendScript adds messages if the session lives and stays within its
+// bounds, replacing its cookies when given. KEYS: meta, msgs. ARGV: max
+// messages, cookies JSON or "", max text bytes, the text bytes added,
+// messages. Returns -1 no session, -2 too many, -3 too much text, else the
+// count before. The text held is the meta hash's "bytes".
 var appendScript = redis.NewScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then return -1 end
 local n = redis.call('LLEN', KEYS[2])
-if n + #ARGV - 2 > tonumber(ARGV[1]) then return -2 end
+if n + #ARGV - 4 > tonumber(ARGV[1]) then return -2 end
+local held = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
+if held + tonumber(ARGV[4]) > tonumber(ARGV[3]) then return -3 end
+redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[4])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'cookies', ARGV[2]) end
-redis.call('RPUSH', KEYS[2], unpack(ARGV, 3))
+redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))
 redis.call('PEXPIRE', KEYS[2], ttl)
 return n`)
 
@@ -320,9 +324,9 @@ func (r *RedisSessions) decode(connection, id string, h map[string]string) (*Ses
 var errCorruptSession = errors.New("chat: stored session cannot be read")
 
 // Append implements SessionStore.
-func (r *RedisSessions) Append(ctx context.Context, connection, id string, cookies []Cookie, msgs []Message, max int) error {
-	args := make([]any, 0, 2+len(msgs))
-	args = append(args, max, "")
+func (r *RedisSessions) Append(ctx context.Context, connection, id string, cookies []Cookie, msgs []Message, b Bounds) error {
+	args := make([]any, 0, 4+len(msgs))
+	args = append(args, b.Messages, "", b.Bytes, textBytes(msgs))
 	if cookies != nil {
 		b, err := json.Marshal(cookies)
 		if err != nil {
@@ -348,6 +352,8 @@ func (r *RedisSessions) Append(ctx context.Context, connection, id string, cooki
 		return ErrNoSession
 	case n == -2:
 		return ErrTooManyMessages
+	case n == -3:
+		return ErrTooMuchText
 	}
 	r.wake(m)
 	return nil
@@ -394,27 +400,44 @@ func decodeMessages(raw []string, first int) ([]Message, error) {
 	return out, nil
 }
 
-// List implements SessionStore: the index's live entries, each read in
-// one pipeline. Entries whose keys expired are skipped.
-func (r *RedisSessions) List(ctx context.Context) ([]Session, error) {
+// List implements SessionStore: the page's entries of the index (newest
+// first: every session lives as long, so the latest expiry is the newest),
+// each read in one pipeline. Entries whose keys expired since are skipped.
+func (r *RedisSessions) List(ctx context.Context, p Page) ([]Session, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.tmo)
 	defer cancel()
-	members, err := r.c.ZRangeByScore(ctx, r.index, &redis.ZRangeBy{
-		Min: strconv.FormatInt(r.now().UnixMilli(), 10), Max: "+inf"}).Result()
+	now := strconv.FormatInt(r.now().UnixMilli(), 10)
+	total, err := r.c.ZCount(ctx, r.index, now, "+inf").Result()
 	if err != nil {
-		return nil, unavailable("list", err)
+		return nil, 0, unavailable("list", err)
+	}
+	rng := &redis.ZRangeBy{Min: now, Max: "+inf", Offset: int64(max(p.Offset, 0))}
+	if p.Limit > 0 {
+		rng.Count = int64(p.Limit)
+	} else if p.Offset > 0 {
+		rng.Count = -1 // Redis needs a count with an offset: -1 is all
+	}
+	members, err := r.c.ZRevRangeByScore(ctx, r.index, rng).Result()
+	if err != nil {
+		return nil, 0, unavailable("list", err)
+	}
+	first := int64(0)
+	if p.LastMessages > 0 {
+		first = -int64(p.LastMessages)
 	}
 	metas := make([]*redis.MapStringStringCmd, len(members))
 	msgs := make([]*redis.StringSliceCmd, len(members))
-	_, err = r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+	lens := make([]*redis.IntCmd, len(members))
+	_, err = r.c.TxPipelined(ctx, func(pl redis.Pipeliner) error { // MULTI: each LLEN and LRANGE agree
 		for i, m := range members {
-			metas[i] = p.HGetAll(ctx, r.metaKey(m))
-			msgs[i] = p.LRange(ctx, r.msgsKey(m), 0, -1)
+			metas[i] = pl.HGetAll(ctx, r.metaKey(m))
+			lens[i] = pl.LLen(ctx, r.msgsKey(m))
+			msgs[i] = pl.LRange(ctx, r.msgsKey(m), first, -1)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, unavailable("list", err)
+		return nil, 0, unavailable("list", err)
 	}
 	out := make([]Session, 0, len(members))
 	for i, m := range members {
@@ -427,15 +450,16 @@ func (r *RedisSessions) List(ctx context.Context) ([]Session, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		if s.Messages, err = decodeMessages(msgs[i].Val(), 0); err != nil {
-			return nil, err
+		raw := msgs[i].Val()
+		if s.Messages, err = decodeMessages(raw, max(int(lens[i].Val())-len(raw), 0)); err != nil {
+			return nil, 0, err
 		}
 		out = append(out, *s)
 	}
 	sortSessions(out)
-	return out, nil
+	return out, int(total), nil
 }
 
 // Watch implements SessionStore: messages appended through this instance

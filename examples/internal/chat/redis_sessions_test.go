@@ -51,7 +51,7 @@ func TestRedisSessionsKeepSecretsSealed(t *testing.T) {
 	require.NoError(t, c.HSet(ctx, mb, "claims", sealed).Err())
 	_, err = st.Get(ctx, conn, b.ID)
 	assert.ErrorIs(t, err, errCorruptSession)
-	_, err = st.List(ctx)
+	_, _, err = st.List(ctx, Page{})
 	assert.ErrorIs(t, err, errCorruptSession, "the agent view fails rather than show moved claims")
 
 	// Another key opens nothing either.
@@ -159,7 +159,7 @@ func TestRedisSessionsOutage(t *testing.T) {
 			assert.Less(t, time.Since(start), 2*time.Second, "bounded by the timeout")
 		})
 	}
-	assert.True(t, errors.Is(st.Append(context.Background(), conn, sid, nil, msgs("x"), 10), ErrSessionStoreUnavailable))
+	assert.True(t, errors.Is(st.Append(context.Background(), conn, sid, nil, msgs("x"), lim(10)), ErrSessionStoreUnavailable))
 	assert.NotContains(t, f.logs.String(), sid, "errors name no session")
 
 	rs.Start() // empty: the old session is gone (no persistence), new ones work

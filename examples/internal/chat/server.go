@@ -64,6 +64,10 @@ type Config struct {
 	// DefaultMaxMessages.
 	MaxMessages int
 
+	// Limits bound each client's sessions, messages and streams, and the
+	// text sessions hold (see Limits for the defaults).
+	Limits Limits
+
 	// Sessions keeps the chats. Default: this process's memory (one
 	// instance). Several instances behind a load balancer share a
 	// RedisSessions.
@@ -93,6 +97,8 @@ type Server struct {
 	lifetime    time.Duration
 	maxSessions int
 	maxMessages int
+	limits      Limits
+	clients     *clients
 	now         func() time.Time
 	bare        bool // DangerouslyNoMiddleware
 	log         *slog.Logger
@@ -112,13 +118,15 @@ func New(cfg Config) (*Server, error) {
 		lifetime:    cfg.SessionLifetime,
 		maxSessions: cfg.MaxSessions,
 		maxMessages: cfg.MaxMessages,
+		limits:      cfg.Limits,
 		now:         cfg.Now,
 		bare:        cfg.DangerouslyNoMiddleware,
 		log:         cfg.Logger,
 		host:        strings.TrimPrefix(strings.TrimPrefix(cfg.SelfOrigin, "https://"), "http://"),
 	}
+	s.clients = newClients(&s.limits, cfg.Now)
 	if s.sessions == nil {
-		s.sessions = newMemorySessions(cfg.Now, s.sessionEnded)
+		s.sessions = newMemorySessions(cfg.Now, cfg.Limits.MaxTotalBytes, s.sessionEnded)
 	}
 	g := s.bareGuard()
 	if !s.bare {
@@ -175,6 +183,9 @@ func (c *Config) defaults() error {
 	}
 	if c.MaxSessions < 0 || c.MaxMessages < 2 {
 		return fmt.Errorf("%w: MaxSessions must be positive and MaxMessages at least 2", ErrConfig)
+	}
+	if err := c.Limits.defaults(); err != nil {
+		return err
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -53,8 +53,9 @@ type Session struct {
 // SessionStore keeps the chat sessions. The Server gives every session
 // its ID, lifetime and limits; a store keeps them, bounded, until Expires,
 // and must be safe for concurrent use. Errors wrap ErrNoSession,
-// ErrSessionsFull, ErrTooManyMessages or ErrSessionStoreUnavailable (the
-// Server answers 404, 429, 429 and 503). Two implementations: the default,
+// ErrSessionsFull, ErrTooManyMessages, ErrTooMuchText or
+// ErrSessionStoreUnavailable (the Server answers 404, 429, 429, 429 and
+// 503). Two implementations: the default,
 // in this process's memory (one instance), and RedisSessions (several
 // instances behind a load balancer).
 type SessionStore interface {
@@ -65,17 +66,60 @@ type SessionStore interface {
 	Get(ctx context.Context, connection, id string) (*Session, error)
 	// Append adds msgs, numbering them after the last one, and replaces
 	// the session's cookies when cookies is not nil. It refuses, adding
-	// nothing, if the session would then hold more than max messages.
-	Append(ctx context.Context, connection, id string, cookies []Cookie, msgs []Message, max int) error
+	// nothing, if the session would then hold more than b.Messages
+	// messages (ErrTooManyMessages) or b.Bytes bytes of text
+	// (ErrTooMuchText), or a memory store more than its total.
+	Append(ctx context.Context, connection, id string, cookies []Cookie, msgs []Message, b Bounds) error
 	// Messages returns the messages after the one numbered after (all of
 	// them when after is out of range) and when the session ends.
 	Messages(ctx context.Context, connection, id string, after int) ([]Message, time.Time, error)
-	// List returns the live sessions with their messages, newest first.
-	List(ctx context.Context) ([]Session, error)
+	// List returns a page of the live sessions, newest first, with their
+	// last messages, and how many sessions are live in all.
+	List(ctx context.Context, p Page) ([]Session, int, error)
 	// Watch returns a channel signalled (never blocked on) when the
 	// session may have changed, and a function that stops it. Call Watch
 	// before reading, so no change between the two is missed.
 	Watch(connection, id string) (<-chan struct{}, func())
+}
+
+// Bounds are what one session may hold.
+type Bounds struct {
+	Messages int // messages, the customer's and the agent's
+	Bytes    int // bytes of their text
+}
+
+// Page selects part of the session list: newest first, Offset sessions
+// skipped, at most Limit of them (0: all), each with at most its last
+// LastMessages messages (0: all).
+type Page struct {
+	Offset, Limit, LastMessages int
+}
+
+// window returns the range [lo, hi) of n items a page keeps.
+func (p Page) window(n int) (lo, hi int) {
+	lo = min(max(p.Offset, 0), n)
+	hi = n
+	if p.Limit > 0 {
+		hi = min(lo+p.Limit, n)
+	}
+	return lo, hi
+}
+
+// last returns the messages a page keeps of msgs.
+func (p Page) last(msgs []Message) []Message {
+	if p.LastMessages > 0 && len(msgs) > p.LastMessages {
+		return msgs[len(msgs)-p.LastMessages:]
+	}
+	return msgs
+}
+
+// textBytes is the text msgs add to a session.
+func textBytes(msgs []Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += len(m.Text)
+	}
+	return n
 }
 
 // Sentinel errors of a SessionStore, for errors.Is.
@@ -86,6 +130,9 @@ var (
 	ErrSessionsFull = errors.New("chat: too many sessions")
 	// ErrTooManyMessages: the session holds MaxMessages messages.
 	ErrTooManyMessages = errors.New("chat: too many messages in this session")
+	// ErrTooMuchText: the session, or the whole memory store, holds as
+	// much text as it may.
+	ErrTooMuchText = errors.New("chat: too much text")
 	// ErrSessionStoreUnavailable: the store did not answer (Redis down or
 	// slow). Nothing was changed; the request fails closed with 503.
 	ErrSessionStoreUnavailable = errors.New("chat: session store unavailable")
@@ -108,7 +155,7 @@ func statusFor(err error) int {
 	switch {
 	case errors.Is(err, ErrNoSession):
 		return http.StatusNotFound
-	case errors.Is(err, ErrTooManyMessages), errors.Is(err, ErrSessionsFull):
+	case errors.Is(err, ErrTooManyMessages), errors.Is(err, ErrSessionsFull), errors.Is(err, ErrTooMuchText):
 		return http.StatusTooManyRequests
 	case errors.Is(err, ErrSessionStoreUnavailable):
 		return http.StatusServiceUnavailable
@@ -122,6 +169,8 @@ type memorySessions struct {
 	byKey     map[string]*memorySession
 	now       func() time.Time
 	lastPurge time.Time
+	// total is the text all sessions hold, at most maxTotal.
+	total, maxTotal int64
 	// ended is called (outside the lock) for each session that expired,
 	// so its secret data is deleted with it.
 	ended func(connection, id string)
@@ -134,19 +183,27 @@ type memorySession struct {
 	// waiters are woken (never blocked on) when a message is added or
 	// the session ends.
 	waiters map[chan struct{}]struct{}
+	bytes   int // the text of Messages
 }
 
 var _ SessionStore = (*memorySessions)(nil)
 
-func newMemorySessions(now func() time.Time, ended func(connection, id string)) *memorySessions {
-	return &memorySessions{byKey: map[string]*memorySession{}, now: now, ended: ended}
+func newMemorySessions(now func() time.Time, maxTotal int64, ended func(connection, id string)) *memorySessions {
+	return &memorySessions{byKey: map[string]*memorySession{}, now: now, maxTotal: maxTotal, ended: ended}
 }
 
 func key(connection, id string) string { return connection + "\x00" + id }
 
+// over reports whether add more bytes would pass the store's total.
+func (s *memorySessions) over(add int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total+int64(add) > s.maxTotal
+}
+
 // Create implements SessionStore.
 func (s *memorySessions) Create(_ context.Context, ss *Session, max int) error {
-	expired := s.purge(max)
+	expired := s.purge(max, false)
 	defer s.notifyEnded(expired)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -188,16 +245,25 @@ func (s *memorySessions) Get(_ context.Context, connection, id string) (*Session
 }
 
 // Append implements SessionStore.
-func (s *memorySessions) Append(_ context.Context, connection, id string, cookies []Cookie, msgs []Message, max int) error {
+func (s *memorySessions) Append(_ context.Context, connection, id string, cookies []Cookie, msgs []Message, b Bounds) error {
+	add := textBytes(msgs)
+	if s.over(add) {
+		s.notifyEnded(s.purge(0, true)) // ended sessions free their text
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.getLocked(connection, id)
 	if !ok {
 		return ErrNoSession
 	}
-	if len(ss.Messages)+len(msgs) > max {
+	switch {
+	case len(ss.Messages)+len(msgs) > b.Messages:
 		return ErrTooManyMessages
+	case ss.bytes+add > b.Bytes, s.total+int64(add) > s.maxTotal:
+		return ErrTooMuchText
 	}
+	ss.bytes += add
+	s.total += int64(add)
 	if cookies != nil {
 		ss.Cookies = slices.Clone(cookies)
 	}
@@ -251,44 +317,52 @@ func (ss *memorySession) wake() {
 }
 
 // List implements SessionStore.
-func (s *memorySessions) List(context.Context) ([]Session, error) {
-	expired := s.purge(0)
+func (s *memorySessions) List(_ context.Context, p Page) ([]Session, int, error) {
+	expired := s.purge(0, false)
 	defer s.notifyEnded(expired)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Session, 0, len(s.byKey))
+	live := make([]*memorySession, 0, len(s.byKey))
 	now := s.now()
 	for _, ss := range s.byKey {
-		if !now.Before(ss.Expires) {
-			continue
+		if now.Before(ss.Expires) {
+			live = append(live, ss)
 		}
+	}
+	slices.SortFunc(live, func(a, b *memorySession) int { return compareSessions(&a.Session, &b.Session) })
+	lo, hi := p.window(len(live))
+	out := make([]Session, 0, hi-lo)
+	for _, ss := range live[lo:hi] {
 		c := ss.Session
 		c.Cookies = slices.Clone(ss.Cookies)
-		c.Messages = slices.Clone(ss.Messages)
+		c.Messages = slices.Clone(p.last(ss.Messages))
 		out = append(out, c)
 	}
-	sortSessions(out)
-	return out, nil
+	return out, len(live), nil
 }
 
 // sortSessions orders newest first, then by ID.
 func sortSessions(list []Session) {
-	slices.SortFunc(list, func(a, b Session) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(list, func(a, b Session) int { return compareSessions(&a, &b) })
+}
+
+// compareSessions orders sessions newest first, then by ID.
+func compareSessions(a, b *Session) int {
+	if c := b.Created.Compare(a.Created); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // purge removes expired sessions and returns them (the caller reports
 // them after releasing the lock). It scans at most once a second, or when
-// max sessions are held, so opening sessions stays cheap.
-func (s *memorySessions) purge(max int) []*memorySession {
+// max sessions are held (or force, when the text total is reached), so
+// opening sessions and sending messages stay cheap.
+func (s *memorySessions) purge(max int, force bool) []*memorySession {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if (max == 0 || len(s.byKey) < max) && now.Sub(s.lastPurge) < time.Second && now.Sub(s.lastPurge) >= 0 {
+	if !force && (max == 0 || len(s.byKey) < max) && now.Sub(s.lastPurge) < time.Second && now.Sub(s.lastPurge) >= 0 {
 		return nil
 	}
 	s.lastPurge = now
@@ -296,6 +370,7 @@ func (s *memorySessions) purge(max int) []*memorySession {
 	for k, ss := range s.byKey {
 		if !now.Before(ss.Expires) {
 			delete(s.byKey, k)
+			s.total -= int64(ss.bytes)
 			ss.wake() // event streams notice the end
 			expired = append(expired, ss)
 		}

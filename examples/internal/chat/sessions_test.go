@@ -24,7 +24,9 @@ type storeKind struct {
 
 func storeKinds() []storeKind {
 	return []storeKind{
-		{"memory", func(*testing.T) SessionStore { return newMemorySessions(time.Now, func(string, string) {}) }},
+		{"memory", func(*testing.T) SessionStore {
+			return newMemorySessions(time.Now, DefaultMaxTotalBytes, func(string, string) {})
+		}},
 		{"redis", func(t *testing.T) SessionStore {
 			c, prefix := sharedRedis(t)
 			return newRedisSessions(t, c, prefix, make32(9))
@@ -49,6 +51,9 @@ func testSession(connection string, lifetime time.Duration) *Session {
 			ID: "jti-1", SecretData: map[string]any{"customer_id": "C-1001"}},
 	}
 }
+
+// lim bounds a session to n messages and the default text bytes.
+func lim(n int) Bounds { return Bounds{Messages: n, Bytes: DefaultMaxSessionBytes} }
 
 func msgs(texts ...string) []Message {
 	out := make([]Message, 0, len(texts))
@@ -92,7 +97,7 @@ func TestSessionStores(t *testing.T) {
 				{"unknown session", func(t *testing.T, st SessionStore) {
 					_, err := st.Get(ctx, conn, "nope")
 					assert.ErrorIs(t, err, ErrNoSession)
-					assert.ErrorIs(t, st.Append(ctx, conn, "nope", nil, msgs("a"), 10), ErrNoSession)
+					assert.ErrorIs(t, st.Append(ctx, conn, "nope", nil, msgs("a"), lim(10)), ErrNoSession)
 					_, _, err = st.Messages(ctx, conn, "nope", 0)
 					assert.ErrorIs(t, err, ErrNoSession)
 				}},
@@ -101,13 +106,13 @@ func TestSessionStores(t *testing.T) {
 					require.NoError(t, st.Create(ctx, s, 10))
 					_, err := st.Get(ctx, "other-connection", s.ID)
 					assert.ErrorIs(t, err, ErrNoSession)
-					assert.ErrorIs(t, st.Append(ctx, "other-connection", s.ID, nil, msgs("a"), 10), ErrNoSession)
+					assert.ErrorIs(t, st.Append(ctx, "other-connection", s.ID, nil, msgs("a"), lim(10)), ErrNoSession)
 				}},
 				{"messages are numbered and resumed after an id", func(t *testing.T, st SessionStore) {
 					s := testSession(conn, time.Minute)
 					require.NoError(t, st.Create(ctx, s, 10))
-					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a", "b"), 10))
-					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("c"), 10))
+					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a", "b"), lim(10)))
+					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("c"), lim(10)))
 					for _, c := range []struct {
 						after int
 						want  []string
@@ -122,22 +127,37 @@ func TestSessionStores(t *testing.T) {
 				{"message bound refuses and adds nothing", func(t *testing.T, st SessionStore) {
 					s := testSession(conn, time.Minute)
 					require.NoError(t, st.Create(ctx, s, 10))
-					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a", "b"), 3))
-					assert.ErrorIs(t, st.Append(ctx, conn, s.ID, nil, msgs("c", "d"), 3), ErrTooManyMessages)
+					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a", "b"), lim(3)))
+					assert.ErrorIs(t, st.Append(ctx, conn, s.ID, nil, msgs("c", "d"), lim(3)), ErrTooManyMessages)
 					got, _, err := st.Messages(ctx, conn, s.ID, 0)
 					require.NoError(t, err)
 					assert.Equal(t, []string{"1:a", "2:b"}, texts(got))
 				}},
+				{"text bound refuses and adds nothing", func(t *testing.T, st SessionStore) {
+					s := testSession(conn, time.Minute)
+					require.NoError(t, st.Create(ctx, s, 10))
+					b := Bounds{Messages: 100, Bytes: 10}
+					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("aaaa", "bbbb"), b))
+					assert.ErrorIs(t, st.Append(ctx, conn, s.ID, nil, msgs("ccc"), b), ErrTooMuchText, "8 + 3 > 10")
+					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("cc"), b), "8 + 2 = 10 fits")
+					got, _, err := st.Messages(ctx, conn, s.ID, 0)
+					require.NoError(t, err)
+					assert.Equal(t, []string{"1:aaaa", "2:bbbb", "3:cc"}, texts(got))
+					// Another session has its own bound.
+					s2 := testSession(conn, time.Minute)
+					require.NoError(t, st.Create(ctx, s2, 10))
+					require.NoError(t, st.Append(ctx, conn, s2.ID, nil, msgs("dddddddddd"), b))
+				}},
 				{"cookies: nil keeps, empty clears, others replace", func(t *testing.T, st SessionStore) {
 					s := testSession(conn, time.Minute)
 					require.NoError(t, st.Create(ctx, s, 10))
-					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a"), 10))
+					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a"), lim(10)))
 					got, _ := st.Get(ctx, conn, s.ID)
 					assert.Equal(t, []Cookie{{"page_viewed", "3"}}, got.Cookies)
-					require.NoError(t, st.Append(ctx, conn, s.ID, []Cookie{{"cart_contents", "x"}}, msgs("b"), 10))
+					require.NoError(t, st.Append(ctx, conn, s.ID, []Cookie{{"cart_contents", "x"}}, msgs("b"), lim(10)))
 					got, _ = st.Get(ctx, conn, s.ID)
 					assert.Equal(t, []Cookie{{"cart_contents", "x"}}, got.Cookies)
-					require.NoError(t, st.Append(ctx, conn, s.ID, []Cookie{}, msgs("c"), 10))
+					require.NoError(t, st.Append(ctx, conn, s.ID, []Cookie{}, msgs("c"), lim(10)))
 					got, _ = st.Get(ctx, conn, s.ID)
 					assert.Empty(t, got.Cookies)
 				}},
@@ -151,20 +171,46 @@ func TestSessionStores(t *testing.T) {
 					young.Created = old.Created.Add(time.Second)
 					require.NoError(t, st.Create(ctx, old, 10))
 					require.NoError(t, st.Create(ctx, young, 10))
-					require.NoError(t, st.Append(ctx, conn, old.ID, nil, msgs("hello"), 10))
-					list, err := st.List(ctx)
+					require.NoError(t, st.Append(ctx, conn, old.ID, nil, msgs("hello"), lim(10)))
+					list, _, err := st.List(ctx, Page{})
 					require.NoError(t, err)
 					require.Len(t, list, 2)
 					assert.Equal(t, []string{young.ID, old.ID}, []string{list[0].ID, list[1].ID})
 					assert.Equal(t, []string{"1:hello"}, texts(list[1].Messages))
 					assert.Equal(t, "C-1001", list[1].BrowserClaims.SecretData["customer_id"])
 				}},
+				{"list: pages, and the last messages", func(t *testing.T, st SessionStore) {
+					var ids []string // newest first
+					base := time.Now()
+					for i := range 5 {
+						s := testSession(conn, time.Minute)
+						s.Created = base.Add(time.Duration(i) * time.Second)
+						s.Expires = base.Add(time.Minute + time.Duration(i)*time.Second)
+						require.NoError(t, st.Create(ctx, s, 10))
+						ids = append([]string{s.ID}, ids...)
+					}
+					require.NoError(t, st.Append(ctx, conn, ids[1], nil, msgs("a", "b", "c", "d"), lim(10)))
+					got, total, err := st.List(ctx, Page{Offset: 1, Limit: 2, LastMessages: 3})
+					require.NoError(t, err)
+					assert.Equal(t, 5, total)
+					require.Len(t, got, 2)
+					assert.Equal(t, ids[1:3], []string{got[0].ID, got[1].ID})
+					assert.Equal(t, []string{"2:b", "3:c", "4:d"}, texts(got[0].Messages), "the last 3, numbered as stored")
+					got, total, err = st.List(ctx, Page{Offset: 4, Limit: 2})
+					require.NoError(t, err)
+					assert.Equal(t, 5, total)
+					require.Len(t, got, 1)
+					assert.Equal(t, ids[4], got[0].ID)
+					got, _, err = st.List(ctx, Page{Offset: 9, Limit: 2})
+					require.NoError(t, err)
+					assert.Empty(t, got)
+				}},
 				{"watch is signalled by an append", func(t *testing.T, st SessionStore) {
 					s := testSession(conn, time.Minute)
 					require.NoError(t, st.Create(ctx, s, 10))
 					ch, stop := st.Watch(conn, s.ID)
 					defer stop()
-					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a"), 10))
+					require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("a"), lim(10)))
 					select {
 					case <-ch:
 					case <-time.After(2 * time.Second):
@@ -177,9 +223,9 @@ func TestSessionStores(t *testing.T) {
 					time.Sleep(1100 * time.Millisecond) // past the memory store's purge interval too
 					_, err := st.Get(ctx, conn, s.ID)
 					assert.ErrorIs(t, err, ErrNoSession)
-					assert.ErrorIs(t, st.Append(ctx, conn, s.ID, nil, msgs("a"), 10), ErrNoSession)
+					assert.ErrorIs(t, st.Append(ctx, conn, s.ID, nil, msgs("a"), lim(10)), ErrNoSession)
 					require.NoError(t, st.Create(ctx, testSession(conn, time.Minute), 1))
-					list, err := st.List(ctx)
+					list, _, err := st.List(ctx, Page{})
 					require.NoError(t, err)
 					assert.Len(t, list, 1)
 				}},
@@ -230,4 +276,25 @@ func redisKeys(t testing.TB, c redis.UniversalClient, prefix string) []string {
 	ks, err := c.Keys(ctx, prefix+":*").Result()
 	require.NoError(t, err)
 	return ks
+}
+
+// TestMemoryTotalText: the memory store holds at most its total of text
+// over all sessions; an ended session's text is freed for others.
+func TestMemoryTotalText(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	st := newMemorySessions(clock, 10, func(string, string) {})
+	b := Bounds{Messages: 100, Bytes: 100}
+	short := &Session{ID: newSessionID(), Connection: conn, Created: now, Expires: now.Add(time.Minute)}
+	long := &Session{ID: newSessionID(), Connection: conn, Created: now, Expires: now.Add(time.Hour)}
+	require.NoError(t, st.Create(ctx, short, 10))
+	require.NoError(t, st.Create(ctx, long, 10))
+	require.NoError(t, st.Append(ctx, conn, short.ID, nil, msgs("123456"), b))
+	assert.ErrorIs(t, st.Append(ctx, conn, long.ID, nil, msgs("12345"), b), ErrTooMuchText, "6 + 5 > 10 in total, though the session is far from its own bound")
+	require.NoError(t, st.Append(ctx, conn, long.ID, nil, msgs("1234"), b))
+
+	now = now.Add(2 * time.Minute) // short has ended
+	require.NoError(t, st.Append(ctx, conn, long.ID, nil, msgs("123456"), b), "the ended session's text was freed")
+	assert.ErrorIs(t, st.Append(ctx, conn, long.ID, nil, msgs("1"), b), ErrTooMuchText)
 }
