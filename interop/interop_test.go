@@ -92,6 +92,9 @@ type row struct {
 type cliSign struct {
 	policy  policySpec
 	encrypt bool
+	// key, kid and alg: msgsec sign --key FILE --kid ID [--alg ALG], a
+	// private key instead of the policy's HMAC secret.
+	key, kid, alg string
 }
 
 func (r *row) name() string { return r.lib + "/" + r.alg + "/" + r.dir + "/" + r.variant }
@@ -255,6 +258,22 @@ func (s *suite) matrix() []*row {
 			if lib == "jose" && alg == "EdDSA" {
 				add(&row{lib: lib, alg: "Ed25519", dir: libToMsgsec, variant: "keys new EdDSA key, alg Ed25519, kid; policy public_key PEM",
 					sign: &job{Op: "sign", Alg: "Ed25519", Key: priv, Kid: k.Kid}, policy: pem})
+			}
+			// msgsec sign --key mints with the same private key; the
+			// library verifies with the public key PEM.
+			// (--alg only for PS256: an RSA key signs RS256 by default.)
+			pemSpec := policySpec{keys: []policyKey{{id: k.Kid, alg: alg, pubPath: k.pubPath}}}
+			signAlg := ""
+			if alg == "PS256" {
+				signAlg = alg
+			}
+			add(&row{lib: lib, alg: alg, dir: msgsecToLib, variant: "msgsec sign --key (keys new private key); library verifies with the public key PEM",
+				cliSign: &cliSign{policy: pemSpec, key: k.privPath, kid: k.Kid, alg: signAlg},
+				verify:  &job{Op: "verify", Alg: alg, Key: &keySpec{Kind: "spki_file", Path: k.pubPath}}})
+			if lib == "jose" && alg == "EdDSA" {
+				add(&row{lib: lib, alg: "Ed25519", dir: msgsecToLib, variant: "msgsec sign --key --alg Ed25519; library verifies with the public key PEM",
+					cliSign: &cliSign{policy: pemSpec, key: k.privPath, kid: k.Kid, alg: "Ed25519"},
+					verify:  &job{Op: "verify", Alg: "Ed25519", Key: &keySpec{Kind: "spki_file", Path: k.pubPath}}})
 			}
 			// msgsec keys new output loads in the library: the token the
 			// library signed with msgsec's private key verifies with
@@ -563,6 +582,12 @@ func (s *suite) mintByCLI(rows []*row) {
 			"--connection", connectionID, "--subject", r.want.Sub, "--data", string(data)}
 		if r.cliSign.encrypt {
 			args = append(args, "--encrypt")
+		}
+		if r.cliSign.key != "" {
+			args = append(args, "--key", r.cliSign.key, "--kid", r.cliSign.kid)
+		}
+		if r.cliSign.alg != "" {
+			args = append(args, "--alg", r.cliSign.alg)
 		}
 		res := s.runCLI(nil, args...)
 		if res.code != 0 {
