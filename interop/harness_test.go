@@ -411,9 +411,11 @@ func lastLines(s string, n int) string {
 // policySpec is the connection's key configuration; yaml renders a whole
 // policy file around it.
 type policySpec struct {
-	keys          []policyKey
-	jwksURL       string
-	decryptionKey bool // the JWE key (see jweKeyYAML)
+	keys               []policyKey
+	jwksURL            string
+	decryptionKey      bool   // the JWE key (see jweKeyYAML)
+	secretDataOptional bool   // token.secret_data: optional (default required)
+	tokenType          string // token.type
 }
 
 type policyKey struct {
@@ -456,6 +458,12 @@ func (p policySpec) yaml() string {
 		b.WriteString(jweKeyYAML)
 	}
 	b.WriteString("    token:\n      issuer: " + issuer + "\n      max_lifetime: 15m\n")
+	if p.secretDataOptional {
+		b.WriteString("      secret_data: optional\n")
+	}
+	if p.tokenType != "" {
+		b.WriteString("      type: " + p.tokenType + "\n")
+	}
 	return b.String()
 }
 

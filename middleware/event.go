@@ -12,7 +12,8 @@ import (
 )
 
 // Event reports a denial, or in report-only mode a would-be denial, or
-// cookies dropped from a request. It never carries token, cookie or
+// cookies dropped from a request, or a token whose customer data was sent
+// in the wrong place. It never carries token, cookie or
 // secret-data values.
 type Event struct {
 	Connection string
@@ -76,6 +77,8 @@ func (m *Middleware) report(ctx context.Context, e Event) {
 	switch {
 	case e.Kind == KindCookieDropped:
 		level, msg = slog.LevelDebug, "msgsec: cookies dropped" // routine: pages carry many cookies
+	case e.Kind == KindMisplacedSecretData:
+		msg = "msgsec: token verified, but its customer data is not in customer_secret_data"
 	case !e.Blocked:
 		msg = "msgsec: request would be denied (report-only)"
 	}

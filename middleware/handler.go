@@ -322,6 +322,10 @@ func (m *Middleware) verify(w http.ResponseWriter, r *http.Request, p *policy.Co
 	}
 	claims, err := v.Verify(r.Context(), tok)
 	if err == nil {
+		if len(claims.MisplacedClaims) > 0 && m.listening(r.Context(), slog.LevelWarn) {
+			m.report(r.Context(), Event{Connection: p.ID(), Kind: KindMisplacedSecretData, Reason: misplacedReason,
+				Origin: o, Method: r.Method, Path: eventPath(r)})
+		}
 		return claims, true
 	}
 	if errors.Is(err, secretdata.ErrReplayCheckUnavailable) {

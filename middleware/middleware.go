@@ -265,7 +265,15 @@ func tokenFrom(p *policy.Compiled, r *http.Request) (tok string, present, ok boo
 func tokenReason(err error) string {
 	var te *secretdata.TokenError
 	if errors.As(err, &te) && te.Kind != nil {
+		if te.Field == "customer_secret_data" {
+			return "invalid claims: " + misplacedReason
+		}
 		return strings.TrimPrefix(te.Kind.Error(), "secretdata: ")
 	}
 	return "invalid"
 }
+
+// misplacedReason is the event reason for a token whose customer data is
+// in top-level claims (the claims' names stay out of events: a token
+// chose them).
+const misplacedReason = "customer data in top-level claims, not in customer_secret_data"

@@ -34,6 +34,12 @@ const (
 	// KindCookieDropped: cookies were removed from the request. Reported
 	// only; never blocks.
 	KindCookieDropped Kind = "cookie-dropped"
+	// KindMisplacedSecretData: a token verified, but its customer data is
+	// in top-level claims instead of customer_secret_data, so the chat got
+	// none (see secretdata.Claims.MisplacedClaims). Reported only, under
+	// secret_data: optional; a connection that requires secret data
+	// refuses such a token (invalid-token).
+	KindMisplacedSecretData Kind = "misplaced-secret-data"
 )
 
 // problems holds the prebuilt answer of each blocking kind: fixed titles

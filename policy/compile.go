@@ -26,6 +26,10 @@ type CompileOptions struct {
 	HTTPClient *http.Client
 	// Now pins the verifiers' clock (tests).
 	Now func() time.Time
+
+	// logf hears about JWKS keys skipped at each fetch (a Registry sets
+	// its RegistryOptions.Logf).
+	logf func(format string, args ...any)
 }
 
 // Compiled is one connection's policy, compiled: immutable and safe for
@@ -81,8 +85,11 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 			Audience:    c.effectiveAudience(),
 			Leeway:      c.Token.Leeway, // zero: secretdata.DefaultLeeway
 			MaxLifetime: c.maxLifetime(),
+			Type:        c.Token.Type,
 			Replay:      opts.Replay,
 			Now:         opts.Now,
+
+			RefuseMisplacedSecretData: c.secretDataRequired(),
 		}
 		if c.JWKSURL != "" {
 			ks, err := remoteKeySet(ctx, c.JWKSURL, opts)
@@ -107,6 +114,7 @@ func remoteKeySet(ctx context.Context, url string, opts CompileOptions) (*secret
 	}
 	return secretdata.NewRemoteKeySet(ctx, secretdata.RemoteKeySetConfig{
 		URL: url, Client: opts.HTTPClient, DangerouslyAllowHTTP: strings.HasPrefix(url, "http://"),
+		Logf: opts.logf,
 	})
 }
 

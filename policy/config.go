@@ -89,7 +89,8 @@ type KeyConfig struct {
 	// ID is the key's "kid".
 	ID string `yaml:"id" json:"id"`
 	// Algorithm is bound to the key: HS256 (default), HS384, HS512, RS256,
-	// PS256, ES256 or EdDSA.
+	// PS256, ES256, EdDSA or Ed25519 (RFC 9864's name for EdDSA over
+	// Ed25519: either name accepts tokens marked with the other).
 	Algorithm string `yaml:"algorithm,omitempty" json:"algorithm,omitempty"`
 	// Secret is the HMAC secret (HS* algorithms).
 	Secret *SecretRef `yaml:"secret,omitempty" json:"secret,omitempty"`
@@ -115,11 +116,20 @@ type TokenRules struct {
 	// Leeway is the clock-skew allowance: empty means
 	// secretdata.DefaultLeeway (30s), at most secretdata.MaxLeeway (5m).
 	Leeway time.Duration `yaml:"leeway,omitempty" json:"leeway,omitempty"`
-	// SecretData is "required" (default) or "optional".
+	// SecretData is "required" (default) or "optional". Required also
+	// refuses a token whose customer data sits in top-level claims instead
+	// of customer_secret_data; optional accepts it with no secret data and
+	// reports it (see secretdata.Claims.MisplacedClaims).
 	SecretData SecretDataRule `yaml:"secret_data,omitempty" json:"secret_data,omitempty"`
 	// Header names the request header carrying the token; empty means
 	// "Authorization: Bearer ...".
 	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	// Type, when set, requires tokens to carry this typ, for example
+	// "secretdata+jwt" (explicit typing, RFC 8725 §3.11); tokens without
+	// typ or with another are refused. Empty: typ is optional and, when
+	// present, must be JWT (or application/jwt). A Signer from
+	// SignerConfig writes it. See secretdata.VerifierConfig.Type.
+	Type string `yaml:"type,omitempty" json:"type,omitempty"`
 }
 
 // effectiveAudience is the audience tokens must carry.

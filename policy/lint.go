@@ -38,6 +38,16 @@ const (
 	LintInlineSecret          = "inline-secret"
 	LintNoFrameAncestors      = "no-frame-ancestors"
 	LintCredentialsAnyWebsite = "credentials-any-website"
+
+	// LintJWKSSkippedKey and LintJWKSUnavailable come from checks that
+	// fetch a connection's jwks_url (msgsec policy check; a Registry logs
+	// the same through RegistryOptions.Logf): a key of the JWKS that
+	// verification skips, named by index and kid with the reason (see
+	// secretdata.ParseJWKS), and a JWKS that could not be fetched or
+	// holds no usable key. Lint itself reads no network and never
+	// reports them.
+	LintJWKSSkippedKey  = "jwks-skipped-key"
+	LintJWKSUnavailable = "jwks-unavailable"
 )
 
 // Lint returns warnings for a valid policy: any website allowed, "*",

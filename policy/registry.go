@@ -20,8 +20,9 @@ import (
 type RegistryOptions struct {
 	Load    LoadOptions
 	Compile CompileOptions
-	// Logf, when set, hears about reloads done by the watchers (never
-	// secrets).
+	// Logf, when set, hears about reloads done by the watchers, and about
+	// every key a JWKS fetch (the first and each refresh) skips, with its
+	// kid or index and why (never secrets or key material).
 	Logf func(format string, args ...any)
 }
 
@@ -160,7 +161,7 @@ func (r *Registry) fetchKeySet(ctx context.Context, url string) (*secretdata.Rem
 	}
 	done := make(chan result, 1)
 	go func() {
-		ks, err := remoteKeySet(context.WithoutCancel(ctx), url, CompileOptions{HTTPClient: r.opts.Compile.HTTPClient})
+		ks, err := remoteKeySet(context.WithoutCancel(ctx), url, CompileOptions{HTTPClient: r.opts.Compile.HTTPClient, logf: r.opts.Logf})
 		done <- result{ks, err}
 	}()
 	select {

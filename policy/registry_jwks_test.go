@@ -1,4 +1,4 @@
-package policy_test
+package policy
 
 import (
 	"context"
@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/msgsec/msgsec/internal/testenv"
-	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -132,11 +131,11 @@ func TestRegistryReloadClosesDroppedKeySets(t *testing.T) {
 	// closing gives a connection back.
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	opts := policy.RegistryOptions{Compile: policy.CompileOptions{HTTPClient: &http.Client{Transport: tr}}}
+	opts := RegistryOptions{Compile: CompileOptions{HTTPClient: &http.Client{Transport: tr}}}
 
 	path := filepath.Join(t.TempDir(), "p.yaml")
 	testenv.WriteFile(t, path, jwksConns(0, steadyURL, moving(0), ""))
-	r, err := policy.NewRegistry(ctx, path, opts)
+	r, err := NewRegistry(ctx, path, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = r.Close() })
 	first, _ := r.Get("moving")
@@ -179,7 +178,7 @@ func TestRegistryReloadClosesDroppedKeySets(t *testing.T) {
 	// Close stops the rest; the policies handed out then refuse JWKS tokens.
 	require.NoError(t, r.Close())
 	require.NoError(t, r.Close(), "idempotent")
-	require.ErrorIs(t, r.Reload(ctx), policy.ErrRegistryClosed)
+	require.ErrorIs(t, r.Reload(ctx), ErrRegistryClosed)
 	_, err = steady.Verifier().Verify(ctx, signFor(t, key, "steady"))
 	require.ErrorIs(t, err, secretdata.ErrUnknownKey)
 	after := eventually(5*time.Second, runtime.NumGoroutine, func(n int) bool { return n <= baseG-5 })
@@ -196,7 +195,7 @@ func TestRegistryKeySetOutlivesReloadContext(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.yaml")
 	testenv.WriteFile(t, path, jwksConns(0, srv.URL+"/a", srv.URL+"/b", ""))
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := policy.NewRegistry(ctx, path, policy.RegistryOptions{})
+	r, err := NewRegistry(ctx, path, RegistryOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = r.Close() })
 	cancel()
@@ -246,7 +245,7 @@ func TestRegistryLeavesCallersKeySetsOpen(t *testing.T) {
 	})
 	path := filepath.Join(t.TempDir(), "p.yaml")
 	testenv.WriteFile(t, path, jwksConns(0, srv.URL+"/a", srv.URL+"/b", ""))
-	r, err := policy.NewRegistry(ctx, path, policy.RegistryOptions{Compile: policy.CompileOptions{KeySet: supply}})
+	r, err := NewRegistry(ctx, path, RegistryOptions{Compile: CompileOptions{KeySet: supply}})
 	require.NoError(t, err)
 	first, _ := r.Get("moving")
 	testenv.WriteFile(t, path, jwksConns(1, srv.URL+"/a", srv.URL+"/c", ""))

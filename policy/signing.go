@@ -11,7 +11,8 @@ import (
 // SignerConfig returns what a secretdata.Signer needs to mint this
 // connection's tokens: an HMAC key of the (loaded) policy that is active
 // at now — the one with ID kid, or the first that can sign when kid is
-// empty — and the policy's issuer, audience and maximum lifetime. Set
+// empty — and the policy's issuer, audience, maximum lifetime and token
+// type (token.type). Set
 // Lifetime (and Now, for tests) and call secretdata.NewSigner.
 //
 // It is for the bank's side and for tools (the msgsec CLI, tests, demos); a
@@ -39,6 +40,7 @@ func (c *ConnectionPolicy) SignerConfig(kid string, now time.Time) (secretdata.S
 		}
 		return secretdata.SignerConfig{
 			Key: key, Issuer: c.Token.Issuer, Audience: c.effectiveAudience(), MaxLifetime: c.maxLifetime(),
+			Type: c.Token.Type,
 		}, nil
 	}
 	if kid != "" {

@@ -206,7 +206,7 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 		if err != nil {
 			return key, ".secret", fmt.Errorf("%s", keyErrMsg(err, alg))
 		}
-	case secretdata.RS256, secretdata.PS256, secretdata.ES256, secretdata.EdDSA:
+	case secretdata.RS256, secretdata.PS256, secretdata.ES256, secretdata.EdDSA, secretdata.Ed25519:
 		if k.Secret != nil {
 			return key, ".secret", errors.New("an asymmetric key takes a public key, not a secret")
 		}
@@ -225,7 +225,7 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 			return key, ".public_key", errors.New(keyErrMsg(err, alg))
 		}
 	default:
-		return key, ".algorithm", fmt.Errorf("unsupported algorithm %q (HS256, HS384, HS512, RS256, PS256, ES256, EdDSA)", k.Algorithm)
+		return key, ".algorithm", fmt.Errorf("unsupported algorithm %q (HS256, HS384, HS512, RS256, PS256, ES256, EdDSA, Ed25519)", k.Algorithm)
 	}
 	if k.NotBefore != nil || k.RetireAfter != nil {
 		var nb, ra = zeroTime, zeroTime
@@ -329,6 +329,9 @@ func (c *ConnectionPolicy) validateToken(path string, p *problems) {
 	if c.secretDataRequired() && !hasKeys {
 		p.add(tp+".secret_data", ErrValue, `secret data is required (the default) but no keys are configured; add keys or set secret_data: optional`)
 	}
+	if t := c.Token.Type; t != "" && !validMediaType(t) {
+		p.add(tp+".type", ErrValue, "not a media type (such as secretdata+jwt)")
+	}
 	if h := c.Token.Header; h != "" {
 		if !validHeaderName(h) {
 			p.add(tp+".header", ErrValue, "not a valid HTTP header name")
@@ -336,6 +339,21 @@ func (c *ConnectionPolicy) validateToken(path string, p *problems) {
 			p.add(tp+".header", ErrValue, "this header is set by browsers or proxies; choose another (e.g. X-Customer-Secret-Data)")
 		}
 	}
+}
+
+// validMediaType is secretdata's rule for a typ (VerifierConfig.Type): 1
+// to 127 bytes of letters, digits and !#$&-^_.+, at most one inner "/".
+func validMediaType(t string) bool {
+	if len(t) > 127 || strings.Count(t, "/") > 1 || t[0] == '/' || t[len(t)-1] == '/' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		ch := t[i]
+		if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || strings.IndexByte("!#$&-^_.+/", ch) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func validHeaderName(h string) bool {

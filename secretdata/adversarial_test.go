@@ -266,7 +266,9 @@ func TestAdversarialHeaderParameters(t *testing.T) {
 	} {
 		cases = append(cases, rejectCase{"header " + p, advHS(advSecret, `{"alg":"HS256","kid":"k1","typ":"JWT",`+p+`}`, claims), secretdata.ErrMalformed})
 	}
-	for _, typ := range []string{"JWS", "JOSE", "JOSE+JSON", "at+jwt", "application/jwt", "JWT ", "", "secevent+jwt"} {
+	// application/jwt is JWT (RFC 7515 §4.1.9); its near misses are not.
+	for _, typ := range []string{"JWS", "JOSE", "JOSE+JSON", "at+jwt", "JWT ", "", "secevent+jwt",
+		"text/jwt", "application/", "application/application/jwt", "applicationjwt", "application/at+jwt", "application/jwt/x", "application//jwt"} {
 		cases = append(cases, rejectCase{"typ " + typ, advHS(advSecret, `{"alg":"HS256","kid":"k1","typ":"`+typ+`"}`, claims), secretdata.ErrMalformed})
 	}
 	cases = append(cases,
@@ -455,8 +457,13 @@ func TestAdversarialClaimTypesAndTimes(t *testing.T) {
 	tok := func(c advClaims) string { return advHS(advSecret, advHeader, c.json()) }
 	cases := []rejectCase{
 		{"exp as string", tok(b.set("exp", fmt.Sprintf(`"exp":"%d"`, now+240))), secretdata.ErrClaims},
-		{"exp as float", tok(b.set("exp", fmt.Sprintf(`"exp":%d.0`, now+240))), secretdata.ErrClaims},
-		{"exp with fraction", tok(b.set("exp", fmt.Sprintf(`"exp":%d.5`, now+240))), secretdata.ErrClaims},
+		// Fractions are accepted, rounded (TestFractionalNumericDates);
+		// exponents, signs and sizes beyond 15 integer digits are not.
+		{"exp fraction with exponent", tok(b.set("exp", fmt.Sprintf(`"exp":%d.5e0`, now+240))), secretdata.ErrClaims},
+		{"exp huge with fraction", tok(b.set("exp", `"exp":9999999999999999.5`)), secretdata.ErrClaims},
+		{"exp negative fraction", tok(b.set("exp", `"exp":-0.5`)), secretdata.ErrClaims},
+		{"exp bare fraction", tok(b.set("exp", `"exp":.5`)), secretdata.ErrClaims},
+		{"iat huge with fraction", tok(b.set("iat", `"iat":1000000000000000.25`)), secretdata.ErrClaims},
 		{"exp with exponent", tok(b.set("exp", `"exp":1.75000024e9`)), secretdata.ErrClaims},
 		{"exp with integer exponent", tok(b.set("exp", `"exp":175000024e1`)), secretdata.ErrClaims},
 		{"exp negative", tok(b.set("exp", `"exp":-1`)), secretdata.ErrClaims},
@@ -595,6 +602,8 @@ func TestAdversarialReplay(t *testing.T) {
 		{"header with whitespace", advHS(advSecret, `{ "alg" : "HS256", "kid" : "k1" }`, b.json())},
 		{"header members reordered", advHS(advSecret, `{"kid":"k1","typ":"JWT","alg":"HS256"}`, b.json())},
 		{"typ lowercase", advHS(advSecret, `{"alg":"HS256","kid":"k1","typ":"jwt"}`, b.json())},
+		{"typ application/jwt", advHS(advSecret, `{"alg":"HS256","kid":"k1","typ":"application/jwt"}`, b.json())},
+		{"typ Application/JWT", advHS(advSecret, `{"alg":"HS256","kid":"k1","typ":"Application/JWT"}`, b.json())},
 		{"kid escaped", advHS(advSecret, `{"alg":"HS256","kid":"k\u0031","typ":"JWT"}`, b.json())},
 		{"claims reordered", advHS(advSecret, advHeader, advClaims{b[5], b[4], b[3], b[2], b[1], b[0], b[6]}.json())},
 		{"claims with whitespace", advHS(advSecret, advHeader, " "+strings.ReplaceAll(b.json(), ",", " ,\n ")+" ")},

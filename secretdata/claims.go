@@ -47,6 +47,16 @@ type Claims struct {
 	// SecretData is the customer_secret_data object, of the bank's choosing.
 	// Verified numbers are json.Number (no float64 precision loss).
 	SecretData map[string]any
+
+	// MisplacedClaims is set by Verify when the token has no
+	// customer_secret_data but carries top-level claims that are not
+	// registered ones (iss, sub, aud, exp, nbf, iat, jti, sid): customer
+	// data sent in the wrong place, such as a top-level customer_id. It
+	// holds their names (never their values), in token order, at most 16.
+	// Report it: SecretData is then empty. (A Verifier with
+	// RefuseMisplacedSecretData refuses such a token instead.) Ignored by
+	// Sign.
+	MisplacedClaims []string
 }
 
 // AuthenticationStatus returns customer_secret_data.authentication_status if

@@ -16,7 +16,9 @@
 //
 // Every [Key] is bound to one [Algorithm] when it is made; the token header
 // may only confirm it, so "none", HS256-with-an-RSA-public-key and algorithm
-// downgrades are refused. The Verifier refuses tokens above a size cap
+// downgrades are refused. (One algorithm has two names: [EdDSA] and
+// [Ed25519], RFC 9864's fully-specified name, are accepted for each other
+// over an Ed25519 key, and nothing else is.) The Verifier refuses tokens above a size cap
 // before looking inside them; splits the compact form itself; accepts only
 // canonical unpadded base64url; parses header and claims with its own JSON
 // parser, which — unlike encoding/json — rejects duplicate member names,
@@ -26,6 +28,40 @@
 // checks expiry, not-before, issued-in-the-future and maximum lifetime with
 // a bounded leeway. A token carrying sid is only accepted by
 // [Verifier.VerifySession] for that session.
+//
+// # Tokens from other JWT libraries
+//
+// Banks sign with whatever library their language has, and those write
+// tokens a little differently. The Verifier accepts what the RFCs allow
+// and stays strict about everything else:
+//
+//   - NumericDates with a fraction (RFC 7519 §2), as PyJWT writes
+//     time.time() and jsonwebtoken Date.now()/1000, are rounded the safe
+//     way, to the second: exp down, nbf and iat up. A token is thus never
+//     accepted at a moment its claims exclude: exp 1750000000.4 is
+//     expired from 1750000000 on (with no leeway), nbf 1750000000.2 is
+//     valid from 1750000001. The lifetime bound uses the exact values.
+//     Claims carries the rounded times. Still refused: exponents ("1.75e9"),
+//     signs, and more than 15 integer digits.
+//   - typ is optional; "JWT" and "application/jwt" are the same type
+//     (media types compare case-insensitively, and RFC 7515 §4.1.9 makes
+//     "application/" optional). [VerifierConfig].Type requires an explicit
+//     type instead, such as "secretdata+jwt" (RFC 8725 §3.11): a token
+//     without typ, or with another (JWT included), is then refused; a
+//     [SignerConfig].Type writes it.
+//   - A token without kid is checked with the one key there is, when the
+//     Verifier has exactly one (its Keys and KeySet together); with
+//     several it is refused, as "kid required when several keys are
+//     configured".
+//   - JWKS keys without alg, without kid, and the keys a JWKS has that
+//     msgsec cannot use are described at [ParseJWKS]: every skipped key is
+//     reported, by index and kid, with the reason.
+//   - Customer data sent as top-level claims (customer_id next to iss)
+//     instead of inside customer_secret_data verifies with no SecretData,
+//     and [Claims].MisplacedClaims names those claims (never their
+//     values) so the caller can say so; [VerifierConfig].RefuseMisplacedSecretData
+//     refuses such tokens (package policy sets it when secret data is
+//     required).
 //
 // # Lifetimes and leeway
 //

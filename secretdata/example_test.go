@@ -3,8 +3,13 @@ package secretdata_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -221,7 +226,7 @@ func ExampleNewMemoryReplayCache() {
 }
 
 func ExampleParseJWKS() {
-	keys, err := secretdata.ParseJWKS([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"ed-2026",
+	keys, _, err := secretdata.ParseJWKS([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"ed-2026",
 		"x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
 	fmt.Println(err, keys[0].ID(), keys[0].Algorithm())
 	// Output: <nil> ed-2026 EdDSA
@@ -258,4 +263,88 @@ func ExampleClaims_AuthenticationStatus() {
 	// authenticated true
 	// false
 	// secretdata.Claims{iss: "", aud: "", exp: 0001-01-01T00:00:00Z, secret_data: [redacted] (2 members)}
+}
+
+// A JWKS as banks' libraries export it: an RSA key without alg (RS256 or
+// PS256 then verify with it) and an encryption key, which is skipped and
+// named.
+func ExampleParseJWKS_skipped() {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	n := base64.RawURLEncoding.EncodeToString(rsaKey.N.Bytes())
+	doc := `{"keys":[{"kty":"RSA","kid":"rsa-2026","n":"` + n + `","e":"AQAB"},
+		{"kty":"OKP","crv":"Ed25519","kid":"enc-1","use":"enc","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`
+	keys, skipped, err := secretdata.ParseJWKS([]byte(doc))
+	fmt.Println(err, keys[0])
+	for _, s := range skipped {
+		fmt.Println("skipped", s)
+	}
+	// Output:
+	// <nil> secretdata.Key{kid: "rsa-2026", alg: RS256|PS256, type: public}
+	// skipped keys[1]: "enc-1": use "enc": not a signature key
+}
+
+// Explicit typing (RFC 8725 §3.11): the chat server requires typ
+// secretdata+jwt, so a JWT meant for something else is refused.
+func ExampleVerifierConfig_explicitType() {
+	key, _ := secretdata.NewHMACKey("2026-01", secretdata.HS256, secret)
+	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{
+		Key: key, Issuer: "https://api.uplusbank.com", Audience: "retail-bank", Type: "secretdata+jwt",
+	})
+	plain, _ := secretdata.NewSigner(secretdata.SignerConfig{
+		Key: key, Issuer: "https://api.uplusbank.com", Audience: "retail-bank",
+	})
+	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{
+		Keys: []secretdata.Key{key}, Issuer: "https://api.uplusbank.com", Audience: "retail-bank",
+		Type: "secretdata+jwt",
+	})
+	typed, _ := signer.Sign(secretdata.Claims{Subject: "customer-42"})
+	untyped, _ := plain.Sign(secretdata.Claims{Subject: "customer-42"})
+	_, err := verifier.Verify(context.Background(), typed)
+	fmt.Println(err)
+	_, err = verifier.Verify(context.Background(), untyped)
+	fmt.Println(err)
+	// Output:
+	// <nil>
+	// secretdata: malformed token: typ: not the type this verifier requires
+}
+
+// Ed25519 is RFC 9864's name for EdDSA over Ed25519: a key bound to
+// either name verifies tokens marked with either, and a Signer writes the
+// name its key is bound to.
+func ExampleEd25519() {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signKey, _ := secretdata.NewPrivateKey("ed-2026", secretdata.Ed25519, priv)
+	signer, _ := secretdata.NewSigner(secretdata.SignerConfig{
+		Key: signKey, Issuer: "https://api.uplusbank.com", Audience: "retail-bank",
+	})
+	token, _ := signer.Sign(secretdata.Claims{Subject: "customer-42"})
+	verifyKey, _ := secretdata.NewPublicKey("ed-2026", secretdata.EdDSA, pub)
+	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{
+		Keys: []secretdata.Key{verifyKey}, Issuer: "https://api.uplusbank.com", Audience: "retail-bank",
+	})
+	_, err := verifier.Verify(context.Background(), token)
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+// Customer data the bank put next to iss instead of inside
+// customer_secret_data: the token verifies with no secret data, and
+// MisplacedClaims names what was there (never the values).
+func ExampleClaims_misplacedClaims() {
+	key, _ := secretdata.NewHMACKey("2026-01", secretdata.HS256, secret)
+	now := time.Now().Unix()
+	payload := fmt.Sprintf(`{"iss":"https://api.uplusbank.com","aud":"retail-bank","iat":%d,"exp":%d,`+
+		`"jti":"R0bK9x3w7mQe2sVt5uYzAa","customer_id":"C-1001"}`, now, now+300)
+	input := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(payload))
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(input))
+	token := input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+
+	verifier, _ := secretdata.NewVerifier(secretdata.VerifierConfig{
+		Keys: []secretdata.Key{key}, Issuer: "https://api.uplusbank.com", Audience: "retail-bank",
+	})
+	claims, err := verifier.Verify(context.Background(), token)
+	fmt.Println(err, claims.SecretData == nil, claims.MisplacedClaims)
+	// Output: <nil> true [customer_id]
 }

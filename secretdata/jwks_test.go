@@ -47,27 +47,44 @@ func TestParseJWKS(t *testing.T) {
 	ecWrongAlg := jwkJSON(t, ec.Public(), map[string]string{"kid": "ec2", "alg": "RS256"})
 
 	tests := []struct {
-		name    string
-		doc     []byte
-		wantIDs map[string]secretdata.Algorithm
-		wantErr bool
+		name        string
+		doc         []byte
+		wantIDs     map[string]secretdata.Algorithm
+		wantSkipped []string // "field kid: reason"
+		wantErr     bool
 	}{
-		{"ec and ed25519 infer their algorithm", jwks(ecPub, edPub), map[string]secretdata.Algorithm{"ec1": secretdata.ES256, "ed1": secretdata.EdDSA}, false},
-		{"rsa takes its alg member", jwks(rsPub, psPub), map[string]secretdata.Algorithm{"rs1": secretdata.RS256, "ps1": secretdata.PS256}, false},
-		{"unusable keys are skipped", jwks(ecPub, rsNoAlg, ecEnc, p384, ecNoKid, ecWrongAlg), map[string]secretdata.Algorithm{"ec1": secretdata.ES256}, false},
-		{"private key refused", jwks(ecPub, jwkJSON(t, ec, map[string]string{"kid": "priv"})), nil, true},
-		{"symmetric key refused", jwks(ecPub, `{"kty":"oct","kid":"s","k":"`+b64(string(testSecret))+`"}`), nil, true},
-		{"duplicate kid refused", jwks(ecPub, jwkJSON(t, ecKey(t).Public(), map[string]string{"kid": "ec1"})), nil, true},
-		{"no usable key", jwks(rsNoAlg), nil, true},
-		{"empty set", jwks(), nil, true},
-		{"not json", []byte(`{"keys":[`), nil, true},
-		{"oversized", []byte(`{"keys":[],"x":"` + strings.Repeat("a", 1<<20) + `"}`), nil, true},
+		{"ec and ed25519 infer their algorithm", jwks(ecPub, edPub), map[string]secretdata.Algorithm{"ec1": secretdata.ES256, "ed1": secretdata.EdDSA}, nil, false},
+		{"rsa takes its alg member", jwks(rsPub, psPub), map[string]secretdata.Algorithm{"rs1": secretdata.RS256, "ps1": secretdata.PS256}, nil, false},
+		{"rsa without alg is kept (RS256 or PS256)", jwks(rsNoAlg), map[string]secretdata.Algorithm{"rs2": secretdata.RS256}, nil, false},
+		{"unusable keys are skipped, each with its reason", jwks(ecPub, rsNoAlg, ecEnc, p384, ecNoKid, ecWrongAlg),
+			map[string]secretdata.Algorithm{"ec1": secretdata.ES256, "rs2": secretdata.RS256}, []string{
+				`keys[2] ec-enc: use "enc": not a signature key`,
+				`keys[3] p384: algorithm needs an ecdsa p-256 key`,
+				`keys[4] : no kid, and the set has several keys: no token can name it`,
+				`keys[5] ec2: algorithm needs an rsa key`,
+			}, false},
+		{"private key refused", jwks(ecPub, jwkJSON(t, ec, map[string]string{"kid": "priv"})), nil, nil, true},
+		{"symmetric key refused", jwks(ecPub, `{"kty":"oct","kid":"s","k":"`+b64(string(testSecret))+`"}`), nil, nil, true},
+		{"duplicate kid refused", jwks(ecPub, jwkJSON(t, ecKey(t).Public(), map[string]string{"kid": "ec1"})), nil, nil, true},
+		{"no usable key", jwks(ecEnc), nil, []string{`keys[0] ec-enc: use "enc": not a signature key`}, true},
+		{"empty set", jwks(), nil, nil, true},
+		{"not json", []byte(`{"keys":[`), nil, nil, true},
+		{"oversized", []byte(`{"keys":[],"x":"` + strings.Repeat("a", 1<<20) + `"}`), nil, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			keys, err := secretdata.ParseJWKS(tc.doc)
+			keys, skipped, err := secretdata.ParseJWKS(tc.doc)
+			var gotSkipped []string
+			for _, p := range skipped {
+				require.ErrorIs(t, p, secretdata.ErrConfig)
+				gotSkipped = append(gotSkipped, p.Field+" "+p.Value+": "+p.Reason)
+			}
+			require.Equal(t, tc.wantSkipped, gotSkipped)
 			if tc.wantErr {
 				require.ErrorIs(t, err, secretdata.ErrConfig)
+				for _, p := range skipped {
+					require.Contains(t, err.Error(), p.Reason, "the error names every skipped key too")
+				}
 				return
 			}
 			require.NoError(t, err)
@@ -85,7 +102,7 @@ func TestVerifyWithJWKSKeys(t *testing.T) {
 	ec := ecKey(t)
 	signKey, err := secretdata.NewPrivateKey("ec1", secretdata.ES256, ec)
 	require.NoError(t, err)
-	keys, err := secretdata.ParseJWKS(jwks(jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})))
+	keys, _, err := secretdata.ParseJWKS(jwks(jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})))
 	require.NoError(t, err)
 	token, err := newSigner(t, signKey, nil).Sign(sampleClaims())
 	require.NoError(t, err)
@@ -200,7 +217,7 @@ func TestRemoteKeySetRefusals(t *testing.T) {
 func TestJWKSReportsEveryProblem(t *testing.T) {
 	ec := ecKey(t)
 	ecPub := jwkJSON(t, ec.Public(), map[string]string{"kid": "ec1"})
-	_, err := secretdata.ParseJWKS(jwks(
+	_, _, err := secretdata.ParseJWKS(jwks(
 		jwkJSON(t, ec, map[string]string{"kid": "priv"}),
 		ecPub,
 		`{"kty":"oct","kid":"s","k":"`+b64(string(testSecret))+`"}`,

@@ -54,6 +54,12 @@ type keyMaterial struct {
 	priv        func() crypto.Signer
 	notBefore   time.Time // zero: no lower bound
 	retireAfter time.Time // zero: no upper bound
+	// anyRSA marks an RSA key from a JWKS that named no alg: alg is RS256,
+	// and PS256 tokens are accepted too (see ParseJWKS).
+	anyRSA bool
+	// noKid marks a JWKS key without kid: id is its RFC 7638 thumbprint,
+	// and only a token without kid selects it (see ParseJWKS).
+	noKid bool
 }
 
 // GenerateSecret returns 64 fresh random bytes (512 bits) from
@@ -95,7 +101,8 @@ func NewHMACKey(id string, alg Algorithm, secret []byte) (Key, error) {
 
 // NewPublicKey returns a verification key. RS256 and PS256 need an
 // *rsa.PublicKey of 2048 to 8192 bits, ES256 an *ecdsa.PublicKey on P-256,
-// EdDSA an ed25519.PublicKey (not of small order). Every problem is
+// EdDSA or Ed25519 (two names of one algorithm) an ed25519.PublicKey (not
+// of small order). Every problem is
 // reported at once; the fields are "id", "alg", "pub".
 func NewPublicKey(id string, alg Algorithm, pub crypto.PublicKey) (Key, error) {
 	problems := checkKeyID(nil, id)
@@ -143,12 +150,12 @@ func checkKeyID(problems []*cfgerr.Error, id string) []*cfgerr.Error {
 // be bound to.
 func checkAlgorithm(problems []*cfgerr.Error, alg Algorithm) []*cfgerr.Error {
 	switch alg {
-	case RS256, PS256, ES256, EdDSA:
+	case RS256, PS256, ES256, EdDSA, Ed25519:
 		return problems
 	case HS256, HS384, HS512:
 		return append(problems, problem("alg", string(alg), "hmac algorithms need NewHMACKey"))
 	}
-	return append(problems, problem("alg", string(alg), "unsupported algorithm (RS256, PS256, ES256, EdDSA)"))
+	return append(problems, problem("alg", string(alg), "unsupported algorithm (RS256, PS256, ES256, EdDSA, Ed25519)"))
 }
 
 // checkPublic checks that pub fits alg; field names the parameter that
@@ -181,7 +188,7 @@ func checkPublic(problems []*cfgerr.Error, alg Algorithm, pub crypto.PublicKey, 
 		if _, err := k.ECDH(); err != nil {
 			return bad("ecdsa point is not on the curve")
 		}
-	case EdDSA:
+	case EdDSA, Ed25519:
 		k, ok := pub.(ed25519.PublicKey)
 		if !ok || len(k) != ed25519.PublicKeySize {
 			return bad("algorithm needs an ed25519 key")
@@ -308,7 +315,10 @@ func (k Key) ID() string {
 	return k.m.id
 }
 
-// Algorithm returns the one algorithm the key is bound to.
+// Algorithm returns the one algorithm the key is bound to. An Ed25519 key
+// also accepts tokens under the algorithm's other name (EdDSA ≡ Ed25519),
+// and an RSA key from a JWKS that named no alg reports RS256 and also
+// accepts PS256 (see ParseJWKS).
 func (k Key) Algorithm() Algorithm {
 	if k.m == nil {
 		return ""
@@ -346,7 +356,14 @@ func (k Key) String() string {
 	if k.m == nil {
 		return "secretdata.Key{}"
 	}
-	s := fmt.Sprintf("secretdata.Key{kid: %q, alg: %s, type: %s", k.m.id, k.m.alg, k.kind())
+	alg := string(k.m.alg)
+	if k.m.anyRSA {
+		alg = "RS256|PS256"
+	}
+	s := fmt.Sprintf("secretdata.Key{kid: %q, alg: %s, type: %s", k.m.id, alg, k.kind())
+	if k.m.noKid {
+		s = fmt.Sprintf("secretdata.Key{kid: none (thumbprint %s), alg: %s, type: %s", k.m.id, alg, k.kind())
+	}
 	if k.m.secret != nil || k.m.priv != nil {
 		s += ", secret: " + redacted
 	}

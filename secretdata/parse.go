@@ -314,21 +314,47 @@ func (p *parser) number() ([]byte, error) {
 	return b[start:i], nil
 }
 
-// numericDate reads a NumericDate. We accept only non-negative integers of
-// at most 15 digits: no fraction, no exponent, no sign.
-func (p *parser) numericDate() (int64, bool) {
+// numericDate reads a NumericDate (RFC 7519 §2: seconds since the epoch,
+// possibly non-integer). We accept a non-negative decimal whose integer
+// part has at most 15 digits, with an optional fraction: no exponent, no
+// sign. It returns the whole seconds, the fraction's first nine digits as
+// nanoseconds, and whether digits beyond those were all zero (exact), so
+// the caller can round each claim in the safe direction.
+func (p *parser) numericDate() (sec, nsec int64, exact, ok bool) {
 	raw, err := p.number()
-	if err != nil || len(raw) == 0 || len(raw) > 15 {
-		return 0, false
+	if err != nil || len(raw) == 0 {
+		return 0, 0, false, false
 	}
-	var v int64
-	for _, c := range raw {
-		if c < '0' || c > '9' {
-			return 0, false
+	i := 0
+	for ; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
+		if i == 15 {
+			return 0, 0, false, false
 		}
-		v = v*10 + int64(c-'0')
+		sec = sec*10 + int64(raw[i]-'0')
 	}
-	return v, true
+	if i == 0 {
+		return 0, 0, false, false
+	}
+	exact = true
+	if i < len(raw) && raw[i] == '.' {
+		n := 0
+		for i++; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
+			switch {
+			case n < 9:
+				nsec = nsec*10 + int64(raw[i]-'0')
+				n++
+			case raw[i] != '0':
+				exact = false
+			}
+		}
+		for ; n < 9; n++ {
+			nsec *= 10
+		}
+	}
+	if i != len(raw) { // an exponent
+		return 0, 0, false, false
+	}
+	return sec, nsec, exact, true
 }
 
 func (p *parser) literal(word string) error {

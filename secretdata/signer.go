@@ -12,6 +12,7 @@ import (
 	"hash"
 	"math/big"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -32,6 +33,12 @@ type SignerConfig struct {
 	// MaxLifetime is the longest Lifetime accepted. Default
 	// DefaultMaxLifetime, at most MaxLifetimeLimit.
 	MaxLifetime time.Duration
+
+	// Type is the typ header the Signer writes: "JWT" when empty. Set it
+	// to the media type the chat server requires (VerifierConfig.Type,
+	// a policy's token.type), for example "secretdata+jwt" (explicit
+	// typing, RFC 8725 §3.11).
+	Type string
 
 	// Encryption, if set, wraps the signed token in a JWE (dir + A256GCM),
 	// so a token that passes through a browser cannot be read there.
@@ -64,6 +71,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	}
 	problems = checkName(problems, "Issuer", cfg.Issuer)
 	problems = checkName(problems, "Audience", cfg.Audience)
+	problems = checkMediaType(problems, "Type", cfg.Type)
 	maxLifetime := cmp.Or(cfg.MaxLifetime, DefaultMaxLifetime)
 	if maxLifetime < time.Second || maxLifetime > MaxLifetimeLimit {
 		problems = append(problems, problem("MaxLifetime", cfg.MaxLifetime.String(),
@@ -86,7 +94,8 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	s := &Signer{key: m, issuer: cfg.Issuer, audience: cfg.Audience, lifetime: cfg.Lifetime, enc: cfg.Encryption, now: cfg.Now}
 	hdr := appendJSONString([]byte(`{"alg":`), string(m.alg))
 	hdr = appendJSONString(append(hdr, `,"kid":`...), m.id)
-	hdr = append(hdr, `,"typ":"JWT"}`...)
+	hdr = appendJSONString(append(hdr, `,"typ":`...), cmp.Or(cfg.Type, "JWT"))
+	hdr = append(hdr, '}')
 	s.header = base64.RawURLEncoding.EncodeToString(hdr)
 	if !cfg.Encryption.isZero() {
 		jh := appendJSONString([]byte(`{"alg":"dir","enc":"A256GCM","cty":"JWT","kid":`), cfg.Encryption.m.id)
@@ -242,6 +251,25 @@ func (s *Signer) encrypt(jws []byte) string {
 // quoted.
 func signErr(field, value, reason string) error {
 	return cfgerr.Join("secretdata: cannot sign", []*cfgerr.Error{problem(field, value, reason)})
+}
+
+// checkMediaType refuses a Type that is not a plausible media type: 1 to
+// 127 bytes of letters, digits and !#$&-^_.+ with at most one "/" (RFC
+// 6838 §4.2), as in "secretdata+jwt" or "application/secretdata+jwt".
+// Empty is fine (the default).
+func checkMediaType(problems []*cfgerr.Error, field, v string) []*cfgerr.Error {
+	if v == "" {
+		return problems
+	}
+	bad := len(v) > 127 || strings.Count(v, "/") > 1 || v[0] == '/' || v[len(v)-1] == '/'
+	for i := 0; i < len(v) && !bad; i++ {
+		c := v[i]
+		bad = !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&-^_.+/", c) >= 0)
+	}
+	if bad {
+		return append(problems, problem(field, v, "not a media type (such as secretdata+jwt)"))
+	}
+	return problems
 }
 
 // checkName refuses an empty or non-UTF-8 Issuer or Audience.

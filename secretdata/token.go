@@ -5,7 +5,41 @@ import "strings"
 // header is a parsed protected header. Slices alias the decode buffer.
 type header struct {
 	alg, kid, typ, cty, enc []byte
-	hasKid                  bool
+	hasKid, hasTyp          bool
+}
+
+// checkType checks a JWS header's typ against want, the Verifier's Type:
+// with none configured, typ is optional and, if present, must say JWT;
+// with one, typ is required and must be that type.
+func checkType(h *header, want string) error {
+	switch {
+	case want == "" && (!h.hasTyp || sameMediaType(string(h.typ), "JWT")):
+		return nil
+	case want == "":
+		return tokenErr(ErrMalformed, "typ", "not jwt")
+	case !h.hasTyp:
+		return tokenErr(ErrMalformed, "typ", "missing: this verifier requires an explicit type")
+	case !sameMediaType(string(h.typ), want):
+		return tokenErr(ErrMalformed, "typ", "not the type this verifier requires")
+	}
+	return nil
+}
+
+// sameMediaType compares two typ values as RFC 7515 §4.1.9 says: media
+// types are case-insensitive, and a value without "/" means
+// "application/" + value, so "JWT" and "application/jwt" are one type.
+func sameMediaType(a, b string) bool {
+	return strings.EqualFold(shortMediaType(a), shortMediaType(b))
+}
+
+// shortMediaType drops an "application/" prefix (any case) from a value
+// whose rest has no "/", the form RFC 7515 §4.1.9 recommends.
+func shortMediaType(s string) string {
+	const app = "application/"
+	if len(s) > len(app) && strings.EqualFold(s[:len(app)], app) && !strings.Contains(s[len(app):], "/") {
+		return s[len(app):]
+	}
+	return s
 }
 
 const (
@@ -21,7 +55,8 @@ const (
 var forbiddenHeaders = [...]string{"crit", "jku", "x5u", "jwk", "x5c", "zip", "b64"}
 
 // parseHeader parses a protected header strictly. Only alg, kid and typ are
-// allowed in a JWS header; a JWE header (jwe=true) also takes enc and cty.
+// allowed in a JWS header (its typ is checked by checkType); a JWE header
+// (jwe=true) also takes enc and cty.
 // Anything else — crit, jku, x5u, jwk, x5c, zip, b64, unknown names — is
 // refused: we never fetch keys from a token or honour extensions.
 func parseHeader(b []byte, jwe bool) (header, error) {
@@ -75,9 +110,10 @@ func parseHeader(b []byte, jwe bool) (header, error) {
 	if seen&hAlg == 0 {
 		return h, tokenErr(ErrMalformed, "alg", "missing")
 	}
-	// typ is optional, but if present it must say JWT (media types compare
-	// case-insensitively, RFC 7515 §4.1.9).
-	if seen&hTyp != 0 && !strings.EqualFold(string(h.typ), "JWT") {
+	h.hasTyp = seen&hTyp != 0
+	// A JWE's typ is optional, but if present it must say JWT; a JWS's is
+	// checked by the Verifier against its Type (checkType).
+	if jwe && h.hasTyp && !sameMediaType(string(h.typ), "JWT") {
 		return h, tokenErr(ErrMalformed, "typ", "not jwt")
 	}
 	if h.hasKid && (len(h.kid) == 0 || len(h.kid) > maxKeyIDLen) {
@@ -91,10 +127,19 @@ func parseHeader(b []byte, jwe bool) (header, error) {
 type rawClaims struct {
 	iss, sub, jti, sid []byte
 	audMatch           bool
-	exp, iat, nbf      int64
-	seen               int
-	secret             map[string]any
+	exp, iat, nbf      int64 // exp rounded down, iat and nbf up
+	// exp's fraction (nanoseconds, rounded up) and iat unrounded (seconds
+	// and nanoseconds, rounded down), for the lifetime bound.
+	expNs, iatSec, iatNs int64
+	seen                 int
+	secret               map[string]any
+	// others names the claims that are not registered, in order, up to
+	// maxMisplaced (see Claims.MisplacedClaims).
+	others []string
 }
+
+// maxMisplaced bounds how many claim names Claims.MisplacedClaims lists.
+const maxMisplaced = 16
 
 const (
 	cIss = 1 << iota
@@ -125,6 +170,9 @@ func parseClaims(b []byte, wantAud string, rc *rawClaims) error {
 				return tokenErr(ErrMalformed, "claims", "duplicate claim")
 			}
 			others[string(name)] = struct{}{}
+			if len(rc.others) < maxMisplaced {
+				rc.others = append(rc.others, clip(string(name)))
+			}
 			_, err := p.value()
 			return err
 		}
@@ -197,17 +245,28 @@ func parseClaim(p *parser, bit int, wantAud string, rc *rawClaims) error {
 		if c := p.peek(); c < '0' || c > '9' {
 			return wrongType
 		}
-		v, ok := p.numericDate()
+		v, ns, exact, ok := p.numericDate()
 		if !ok {
-			return tokenErr(ErrClaims, claimNames[bit], "not an integer numeric date")
+			return tokenErr(ErrClaims, claimNames[bit], "not a numeric date (a non-negative decimal below 10^15, no exponent)")
+		}
+		// A fraction is rounded the safe way: exp down, nbf and iat up, so
+		// a token is never valid for a moment its claims exclude. The
+		// fractions themselves are kept for the lifetime bound (exp's
+		// rounded up, iat's down past the nanosecond; see checkClaims).
+		up := v
+		if ns > 0 || !exact {
+			up++
 		}
 		switch bit {
 		case cExp:
-			rc.exp = v
+			rc.exp, rc.expNs = v, ns
+			if !exact {
+				rc.expNs++
+			}
 		case cIat:
-			rc.iat = v
+			rc.iat, rc.iatSec, rc.iatNs = up, v, ns
 		case cNbf:
-			rc.nbf = v
+			rc.nbf = up
 		}
 	case cAud:
 		return parseAudience(p, wantAud, rc)

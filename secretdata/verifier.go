@@ -61,6 +61,22 @@ type VerifierConfig struct {
 	// cannot be combined with Replay.
 	DangerouslyDisableReplayProtection bool
 
+	// Type, if set, makes typ required: the token's protected header must
+	// carry typ with this media type, for example "secretdata+jwt"
+	// (explicit typing, RFC 8725 §3.11), compared as RFC 7515 §4.1.9 says
+	// (case-insensitively, "application/" optional). Tokens without typ
+	// or with another one — "JWT" included — are refused. Empty: typ is
+	// optional and, when present, must be JWT (or application/jwt).
+	Type string
+
+	// RefuseMisplacedSecretData refuses a token that has no
+	// customer_secret_data but carries other top-level claims (see
+	// Claims.MisplacedClaims): the bank sent the customer data in the
+	// wrong place. Without it such a token verifies, with no SecretData.
+	// A token with neither verifies either way. Package policy sets it
+	// when the connection requires secret data.
+	RefuseMisplacedSecretData bool
+
 	// DecryptionKeys, if set, make the Verifier expect JWE (dir + A256GCM)
 	// tokens wrapping the signed token; plain JWS is then refused.
 	DecryptionKeys []EncryptionKey
@@ -73,8 +89,10 @@ type VerifierConfig struct {
 // immutable after construction and safe for concurrent use.
 type Verifier struct {
 	keys        map[string]*verifyKey
-	only        *verifyKey // the single key, when exactly one and no KeySet
+	only        *verifyKey // the single key, when exactly one
 	remote      *RemoteKeySet
+	typ         string // required typ, or "" (see VerifierConfig.Type)
+	misplaced   bool   // RefuseMisplacedSecretData
 	dec         map[string]EncryptionKey
 	decOnly     EncryptionKey
 	issuer      string
@@ -147,6 +165,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		first[k.m.id] = i
 		keys[k.m.id] = compileKey(k)
 	}
+	problems = checkMediaType(problems, "Type", cfg.Type)
 	if cfg.DangerouslyDisableReplayProtection && cfg.Replay != nil {
 		problems = append(problems, problem("Replay", "", "set together with DangerouslyDisableReplayProtection"))
 	}
@@ -169,11 +188,11 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		cfg.Now = time.Now
 	}
 	v := &Verifier{
-		keys: keys, remote: cfg.KeySet,
+		keys: keys, remote: cfg.KeySet, typ: cfg.Type, misplaced: cfg.RefuseMisplacedSecretData,
 		issuer: cfg.Issuer, audience: cfg.Audience, leeway: leeway,
 		maxLifetime: maxLifetime, maxBytes: maxBytes, now: cfg.Now,
 	}
-	if len(v.keys) == 1 && v.remote == nil {
+	if len(v.keys) == 1 {
 		for _, vk := range v.keys {
 			v.only = vk
 		}
@@ -272,13 +291,18 @@ func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte, now t
 	if err != nil {
 		return nil, err
 	}
+	if err := checkType(&h, v.typ); err != nil {
+		return nil, err
+	}
 	vk, err := v.selectKey(h)
 	if err != nil {
 		return nil, err
 	}
-	// The algorithm is the key's; the header may only confirm it. This is
-	// what stops "none", HS/RS confusion and algorithm downgrades.
-	if string(h.alg) != string(vk.m.alg) {
+	// The algorithm is the key's; the header may only confirm it (or name
+	// it by its other name, EdDSA ≡ Ed25519). This is what stops "none",
+	// HS/RS confusion and algorithm downgrades.
+	alg, ok := vk.m.accepts(h.alg)
+	if !ok {
 		return nil, tokenErr(ErrSignature, "alg", "not the algorithm bound to the key")
 	}
 	if !vk.m.activeAt(now) {
@@ -294,7 +318,7 @@ func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte, now t
 	if err != nil {
 		return nil, err
 	}
-	if !vk.verify(input, sig, buf) {
+	if !vk.verify(alg, input, sig, buf) {
 		return nil, tokenErr(ErrSignature, "", "signature does not verify")
 	}
 	rc := new(rawClaims)
@@ -314,10 +338,26 @@ func decodeSegment(src string, buf []byte, what string) ([]byte, []byte, error) 
 	return buf[:n], buf[n:], nil
 }
 
+// selectKey picks the key the token's kid names. A token without kid is
+// verified against the one key there is, when there is exactly one (in
+// Keys and the KeySet together): no ambiguity, and what every JWT library
+// does. With several, it is refused.
 func (v *Verifier) selectKey(h header) (*verifyKey, error) {
 	if !h.hasKid {
-		if v.only == nil {
+		if v.remote == nil {
+			if v.only == nil {
+				return nil, tokenErr(ErrUnknownKey, "kid", "required when several keys are configured")
+			}
+			return v.only, nil
+		}
+		lone, n := v.remote.lone()
+		switch {
+		case n+len(v.keys) == 0:
+			return nil, tokenErr(ErrUnknownKey, "kid", "missing, and the key set holds no key")
+		case n+len(v.keys) > 1:
 			return nil, tokenErr(ErrUnknownKey, "kid", "required when several keys are configured")
+		case n == 1:
+			return lone, nil
 		}
 		return v.only, nil
 	}
@@ -332,11 +372,11 @@ func (v *Verifier) selectKey(h header) (*verifyKey, error) {
 	return nil, tokenErr(ErrUnknownKey, "kid", "no such key")
 }
 
-// verify checks sig over input with the key's one algorithm. scratch
-// receives the computed MAC.
-func (vk *verifyKey) verify(input, sig, scratch []byte) bool {
+// verify checks sig over input with alg, the algorithm accepts chose.
+// scratch receives the computed MAC.
+func (vk *verifyKey) verify(alg Algorithm, input, sig, scratch []byte) bool {
 	m := vk.m
-	switch m.alg {
+	switch alg {
 	case HS256, HS384, HS512:
 		h := vk.macs.Get().(hash.Hash)
 		h.Reset()
@@ -358,7 +398,7 @@ func (vk *verifyKey) verify(input, sig, scratch []byte) bool {
 		d := sha256.Sum256(input)
 		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
 		return ecdsa.Verify(m.pub.(*ecdsa.PublicKey), d[:], r, s)
-	case EdDSA:
+	case EdDSA, Ed25519:
 		return len(sig) == ed25519.SignatureSize && ed25519.Verify(m.pub.(ed25519.PublicKey), input, sig)
 	}
 	return false
@@ -380,6 +420,9 @@ func (v *Verifier) checkClaims(rc *rawClaims, now time.Time, sid string, wantSid
 	if len(rc.jti) < minJTILen || len(rc.jti) > maxJTILen {
 		return nil, tokenErr(ErrClaims, "jti", "must be 16 to 256 bytes")
 	}
+	// Fractional dates were rounded the safe way (parseClaim): exp down,
+	// iat and nbf up. The lifetime bound uses the unrounded values, so
+	// rounding never lets a token live longer than MaxLifetime.
 	exp, iat := time.Unix(rc.exp, 0), time.Unix(rc.iat, 0)
 	if !now.Before(exp.Add(v.leeway)) {
 		return nil, tokenErr(ErrExpired, "exp", "expired")
@@ -397,7 +440,8 @@ func (v *Verifier) checkClaims(rc *rawClaims, now time.Time, sid string, wantSid
 	if !exp.After(iat) {
 		return nil, tokenErr(ErrClaims, "exp", "not after iat")
 	}
-	if exp.Sub(iat) > v.maxLifetime {
+	if d := rc.exp - rc.iatSec; d > int64(v.maxLifetime/time.Second)+1 ||
+		time.Duration(d)*time.Second+time.Duration(rc.expNs-rc.iatNs) > v.maxLifetime {
 		return nil, tokenErr(ErrClaims, "exp", "lifetime above maximum")
 	}
 	hasSid := rc.seen&cSid != 0
@@ -409,9 +453,17 @@ func (v *Verifier) checkClaims(rc *rawClaims, now time.Time, sid string, wantSid
 	case !wantSid && hasSid:
 		return nil, tokenErr(ErrClaims, "sid", "token is bound to a session; use VerifySession")
 	}
+	var misplaced []string
+	if rc.seen&cCsd == 0 && len(rc.others) > 0 {
+		if v.misplaced {
+			return nil, tokenErr(ErrClaims, "customer_secret_data",
+				"missing, and the token carries other top-level claims: customer data belongs inside customer_secret_data")
+		}
+		misplaced = rc.others
+	}
 	c := &Claims{
 		Issuer: v.issuer, Audience: v.audience, IssuedAt: iat, ExpiresAt: exp, NotBefore: nbf,
-		ID: string(rc.jti), SessionID: sid, SecretData: rc.secret,
+		ID: string(rc.jti), SessionID: sid, SecretData: rc.secret, MisplacedClaims: misplaced,
 	}
 	if rc.seen&cSub != 0 {
 		c.Subject = string(rc.sub)

@@ -11,11 +11,11 @@
 // # Usage
 //
 //	msgsec secret new [--out FILE]
-//	msgsec keys new --alg ES256|EdDSA|RS256|PS256 [--kid ID] [--out-private FILE] [--out-public FILE] [--json]
-//	msgsec policy check [--strict] [--json] FILE
+//	msgsec keys new --alg ES256|EdDSA|Ed25519|RS256|PS256 [--kid ID] [--out-private FILE] [--out-public FILE] [--json]
+//	msgsec policy check [--strict] [--json] [--no-fetch] FILE
 //	msgsec policy example
 //	msgsec origin --policy FILE --connection ID [--json] ORIGIN...
-//	msgsec sign --policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID]
+//	msgsec sign --policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID] [--key FILE [--alg ALG]]
 //	msgsec verify --policy FILE --connection ID [--session SID] [--show-secret-data] [--json] TOKEN|-
 //	msgsec version
 //

@@ -21,7 +21,7 @@ import (
 func keysNewCommand() *command {
 	return &command{
 		name:    "keys new",
-		args:    "--alg ES256|EdDSA|RS256|PS256 [--kid ID] [--out-private FILE] [--out-public FILE] [--json]",
+		args:    "--alg ES256|EdDSA|Ed25519|RS256|PS256 [--kid ID] [--out-private FILE] [--out-public FILE] [--json]",
 		summary: "make a key pair: private key (PEM) and public JWKS",
 		help: `Makes a signing key pair for a bank backend that signs CustomerSecretData
 with a private key instead of a shared HMAC secret. Prints, in order:
@@ -31,6 +31,11 @@ with a private key instead of a shared HMAC secret. Prints, in order:
                     policy's public_key reference points at
   the public JWKS   JSON, with kid, alg and use "sig": what a bank serves at
                     the URL a policy's jwks_url names
+
+EdDSA and Ed25519 make the same kind of key (Ed25519) and differ only in
+the alg name the JWKS and tokens carry: Ed25519 is RFC 9864's name, EdDSA
+the older one more libraries know (PyJWT 2.6, jwcrypto 1.1, Authlib 1.2).
+msgsec accepts either for the other.
 
 The private key stays with the bank backend. Write it to a file with
 --out-private (created with mode 0600, never overwritten) so it does not
@@ -53,7 +58,7 @@ type keyPair struct {
 
 func runKeysNew(c *cli, cmd *command, args []string) int {
 	fs := newFlags(cmd)
-	alg := fs.String("alg", "", "the `algorithm`: ES256 (ECDSA P-256), EdDSA (Ed25519), RS256 or PS256 (RSA); required")
+	alg := fs.String("alg", "", "the `algorithm`: ES256 (ECDSA P-256), EdDSA or Ed25519 (Ed25519), RS256 or PS256 (RSA); required")
 	kid := fs.String("kid", "", "the key `ID` (the token's kid); default <alg>-<random>")
 	outPriv := fs.String("out-private", "", "write the private key to `FILE` (mode 0600, never overwritten)")
 	outPub := fs.String("out-public", "", "write the public key PEM to `FILE` (mode 0644, never overwritten)")
@@ -67,7 +72,7 @@ func runKeysNew(c *cli, cmd *command, args []string) int {
 		return code
 	}
 	if *alg == "" {
-		return c.failf(exitUsage, cmd.name, "--alg is required: ES256, EdDSA, RS256 or PS256")
+		return c.failf(exitUsage, cmd.name, "--alg is required: ES256, EdDSA, Ed25519, RS256 or PS256")
 	}
 	a, err := keyAlgorithm(*alg)
 	if err != nil {
@@ -111,19 +116,19 @@ func runKeysNew(c *cli, cmd *command, args []string) int {
 }
 
 func keyAlgorithm(s string) (secretdata.Algorithm, error) {
-	for _, a := range []secretdata.Algorithm{secretdata.ES256, secretdata.EdDSA, secretdata.RS256, secretdata.PS256} {
+	for _, a := range []secretdata.Algorithm{secretdata.ES256, secretdata.EdDSA, secretdata.Ed25519, secretdata.RS256, secretdata.PS256} {
 		if strings.EqualFold(s, string(a)) {
 			return a, nil
 		}
 	}
-	return "", fmt.Errorf("unsupported --alg %q: want ES256, EdDSA, RS256 or PS256 (HMAC secrets come from \"msgsec secret new\")", s)
+	return "", fmt.Errorf("unsupported --alg %q: want ES256, EdDSA, Ed25519, RS256 or PS256 (HMAC secrets come from \"msgsec secret new\")", s)
 }
 
 func generateKey(a secretdata.Algorithm, rsaBits int) (crypto.Signer, error) {
 	switch a {
 	case secretdata.ES256:
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case secretdata.EdDSA:
+	case secretdata.EdDSA, secretdata.Ed25519:
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		return priv, err
 	default: // RS256, PS256

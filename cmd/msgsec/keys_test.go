@@ -65,7 +65,7 @@ func TestKeysNew(t *testing.T) {
 			require.NotNil(t, pubBlock)
 			require.Equal(t, "PUBLIC KEY", pubBlock.Type)
 
-			keys, err := secretdata.ParseJWKS(rest)
+			keys, _, err := secretdata.ParseJWKS(rest)
 			require.NoError(t, err)
 			require.Len(t, keys, 1)
 			require.Equal(t, "k-"+string(alg), keys[0].ID())
@@ -109,7 +109,7 @@ func TestKeysNewFilesAndJSON(t *testing.T) {
 	require.Empty(t, kp.PublicKey)
 	require.True(t, strings.HasPrefix(kp.KeyID, "es256-"), kp.KeyID)
 	require.Equal(t, "ES256", kp.Algorithm)
-	_, err := secretdata.ParseJWKS(kp.JWKS)
+	_, _, err := secretdata.ParseJWKS(kp.JWKS)
 	require.NoError(t, err)
 	require.NotContains(t, r.stdout, "PRIVATE KEY")
 

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/secretdata"
 )
 
 // examplePolicy is a copy of examples/policies/uplusbank.yaml (go:embed
@@ -48,7 +54,7 @@ func runPolicyExample(c *cli, cmd *command, args []string) int {
 func policyCheckCommand() *command {
 	return &command{
 		name:    "policy check",
-		args:    "[--strict] [--json] FILE",
+		args:    "[--strict] [--json] [--no-fetch] FILE",
 		summary: "validate a policy file and list its weak spots",
 		help: `Loads a policy file (YAML, or JSON when it ends in .json) as the chat server
 would: it resolves every secret reference, validates every field, and lints
@@ -57,6 +63,12 @@ lifetimes, optional secret data, ...). Secret files must be readable; an
 environment variable that is not set here is reported as a warning
 (secret-unavailable), since secrets are often absent where policies are
 checked — --strict turns it into a failure.
+
+Each connection's jwks_url is fetched (10s timeout; --no-fetch skips it),
+and its keys are listed: those a chat server would verify with, and each
+key it would skip, by index and kid, with the reason (a warning,
+jwks-skipped-key). A JWKS that cannot be fetched or holds no usable key is
+a warning too (jwks-unavailable): the chat server would refuse to start.
 
 Each problem is printed as FILE:LINE: error|warning: PATH: MESSAGE. Secret
 values are never printed.
@@ -76,6 +88,28 @@ type checkReport struct {
 	Connections []string       `json:"connections"`
 	Errors      []checkFinding `json:"errors"`
 	Warnings    []checkFinding `json:"warnings"`
+	JWKS        []jwksReport   `json:"jwks,omitempty"`
+}
+
+// jwksReport is what a connection's jwks_url holds, as a chat server
+// would read it.
+type jwksReport struct {
+	Connection string     `json:"connection"`
+	URL        string     `json:"url"`
+	Keys       []jwksKey  `json:"keys"`
+	Skipped    []jwksSkip `json:"skipped"`
+	Error      string     `json:"error,omitempty"`
+}
+
+type jwksKey struct {
+	Kid string `json:"kid"` // empty: the key has none (usable by tokens without kid)
+	Alg string `json:"alg"`
+}
+
+type jwksSkip struct {
+	Key    string `json:"key"` // keys[i]
+	Kid    string `json:"kid,omitempty"`
+	Reason string `json:"reason"`
 }
 
 type checkFinding struct {
@@ -90,6 +124,7 @@ func runPolicyCheck(c *cli, cmd *command, args []string) int {
 	fs := newFlags(cmd)
 	strict := fs.Bool("strict", false, "fail (exit 1) on warnings too")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	noFetch := fs.Bool("no-fetch", false, "do not fetch jwks_url documents")
 	pos, code, ok := c.parse(cmd, fs, args)
 	if !ok {
 		return code
@@ -125,6 +160,9 @@ func runPolicyCheck(c *cli, cmd *command, args []string) int {
 					Message: "environment variable " + name + " is not set here, so this secret was not checked; the chat server refuses to start without it"})
 			}
 		}
+		if !*noFetch {
+			c.checkJWKS(f, &rep)
+		}
 	}
 	rep.OK = len(rep.Errors) == 0 && (!*strict || len(rep.Warnings) == 0)
 	code = exitOK
@@ -144,6 +182,21 @@ func (c *cli) printCheck(rep *checkReport) {
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintln(c.stdout, oneLine(finding(rep.File, "warning", w)+" ["+w.Code+"]"))
+	}
+	for _, j := range rep.JWKS {
+		keys := make([]string, 0, len(j.Keys))
+		for _, k := range j.Keys {
+			kid := strconv.Quote(k.Kid)
+			if k.Kid == "" {
+				kid = "(no kid)"
+			}
+			keys = append(keys, kid+" "+k.Alg)
+		}
+		line := fmt.Sprintf("%s: jwks: connection %s: %s: %s", rep.File, j.Connection, j.URL, plural(len(j.Keys), "usable key"))
+		if len(keys) > 0 {
+			line += " (" + strings.Join(keys, ", ") + ")"
+		}
+		fmt.Fprintln(c.stdout, oneLine(line+", "+plural(len(j.Skipped), "skipped")))
 	}
 	verdict := "ok"
 	if !rep.OK {
@@ -178,6 +231,79 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// checkJWKS fetches each connection's jwks_url, as a chat server would
+// at start, and reports its keys and each key it skips.
+func (c *cli) checkJWKS(f *policy.File, rep *checkReport) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	for i, conn := range f.Connections {
+		if conn.JWKSURL == "" {
+			continue
+		}
+		path := fmt.Sprintf("connections[%d].jwks_url", i)
+		j := jwksReport{Connection: conn.ID, URL: conn.JWKSURL, Keys: []jwksKey{}, Skipped: []jwksSkip{}}
+		keys, skipped, err := fetchJWKS(c.ctx, client, conn.JWKSURL)
+		for _, k := range keys {
+			kid, alg := k.ID(), string(k.Algorithm())
+			if strings.Contains(k.String(), "kid: none") {
+				kid = ""
+			}
+			if strings.Contains(k.String(), "RS256|PS256") {
+				alg = "RS256|PS256"
+			}
+			j.Keys = append(j.Keys, jwksKey{Kid: kid, Alg: alg})
+		}
+		for _, p := range skipped {
+			j.Skipped = append(j.Skipped, jwksSkip{Key: p.Field, Kid: p.Value, Reason: p.Reason})
+			what := p.Field
+			if p.Value != "" {
+				what += " (kid " + strconv.Quote(p.Value) + ")"
+			} else {
+				what += " (no kid)"
+			}
+			rep.Warnings = append(rep.Warnings, checkFinding{Path: path, Code: policy.LintJWKSSkippedKey,
+				Message: "jwks " + conn.JWKSURL + ": " + what + " is skipped: " + p.Reason})
+		}
+		if err != nil {
+			j.Error = err.Error()
+			rep.Warnings = append(rep.Warnings, checkFinding{Path: path, Code: policy.LintJWKSUnavailable,
+				Message: "jwks " + conn.JWKSURL + ": " + err.Error() + "; the chat server refuses to start without a usable key"})
+		}
+		rep.JWKS = append(rep.JWKS, j)
+	}
+}
+
+// fetchJWKS reads a JWKS document (at most 1 MiB) and parses it as a
+// verifier would. The error says why it holds no usable key, in one line.
+func fetchJWKS(ctx context.Context, client *http.Client, url string) ([]secretdata.Key, []*cfgerr.Error, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, errors.New("not a url")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, errors.New("cannot fetch it")
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("fetch answered HTTP %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20+1))
+	if err != nil {
+		return nil, nil, errors.New("cannot read it")
+	}
+	keys, skipped, err := secretdata.ParseJWKS(body)
+	if err != nil {
+		var reasons []string
+		for p := range cfgerr.All(err) {
+			if !strings.HasPrefix(p.Field, "keys[") || p.Value == cfgerr.Redacted || p.Reason == "duplicate kid" {
+				reasons = append(reasons, strings.TrimPrefix(p.Field+": ", ": ")+p.Reason)
+			}
+		}
+		return nil, skipped, errors.New(strings.Join(reasons, "; "))
+	}
+	return keys, skipped, nil
 }
 
 // envPaths lists the fields of f that name the environment variable name.

@@ -3,11 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,8 +28,8 @@ const maxInputBytes = 1 << 20
 func signCommand() *command {
 	return &command{
 		name:    "sign",
-		args:    "--policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID]",
-		summary: "mint a CustomerSecretData token with a connection's HMAC secret",
+		args:    "--policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID] [--key FILE [--alg ALG]]",
+		summary: "mint a CustomerSecretData token with a connection's HMAC secret or a private key",
 		help: `Mints a CustomerSecretData token the way a bank backend does, for wiring up
 and testing: signed with the connection's HMAC secret (from the environment
 variable or file the policy names), with the policy's issuer and audience,
@@ -31,7 +38,12 @@ a fresh jti, and customer_secret_data set to --data. Prints only the token.
 --data is a JSON object; pass it as @FILE or - (stdin) to keep customer data
 out of shell history and the process list. The first key that can sign and
 is active now is used, unless --kid names one. Keys given only as public
-keys cannot sign here: the bank signs with its private key.
+keys cannot sign here: the bank signs with its private key, which --key
+names (a PKCS#8 PEM file, as "msgsec keys new" writes it) together with
+--kid. --alg then picks the algorithm: by default RS256 for an RSA key,
+ES256 for P-256 and EdDSA for Ed25519 (--alg Ed25519 writes RFC 9864's
+name instead; --alg PS256 signs an RSA key with PSS). The policy gives
+the issuer, the audience, the maximum lifetime and token.type.
 
   msgsec sign --policy examples/policies/uplusbank.yaml --connection retail-bank \
       --subject customer-42 \
@@ -49,6 +61,8 @@ func runSign(c *cli, cmd *command, args []string) int {
 	subject := fs.String("subject", "", "the sub claim: the customer")
 	lifetime := fs.Duration("lifetime", secretdata.DefaultLifetime, "how long the token is valid, at most the policy's token.max_lifetime")
 	kid := fs.String("kid", "", "sign with the key with this `ID`")
+	keyFile := fs.String("key", "", "sign with the private key in `FILE` (PKCS#8 PEM; needs --kid)")
+	alg := fs.String("alg", "", "with --key: the `algorithm` (RS256, PS256, ES256, EdDSA, Ed25519); default from the key")
 	pos, code, ok := c.parse(cmd, fs, args)
 	if !ok {
 		return code
@@ -67,12 +81,20 @@ func runSign(c *cli, cmd *command, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(conn.Keys) == 0 {
+	var cfg secretdata.SignerConfig
+	switch {
+	case *keyFile != "":
+		if cfg, err = privateKeySigner(conn, *keyFile, *kid, *alg); err != nil {
+			return c.failf(exitUsage, cmd.name, "%v", err)
+		}
+	case *alg != "":
+		return c.failf(exitUsage, cmd.name, "--alg goes with --key: an HMAC key's algorithm is the policy's")
+	case len(conn.Keys) == 0:
 		return c.failf(exitUsage, cmd.name, "connection %s has no keys to sign with", conn.ID)
-	}
-	cfg, err := conn.SignerConfig(*kid, c.now())
-	if err != nil {
-		return c.failf(exitUsage, cmd.name, "connection %s: %v", conn.ID, err)
+	default:
+		if cfg, err = conn.SignerConfig(*kid, c.now()); err != nil {
+			return c.failf(exitUsage, cmd.name, "connection %s: %v", conn.ID, err)
+		}
 	}
 	cfg.Lifetime, cfg.Now = *lifetime, c.now
 	signer, err := secretdata.NewSigner(cfg)
@@ -87,8 +109,59 @@ func runSign(c *cli, cmd *command, args []string) int {
 	return exitOK
 }
 
-// signingKey picks the key named by kid, or else the first key that can
-// sign and is active at now.
+// privateKeySigner is the signer configuration for --key: the private
+// key in path under kid and alg (or the key type's usual algorithm), with
+// the connection's issuer, audience, maximum lifetime and token type.
+func privateKeySigner(conn *policy.ConnectionPolicy, path, kid, alg string) (secretdata.SignerConfig, error) {
+	if kid == "" {
+		return secretdata.SignerConfig{}, errors.New("--key needs --kid: the key's ID, as the policy or JWKS names it")
+	}
+	raw, err := readFileCapped(path)
+	if err != nil {
+		return secretdata.SignerConfig{}, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return secretdata.SignerConfig{}, fmt.Errorf("%s: not a PKCS#8 private key PEM (\"PRIVATE KEY\")", path)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return secretdata.SignerConfig{}, fmt.Errorf("%s: cannot parse the private key", path)
+	}
+	priv, ok := parsed.(crypto.Signer)
+	if !ok {
+		return secretdata.SignerConfig{}, fmt.Errorf("%s: not a signing key", path)
+	}
+	a := secretdata.Algorithm(alg)
+	if alg == "" {
+		switch priv.(type) {
+		case *rsa.PrivateKey:
+			a = secretdata.RS256
+		case *ecdsa.PrivateKey:
+			a = secretdata.ES256
+		case ed25519.PrivateKey:
+			a = secretdata.EdDSA
+		}
+	} else if a, err = keyAlgorithm(alg); err != nil {
+		return secretdata.SignerConfig{}, err
+	}
+	key, err := secretdata.NewPrivateKey(kid, a, priv)
+	if err != nil {
+		return secretdata.SignerConfig{}, err
+	}
+	aud := conn.Token.Audience
+	if aud == "" {
+		aud = conn.ID
+	}
+	maxLifetime := time.Duration(conn.Token.MaxLifetime)
+	if maxLifetime == 0 {
+		maxLifetime = secretdata.DefaultMaxLifetime
+	}
+	return secretdata.SignerConfig{
+		Key: key, Issuer: conn.Token.Issuer, Audience: aud, MaxLifetime: maxLifetime, Type: conn.Token.Type,
+	}, nil
+}
+
 // readSecretData reads --data: inline JSON, @FILE or - (stdin). Error
 // messages give positions, never the data.
 func (c *cli) readSecretData(arg string) (map[string]any, error) {
@@ -176,6 +249,8 @@ type verifyReport struct {
 	// Claims are those of a valid token; nothing of an invalid one is shown.
 	Claims *claimsView `json:"claims,omitempty"`
 	Masked bool        `json:"secret_data_masked"`
+	// Warnings are about a valid token (also printed on stderr).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 type claimsView struct {
@@ -234,12 +309,30 @@ func runVerify(c *cli, cmd *command, args []string) int {
 		rep.Reason, rep.Error, code = tokenReason(err), err.Error(), exitFail
 	} else {
 		rep.Claims = viewClaims(claims, *show)
+		if len(claims.MisplacedClaims) > 0 {
+			rep.Warnings = append(rep.Warnings, misplacedWarning(claims.MisplacedClaims))
+		}
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(c.stderr, "msgsec verify: warning: "+w)
 	}
 	if *asJSON {
 		return c.printJSON(rep, code)
 	}
 	c.printVerify(&rep, *session != "")
 	return code
+}
+
+// misplacedWarning says that customer data sits in top-level claims,
+// naming them (quoted: a token chose them), never their values.
+func misplacedWarning(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+	}
+	return "the token has no customer_secret_data but carries the top-level claims " + strings.Join(quoted, ", ") +
+		" (values not shown): customer data belongs inside customer_secret_data, so the chat gets none;" +
+		" a connection with secret_data: required refuses such tokens"
 }
 
 // readToken takes the token argument, or reads it from stdin for "-".
@@ -330,6 +423,9 @@ func (c *cli) printVerify(rep *verifyReport, withSession bool) {
 		fmt.Fprintln(w, oneLine("invalid: "+rep.Reason+" ("+rep.Error+")"))
 		if rep.Reason == "invalid claims" && !withSession && strings.Contains(rep.Error, "sid") {
 			fmt.Fprintln(w, "hint: a token bound to a chat session verifies only with --session SID")
+		}
+		if strings.Contains(rep.Error, "customer_secret_data: missing") {
+			fmt.Fprintln(w, `hint: put the customer data inside one claim, "customer_secret_data": {"customer_id": ..., "authentication_status": ...}`)
 		}
 		return
 	}

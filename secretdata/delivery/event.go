@@ -64,7 +64,10 @@ type Event struct {
 	// process).
 	Session string
 	// Reason is a fixed phrase: for KindTokenInvalid the kind of token
-	// error ("expired", "replayed", "missing", …), never token contents.
+	// error ("expired", "replayed", "missing", …), never token contents;
+	// for KindStored, empty unless the token's customer data was in
+	// top-level claims instead of customer_secret_data (stored with no
+	// secret data, under a connection whose secret data is optional).
 	Reason string
 	// Err is the underlying error, nil on success: a *secretdata.TokenError
 	// (which holds no token contents) or the store's error. If the error's
@@ -94,6 +97,8 @@ func (h *Handler) report(ctx context.Context, e Event) {
 	level := slog.LevelDebug
 	msg := "msgsec: secret data " + string(e.Kind)
 	switch {
+	case e.Kind == KindStored && e.Reason != "":
+		level, msg = slog.LevelWarn, "msgsec: secret data stored, but the token's customer data is not in customer_secret_data"
 	case e.Status >= 500:
 		level, msg = slog.LevelError, "msgsec: secret-data delivery failed"
 	case e.Status >= 400:
@@ -105,8 +110,16 @@ func (h *Handler) report(ctx context.Context, e Event) {
 	}
 }
 
+// misplacedReason says a token's customer data is in top-level claims
+// (never which claims: a token chose their names).
+const misplacedReason = "customer data in top-level claims, not in customer_secret_data"
+
 // tokenReason names a verification failure by its sentinel.
 func tokenReason(err error) string {
+	var te *secretdata.TokenError
+	if errors.As(err, &te) && te.Field == "customer_secret_data" {
+		return "invalid claims: " + misplacedReason
+	}
 	for _, r := range [...]struct {
 		err    error
 		reason string

@@ -197,6 +197,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev Event) (out E
 		return storeDenial(ev, err)
 	}
 	ev.Kind, ev.Status = KindStored, http.StatusNoContent
+	if len(claims.MisplacedClaims) > 0 {
+		ev.Reason = misplacedReason // stored, but with no secret data
+	}
 	return ev
 }
 
