@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"net/http"
@@ -51,7 +50,7 @@ func TestLoadToolCatchesWrongDecisions(t *testing.T) {
 		}
 	}))
 	defer permissive.Close()
-	t.Setenv(secretEnv, base64.RawURLEncoding.EncodeToString(newSecret()))
+	t.Setenv(secretEnv, string(newSecret()))
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-target", permissive.URL, "-clients", "2", "-requests", "3000"}, &out)
 	if err == nil || !strings.Contains(err.Error(), "wrong decisions") {
@@ -70,7 +69,7 @@ func TestLoadToolCatchesServerErrors(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer failing.Close()
-	t.Setenv(secretEnv, base64.RawURLEncoding.EncodeToString(newSecret()))
+	t.Setenv(secretEnv, string(newSecret()))
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-target", failing.URL, "-clients", "2", "-requests", "50"}, &out)
 	if err == nil || !strings.Contains(err.Error(), "5xx") {

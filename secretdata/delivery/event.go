@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/msgsec/msgsec/internal/keyhint"
 	"github.com/msgsec/msgsec/internal/problem"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -120,6 +121,10 @@ func tokenReason(err error) string {
 		{secretdata.ErrMalformed, "malformed"},
 	} {
 		if errors.Is(err, r.err) {
+			if hint := keyhint.Of(err); hint != "" {
+				// How the policy reads the HMAC secret; never the secret.
+				return r.reason + " (" + hint + ")"
+			}
 			return r.reason
 		}
 	}
