@@ -29,8 +29,6 @@ const (
 // error must contain gapErr); once the gap is closed the row fails, saying
 // to remove its knownGap.
 const (
-	gapSecret = "issue 13: msgsec base64url-decodes the secret `msgsec secret new` prints; " +
-		"every README passes the secret as the string itself"
 	gapFraction = "issue 13: fractional NumericDate iat/exp refused (RFC 7519 §2 allows non-integer values)"
 	gapTyp      = "issue 13: typ application/jwt refused (RFC 7515 §4.1.9: it equals JWT)"
 	gapEd25519  = "issue 13: alg Ed25519 (RFC 9864's fully-specified name for EdDSA over Ed25519) refused"
@@ -39,8 +37,6 @@ const (
 	gapNoKid    = "issue 13: JWKS keys without kid are skipped silently"
 	gapNoAlg    = "issue 13: RSA JWKS keys without alg are skipped silently (RS256 and PS256 both fit)"
 	gapJWKSLint = "issue 13: policy check does not fetch the JWKS nor report the keys it skips"
-	gapJWEIn    = "issue 13: policies take no JWE decryption keys"
-	gapJWEOut   = "issue 13: msgsec sign has no --encrypt"
 	gapTopLevel = "issue 13: customer data sent as top-level claims verifies with empty secret data and no warning"
 )
 
@@ -54,6 +50,12 @@ const (
 	refuseNone   = "RFC 8725 §3.1: an unsecured token (alg none) is never accepted; the algorithm is the key's"
 	refuseJWEIV  = "RFC 7518 §5.3: A256GCM uses a 96-bit IV; python-jose sends 128 bits"
 	refuseJWEErr = `\biv\b`
+	// An HMAC secret read one way on one side and another way on the other
+	// is a different key; msgsec's refusal says how the policy reads it.
+	refuseSecretMismatch = "both sides must use the same key bytes: the bank decoded the secret, the policy uses its text (or the reverse); " +
+		"the refusal names the policy's encoding, never the secret"
+	refuseTextErr    = `signature does not verify \(HMAC key hs-1: the secret is used as its text bytes \(encoding raw`
+	refuseDecodedErr = `signature does not verify \(HMAC key hs-1: the secret is base64url-decoded \(encoding base64url\)`
 )
 
 // row is one case of the matrix: a library (or a bank-side snippet), an
@@ -95,6 +97,8 @@ type row struct {
 type cliSign struct {
 	policy  policySpec
 	encrypt bool
+	// privateKey, kid, alg: msgsec sign --private-key (the bank's key).
+	privateKey, kid, alg string
 }
 
 func (r *row) name() string { return r.lib + "/" + r.alg + "/" + r.dir + "/" + r.variant }
@@ -219,22 +223,30 @@ func (s *suite) matrix() []*row {
 		c := caps[lib]
 		// HS256, the library mints: the secret as the README passes it.
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, kid; policy default encoding",
-			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac("")),
-			knownGap: gapSecret, gapErr: "signature does not verify"})
+			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac(""))})
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, kid; policy encoding raw",
 			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac("raw"))})
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, no kid; policy encoding raw",
 			sign: &job{Op: "sign", Alg: "HS256", Key: printed}, policy: fixed(hmac("raw"))})
+		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, no kid; policy default encoding",
+			sign: &job{Op: "sign", Alg: "HS256", Key: printed}, policy: fixed(hmac(""))})
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret base64url-decoded, kid; policy encoding base64url",
 			sign: &job{Op: "sign", Alg: "HS256", Key: decoded, Kid: "hs-1"}, policy: fixed(hmac("base64url"))})
+		// The two ways to get it wrong: refused, and the reason says how
+		// the policy reads the secret.
+		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret base64url-decoded, kid; policy default encoding (mismatch)",
+			sign: &job{Op: "sign", Alg: "HS256", Key: decoded, Kid: "hs-1"}, policy: fixed(hmac("")),
+			refusal: refuseSecretMismatch, refuseErr: refuseTextErr})
+		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, kid; policy encoding base64url (mismatch)",
+			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac("base64url")),
+			refusal: refuseSecretMismatch, refuseErr: refuseDecodedErr})
 		// HS256, msgsec sign mints; the library checks with its ordinary settings.
 		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library uses the secret as printed; policy default encoding",
-			cliSign: &cliSign{policy: hmac("")}, verify: &job{Op: "verify", Alg: "HS256", Key: printed},
-			knownGap: gapSecret, gapErr: "signature"})
+			cliSign: &cliSign{policy: hmac("")}, verify: &job{Op: "verify", Alg: "HS256", Key: printed}})
 		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library uses the secret as printed; policy encoding raw",
 			cliSign: &cliSign{policy: hmac("raw")}, verify: &job{Op: "verify", Alg: "HS256", Key: printed}})
-		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library base64url-decodes the secret; policy default encoding",
-			cliSign: &cliSign{policy: hmac("")}, verify: &job{Op: "verify", Alg: "HS256", Key: decoded}})
+		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library base64url-decodes the secret; policy encoding base64url",
+			cliSign: &cliSign{policy: hmac("base64url")}, verify: &job{Op: "verify", Alg: "HS256", Key: decoded}})
 
 		// Asymmetric keys from msgsec keys new: the bank signs with the
 		// private key PEM; the chat server names the public key PEM or
@@ -266,6 +278,16 @@ func (s *suite) matrix() []*row {
 			add(&row{lib: lib, alg: alg, dir: keysToLib, variant: "keys new public key PEM",
 				sign:   &job{Op: "sign", Alg: alg, Key: priv, Kid: k.Kid},
 				verify: &job{Op: "verify", Alg: alg, Key: &keySpec{Kind: "spki_file", Path: k.pubPath}}})
+			// msgsec sign --private-key mints; the library verifies with
+			// the public key as it takes one (PEM, and JWKS by URL).
+			signed := &cliSign{policy: policySpec{keys: []policyKey{{id: k.Kid, alg: alg, pubPath: k.pubPath}}},
+				privateKey: k.privPath, kid: k.Kid, alg: alg}
+			add(&row{lib: lib, alg: alg, dir: msgsecToLib, variant: "msgsec sign --private-key; library verifies with the public key PEM",
+				cliSign: signed, verify: &job{Op: "verify", Alg: alg, Key: &keySpec{Kind: "spki_file", Path: k.pubPath}}})
+			if c.jwks {
+				add(&row{lib: lib, alg: alg, dir: msgsecToLib, variant: "msgsec sign --private-key; library verifies with the JWKS by URL",
+					cliSign: signed, verify: &job{Op: "verify", Alg: alg, Key: &keySpec{Kind: "jwks_url", URL: k.jwksURL}}})
+			}
 			if c.jwks {
 				add(&row{lib: lib, alg: alg, dir: keysToLib, variant: "keys new JWKS file",
 					sign:   &job{Op: "sign", Alg: alg, Key: priv, Kid: k.Kid},
@@ -327,17 +349,15 @@ func (s *suite) matrix() []*row {
 			raw := hmac("raw")
 			raw.decryptionKey = true
 			r := &row{lib: lib, alg: "HS256+JWE", dir: libToMsgsec, variant: "dir A256GCM nested JWT; policy decryption key",
-				sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1", JWE: jwe}, policy: fixed(raw),
-				knownGap: gapJWEIn, gapErr: "decryption_keys: unknown field"}
+				sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1", JWE: jwe}, policy: fixed(raw)}
 			r.minted96 = lib != "python-jose"
 			if !r.minted96 {
 				r.refusal, r.refuseErr = refuseJWEIV, refuseJWEErr
 			}
 			add(r)
 			add(&row{lib: lib, alg: "HS256+JWE", dir: msgsecToLib, variant: "msgsec sign --encrypt; library decrypts and verifies",
-				cliSign:  &cliSign{policy: raw, encrypt: true},
-				verify:   &job{Op: "verify", Alg: "HS256", Key: printed, JWE: jwe},
-				knownGap: gapJWEOut, gapErr: "flag provided but not defined: -encrypt"})
+				cliSign: &cliSign{policy: raw, encrypt: true},
+				verify:  &job{Op: "verify", Alg: "HS256", Key: printed, JWE: jwe}})
 		}
 	}
 
@@ -545,6 +565,12 @@ func (s *suite) mintByCLI(rows []*row) {
 		if r.cliSign.encrypt {
 			args = append(args, "--encrypt")
 		}
+		if cs := r.cliSign; cs.privateKey != "" {
+			args = append(args, "--private-key", cs.privateKey, "--kid", cs.kid)
+			if strings.HasPrefix(cs.alg, "RS") || strings.HasPrefix(cs.alg, "PS") {
+				args = append(args, "--alg", cs.alg) // an RSA key fits both
+			}
+		}
 		res := s.runCLI(nil, args...)
 		if res.code != 0 {
 			r.err = fmt.Sprintf("msgsec sign: exit %d: %s", res.code, lastLines(res.stderr, 2))
@@ -730,7 +756,7 @@ func (s *suite) snippetRows() []*row {
 			enc           string
 			gap, gapError string
 		}{
-			{"secret as printed; policy default encoding", "", gapSecret, "signature does not verify"},
+			{"secret as printed; policy default encoding", "", "", ""},
 			{"secret as printed; policy encoding raw", "raw", "", ""},
 		} {
 			n++
