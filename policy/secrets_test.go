@@ -236,3 +236,21 @@ func TestDecryptionKeyValidation(t *testing.T) {
 	require.ErrorIs(t, err, policy.ErrValue)
 	assert.Contains(t, err.Error(), "keys or jwks_url are needed")
 }
+
+func TestInlineDecryptionKeyLinted(t *testing.T) {
+	jwe := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret()[:32])
+	doc := secretsConn("{env: S}", "    decryption_keys: [{id: jwe-1, secret: {value: "+jwe+", insecure_inline: true}}]\n")
+	f, err := parseWith(doc, map[string]string{"S": "0123456789abcdef0123456789abcdef"})
+	require.NoError(t, err)
+	var found bool
+	for _, w := range f.Lint() {
+		if w.Code == policy.LintInlineSecret && w.Path == "connections[0].decryption_keys[0].secret" {
+			found = true
+			assert.NotContains(t, w.Msg, jwe)
+		}
+	}
+	assert.True(t, found, "%v", f.Lint())
+
+	_, err = parseWith(strings.Replace(doc, ", insecure_inline: true", "", 1), map[string]string{"S": "0123456789abcdef0123456789abcdef"})
+	require.ErrorIs(t, err, policy.ErrSecret, "inline needs the explicit flag")
+}
