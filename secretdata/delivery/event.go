@@ -66,6 +66,9 @@ type Event struct {
 	Session string
 	// Reason is a fixed phrase: for KindTokenInvalid the kind of token
 	// error ("expired", "replayed", "missing", …), never token contents.
+	// A bad signature on an HMAC key of a loaded policy adds how the
+	// policy reads the secret ("bad signature (HMAC key k1: the secret is
+	// used as its text bytes …)"), never the secret.
 	Reason string
 	// Err is the underlying error, nil on success: a *secretdata.TokenError
 	// (which holds no token contents) or the store's error. If the error's
