@@ -182,6 +182,9 @@ func TestDecryptionKeyValidation(t *testing.T) {
 		"S": secret, "JWE": jwe, "JWE2": base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret()[:32]),
 		"SHORT": base64.RawURLEncoding.EncodeToString(make([]byte, 16)),
 		"SAME":  base64.RawURLEncoding.EncodeToString([]byte(secret)),
+		// Both a valid HMAC secret as text (43 bytes) and a valid JWE key
+		// decoded (32 bytes): different bytes, one secret.
+		"SHARED": base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret()[:32]),
 	}
 	for _, tc := range []struct {
 		name, extra, path string
@@ -222,8 +225,14 @@ func TestDecryptionKeyValidation(t *testing.T) {
 			}
 		})
 	}
+	// One variable as the HMAC secret (its text) and as the decryption key
+	// (decoded): different bytes, but one secret.
+	_, err := parseWith(secretsConn("{env: SHARED}", "    decryption_keys: [{id: jwe-1, secret: {env: SHARED}}]\n"), env)
+	require.ErrorIs(t, err, policy.ErrValue)
+	assert.Contains(t, err.Error(), "decryption_keys[0].secret: the same source as keys[0].secret")
+
 	// Every problem at once.
-	_, err := parseWith(secretsConn("{env: S}", "    decryption_keys:\n      - {id: jwe-1, secret: {env: SHORT}}\n      - {id: jwe-1}\n"), env)
+	_, err = parseWith(secretsConn("{env: S}", "    decryption_keys:\n      - {id: jwe-1, secret: {env: SHORT}}\n      - {id: jwe-1}\n"), env)
 	n := 0
 	for range cfgerr.All(err) {
 		n++

@@ -197,7 +197,13 @@ func (c *ConnectionPolicy) validateDecryptionKeys(path string, p *problems) {
 			continue
 		}
 		for j := range c.Keys {
-			if s := c.Keys[j].Secret; s != nil && !s.resolved.IsZero() && bytes.Equal(s.resolved.Bytes(), d.Secret.resolved.Bytes()) {
+			s := c.Keys[j].Secret
+			switch {
+			case s == nil:
+			case s.Env != "" && s.Env == d.Secret.Env, s.File != "" && s.File == d.Secret.File:
+				// Read another way (decoded, say), it is still the same secret.
+				p.add(dp+".secret", ErrValue, fmt.Sprintf("the same source as keys[%d].secret: use a different secret for encryption", j))
+			case !s.resolved.IsZero() && bytes.Equal(s.resolved.Bytes(), d.Secret.resolved.Bytes()):
 				p.add(dp+".secret", ErrValue, fmt.Sprintf("the same secret as keys[%d]: use a different secret for encryption", j))
 			}
 		}
