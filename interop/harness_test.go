@@ -424,10 +424,9 @@ type policyKey struct {
 	pubPath  string // asymmetric: the public key PEM file
 }
 
-// jweKeyYAML is how a policy names the JWE decryption key. Policies have
-// no such field yet (issue 13: "Decryption keys in the policy file"); this
-// is the spelling the suite expects — change it here, once, to the one
-// issue 13 settles on.
+// jweKeyYAML is how a policy names the JWE decryption key (see
+// policy.DecryptionKey): the key in the environment as 43 characters of
+// base64url, a decryption key's default encoding.
 const jweKeyYAML = `    decryption_keys:
       - id: jwe-1
         secret: {env: ` + jweKeyEnv + `}

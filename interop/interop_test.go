@@ -30,12 +30,7 @@ const (
 // issue 13 changes. A row marked with one asserts today's failure (its
 // error must contain gapErr); once the gap is closed the row fails, saying
 // to remove its knownGap.
-const (
-	gapSecret = "issue 13: msgsec base64url-decodes the secret `msgsec secret new` prints; " +
-		"every README passes the secret as the string itself"
-	gapJWEIn  = "issue 13: policies take no JWE decryption keys"
-	gapJWEOut = "issue 13: msgsec sign has no --encrypt"
-)
+const ()
 
 // noUsableKey was the whole answer, before issue 13, when every key of a
 // JWKS was skipped ("… first fetch: no usable signature key"): it said
@@ -52,6 +47,12 @@ const (
 	// customer data must be where msgsec reads it.
 	refuseMisplaced    = "secret_data: required: customer data sent as top-level claims instead of inside customer_secret_data is refused, saying so"
 	refuseMisplacedErr = `customer_secret_data: missing, and the token carries other top-level claims`
+	// An HMAC secret read one way on one side and another way on the other
+	// is a different key; msgsec's refusal says how the policy reads it.
+	refuseSecretMismatch = "both sides must use the same key bytes: the bank decoded the secret, the policy uses its text (or the reverse); " +
+		"the refusal names the policy's encoding, never the secret"
+	refuseTextErr    = `signature does not verify \(HMAC key hs-1: the secret is used as its text bytes \(encoding raw`
+	refuseDecodedErr = `signature does not verify \(HMAC key hs-1: the secret is base64url-decoded \(encoding base64url\)`
 )
 
 // row is one case of the matrix: a library (or a bank-side snippet), an
@@ -97,6 +98,8 @@ type cliSign struct {
 	// key, kid and alg: msgsec sign --key FILE --kid ID [--alg ALG], a
 	// private key instead of the policy's HMAC secret.
 	key, kid, alg string
+	// privateKey (with kid and alg): msgsec sign --private-key (the bank's key).
+	privateKey string
 }
 
 func (r *row) name() string { return r.lib + "/" + r.alg + "/" + r.dir + "/" + r.variant }
@@ -219,22 +222,30 @@ func (s *suite) matrix() []*row {
 		c := caps[lib]
 		// HS256, the library mints: the secret as the README passes it.
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, kid; policy default encoding",
-			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac("")),
-			knownGap: gapSecret, gapErr: "signature does not verify"})
+			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac(""))})
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, kid; policy encoding raw",
 			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac("raw"))})
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, no kid; policy encoding raw",
 			sign: &job{Op: "sign", Alg: "HS256", Key: printed}, policy: fixed(hmac("raw"))})
+		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, no kid; policy default encoding",
+			sign: &job{Op: "sign", Alg: "HS256", Key: printed}, policy: fixed(hmac(""))})
 		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret base64url-decoded, kid; policy encoding base64url",
 			sign: &job{Op: "sign", Alg: "HS256", Key: decoded, Kid: "hs-1"}, policy: fixed(hmac("base64url"))})
+		// The two ways to get it wrong: refused, and the reason says how
+		// the policy reads the secret.
+		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret base64url-decoded, kid; policy default encoding (mismatch)",
+			sign: &job{Op: "sign", Alg: "HS256", Key: decoded, Kid: "hs-1"}, policy: fixed(hmac("")),
+			refusal: refuseSecretMismatch, refuseErr: refuseTextErr})
+		add(&row{lib: lib, alg: "HS256", dir: libToMsgsec, variant: "secret as printed, kid; policy encoding base64url (mismatch)",
+			sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1"}, policy: fixed(hmac("base64url")),
+			refusal: refuseSecretMismatch, refuseErr: refuseDecodedErr})
 		// HS256, msgsec sign mints; the library checks with its ordinary settings.
 		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library uses the secret as printed; policy default encoding",
-			cliSign: &cliSign{policy: hmac("")}, verify: &job{Op: "verify", Alg: "HS256", Key: printed},
-			knownGap: gapSecret, gapErr: "signature"})
+			cliSign: &cliSign{policy: hmac("")}, verify: &job{Op: "verify", Alg: "HS256", Key: printed}})
 		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library uses the secret as printed; policy encoding raw",
 			cliSign: &cliSign{policy: hmac("raw")}, verify: &job{Op: "verify", Alg: "HS256", Key: printed}})
-		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library base64url-decodes the secret; policy default encoding",
-			cliSign: &cliSign{policy: hmac("")}, verify: &job{Op: "verify", Alg: "HS256", Key: decoded}})
+		add(&row{lib: lib, alg: "HS256", dir: msgsecToLib, variant: "library base64url-decodes the secret; policy encoding base64url",
+			cliSign: &cliSign{policy: hmac("base64url")}, verify: &job{Op: "verify", Alg: "HS256", Key: decoded}})
 
 		// Asymmetric keys from msgsec keys new: the bank signs with the
 		// private key PEM; the chat server names the public key PEM or
@@ -281,6 +292,16 @@ func (s *suite) matrix() []*row {
 			add(&row{lib: lib, alg: alg, dir: keysToLib, variant: "keys new public key PEM",
 				sign:   &job{Op: "sign", Alg: alg, Key: priv, Kid: k.Kid},
 				verify: &job{Op: "verify", Alg: alg, Key: &keySpec{Kind: "spki_file", Path: k.pubPath}}})
+			// msgsec sign --private-key mints; the library verifies with
+			// the public key as it takes one (PEM, and JWKS by URL).
+			signed := &cliSign{policy: policySpec{keys: []policyKey{{id: k.Kid, alg: alg, pubPath: k.pubPath}}},
+				privateKey: k.privPath, kid: k.Kid, alg: alg}
+			add(&row{lib: lib, alg: alg, dir: msgsecToLib, variant: "msgsec sign --private-key; library verifies with the public key PEM",
+				cliSign: signed, verify: &job{Op: "verify", Alg: alg, Key: &keySpec{Kind: "spki_file", Path: k.pubPath}}})
+			if c.jwks {
+				add(&row{lib: lib, alg: alg, dir: msgsecToLib, variant: "msgsec sign --private-key; library verifies with the JWKS by URL",
+					cliSign: signed, verify: &job{Op: "verify", Alg: alg, Key: &keySpec{Kind: "jwks_url", URL: k.jwksURL}}})
+			}
 			if c.jwks {
 				add(&row{lib: lib, alg: alg, dir: keysToLib, variant: "keys new JWKS file",
 					sign:   &job{Op: "sign", Alg: alg, Key: priv, Kid: k.Kid},
@@ -341,17 +362,15 @@ func (s *suite) matrix() []*row {
 			raw := hmac("raw")
 			raw.decryptionKey = true
 			r := &row{lib: lib, alg: "HS256+JWE", dir: libToMsgsec, variant: "dir A256GCM nested JWT; policy decryption key",
-				sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1", JWE: jwe}, policy: fixed(raw),
-				knownGap: gapJWEIn, gapErr: "decryption_keys: unknown field"}
+				sign: &job{Op: "sign", Alg: "HS256", Key: printed, Kid: "hs-1", JWE: jwe}, policy: fixed(raw)}
 			r.minted96 = lib != "python-jose"
 			if !r.minted96 {
 				r.refusal, r.refuseErr = refuseJWEIV, refuseJWEErr
 			}
 			add(r)
 			add(&row{lib: lib, alg: "HS256+JWE", dir: msgsecToLib, variant: "msgsec sign --encrypt; library decrypts and verifies",
-				cliSign:  &cliSign{policy: raw, encrypt: true},
-				verify:   &job{Op: "verify", Alg: "HS256", Key: printed, JWE: jwe},
-				knownGap: gapJWEOut, gapErr: "flag provided but not defined: -encrypt"})
+				cliSign: &cliSign{policy: raw, encrypt: true},
+				verify:  &job{Op: "verify", Alg: "HS256", Key: printed, JWE: jwe}})
 		}
 	}
 
@@ -585,9 +604,15 @@ func (s *suite) mintByCLI(rows []*row) {
 		}
 		if r.cliSign.key != "" {
 			args = append(args, "--key", r.cliSign.key, "--kid", r.cliSign.kid)
+			if r.cliSign.alg != "" {
+				args = append(args, "--alg", r.cliSign.alg)
+			}
 		}
-		if r.cliSign.alg != "" {
-			args = append(args, "--alg", r.cliSign.alg)
+		if cs := r.cliSign; cs.privateKey != "" {
+			args = append(args, "--private-key", cs.privateKey, "--kid", cs.kid)
+			if strings.HasPrefix(cs.alg, "RS") || strings.HasPrefix(cs.alg, "PS") {
+				args = append(args, "--alg", cs.alg) // an RSA key fits both
+			}
 		}
 		res := s.runCLI(nil, args...)
 		if res.code != 0 {
@@ -814,7 +839,7 @@ func (s *suite) snippetRows() []*row {
 			enc           string
 			gap, gapError string
 		}{
-			{"secret as printed; policy default encoding", "", gapSecret, "signature does not verify"},
+			{"secret as printed; policy default encoding", "", "", ""},
 			{"secret as printed; policy encoding raw", "raw", "", ""},
 		} {
 			n++

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // snippets are interop/snippets, each with how to run it here. Node and
@@ -104,4 +105,62 @@ func csharpVersion() string {
 		return "mono"
 	}
 	return "-"
+}
+
+// The README's "Bank side" section shows each snippet in full, in a fenced
+// block right after the line that names its file: what a bank developer
+// copies is what the suite runs. This test needs no toolchain.
+func TestSnippetsInREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := os.ReadDir(filepath.Join("snippets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 4 {
+		t.Fatalf("interop/snippets has %d files; want Node, Python, Java and C#", len(files))
+	}
+	text := string(readme)
+	for _, f := range files {
+		name := "interop/snippets/" + f.Name()
+		want, err := os.ReadFile(filepath.Join("snippets", f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := blockAfter(text, "`"+name+"`:")
+		switch {
+		case !ok:
+			t.Errorf("README.md does not show %s (want a line ending in `%s`: and a fenced block after it)", name, name)
+		case got != string(want):
+			t.Errorf("README.md's copy of %s differs from the file; paste the file into the README again", name)
+		}
+	}
+}
+
+// blockAfter returns the content of the first fenced code block after the
+// line that ends with marker.
+func blockAfter(text, marker string) (string, bool) {
+	lines := strings.SplitAfter(text, "\n")
+	for i, l := range lines {
+		if !strings.HasSuffix(strings.TrimRight(l, "\n"), marker) {
+			continue
+		}
+		j := i + 1
+		for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
+			j++
+		}
+		if j == len(lines) || !strings.HasPrefix(lines[j], "```") {
+			return "", false
+		}
+		var b strings.Builder
+		for k := j + 1; k < len(lines); k++ {
+			if strings.HasPrefix(lines[k], "```") {
+				return b.String(), true
+			}
+			b.WriteString(lines[k])
+		}
+	}
+	return "", false
 }

@@ -19,6 +19,9 @@ type Event struct {
 	Connection string
 	Kind       Kind
 	// Reason says why, in words (an origin.Decision, a token error kind).
+	// A bad signature on an HMAC key of a loaded policy adds how the
+	// policy reads the secret ("invalid signature (HMAC key k1: the
+	// secret is used as its text bytes …)"), never the secret.
 	Reason string
 	// Dropped lists the cookies removed from the request (names and
 	// reasons, never values) for KindCookieDropped.

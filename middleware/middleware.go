@@ -11,6 +11,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/msgsec/msgsec/internal/cowmap"
+	"github.com/msgsec/msgsec/internal/keyhint"
 	"github.com/msgsec/msgsec/internal/policyview"
 	"github.com/msgsec/msgsec/origin"
 	"github.com/msgsec/msgsec/policy"
@@ -262,13 +263,21 @@ func tokenFrom(p *policy.Compiled, r *http.Request) (tok string, present, ok boo
 	return v[0][len(prefix):], true, true
 }
 
+// tokenReason is a refused token's event reason: the error's kind, and
+// for a bad signature on an HMAC key of a loaded policy, how the policy
+// reads the secret (never the secret), since a bank that encodes it
+// differently sees nothing but "invalid signature".
 func tokenReason(err error) string {
 	var te *secretdata.TokenError
 	if errors.As(err, &te) && te.Kind != nil {
 		if te.Field == "customer_secret_data" {
 			return "invalid claims: " + misplacedReason
 		}
-		return strings.TrimPrefix(te.Kind.Error(), "secretdata: ")
+		reason := strings.TrimPrefix(te.Kind.Error(), "secretdata: ")
+		if hint := keyhint.Of(err); hint != "" {
+			reason += " (" + hint + ")"
+		}
+		return reason
 	}
 	return "invalid"
 }

@@ -78,16 +78,25 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 		}
 		out.keys = append(out.keys, k)
 	}
+	var dec []secretdata.EncryptionKey
+	for i := range c.DecryptionKeys {
+		k, _, err := c.DecryptionKeys[i].build()
+		if err != nil {
+			return nil, err
+		}
+		dec = append(dec, k)
+	}
 	if len(out.keys) > 0 || c.JWKSURL != "" {
 		vc := secretdata.VerifierConfig{
-			Keys:        out.keys,
-			Issuer:      c.Token.Issuer,
-			Audience:    c.effectiveAudience(),
-			Leeway:      c.Token.Leeway, // zero: secretdata.DefaultLeeway
-			MaxLifetime: c.maxLifetime(),
-			Type:        c.Token.Type,
-			Replay:      opts.Replay,
-			Now:         opts.Now,
+			Keys:           out.keys,
+			DecryptionKeys: dec,
+			Issuer:         c.Token.Issuer,
+			Audience:       c.effectiveAudience(),
+			Leeway:         c.Token.Leeway, // zero: secretdata.DefaultLeeway
+			MaxLifetime:    c.maxLifetime(),
+			Type:           c.Token.Type,
+			Replay:         opts.Replay,
+			Now:            opts.Now,
 
 			RefuseMisplacedSecretData: c.secretDataRequired(),
 		}
@@ -125,6 +134,7 @@ func (c *ConnectionPolicy) clone() ConnectionPolicy {
 	cp.AllowedDomains = append([]string(nil), c.AllowedDomains...)
 	cp.AllowedCookies = append([]string(nil), c.AllowedCookies...)
 	cp.Keys = append([]KeyConfig(nil), c.Keys...)
+	cp.DecryptionKeys = append([]DecryptionKey(nil), c.DecryptionKeys...)
 	return cp
 }
 

@@ -79,7 +79,13 @@ type ConnectionPolicy struct {
 	// keys); JWKSURL adds public keys fetched from the bank.
 	Keys    []KeyConfig `yaml:"keys,omitempty" json:"keys,omitempty"`
 	JWKSURL string      `yaml:"jwks_url,omitempty" json:"jwks_url,omitempty"`
-	Token   TokenRules  `yaml:"token,omitempty" json:"token,omitempty"`
+	// DecryptionKeys, when set, make the connection take CustomerSecretData
+	// only as JWE (dir + A256GCM) around the signed token, so a token that
+	// passes through a browser cannot be read there; a plain JWS is then
+	// refused. A JWE without kid needs exactly one key. Several keys allow
+	// rotation; SignerConfig encrypts with the first.
+	DecryptionKeys []DecryptionKey `yaml:"decryption_keys,omitempty" json:"decryption_keys,omitempty"`
+	Token          TokenRules      `yaml:"token,omitempty" json:"token,omitempty"`
 
 	Mode Mode `yaml:"mode,omitempty" json:"mode,omitempty"`
 }
@@ -100,6 +106,16 @@ type KeyConfig struct {
 	// NotBefore and RetireAfter bound when the key is accepted (rotation).
 	NotBefore   *time.Time `yaml:"not_before,omitempty" json:"not_before,omitempty"`
 	RetireAfter *time.Time `yaml:"retire_after,omitempty" json:"retire_after,omitempty"`
+}
+
+// DecryptionKey is one JWE content-encryption key (dir + A256GCM): 32
+// random bytes, shared with the bank backend like an HMAC secret. Its
+// secret's encoding defaults to base64url (43 characters; `msgsec secret
+// new --jwe` prints one). Use a different secret from every HMAC key.
+type DecryptionKey struct {
+	// ID is the JWE header's kid.
+	ID     string     `yaml:"id" json:"id"`
+	Secret *SecretRef `yaml:"secret" json:"secret"`
 }
 
 // TokenRules are the CustomerSecretData verification rules.

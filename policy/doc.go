@@ -12,6 +12,13 @@
 // Secrets never sit in the file: a key's secret is {env: NAME} or
 // {file: PATH} ([SecretRef]), inline only with an explicit insecure_inline:
 // true. Secrets are redacted from every printed, encoded and logged form.
+// An HMAC secret is the text found there, used as its bytes (encoding raw,
+// the default): the string `msgsec secret new` prints, which the bank
+// passes to its JWT library as is. encoding: base64url (base64, hex)
+// decodes it instead, as files written before this rule meant; when a
+// signature does not verify, the verifier's reason says which way the
+// policy read the secret, never the secret. A connection's
+// [ConnectionPolicy.DecryptionKeys] make it take only JWE (dir + A256GCM).
 //
 // [Load] validates and reports every problem at once, one [cfgerr.Error]
 // each ("policies.yaml:9: connections[0].allowed_domains[2]:

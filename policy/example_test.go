@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/msgsec/msgsec/cfgerr"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/msgsec/msgsec/policy"
@@ -152,4 +153,55 @@ func ExampleNewRegistryFromBytes() {
 	p, _ := reg.Get("demo")
 	fmt.Println(p.Origins().Allows("http://localhost:5173"))
 	// Output: true
+}
+
+// A connection with decryption keys takes CustomerSecretData only as JWE
+// (dir + A256GCM), so a token handed through the browser cannot be read
+// there. SignerConfig encrypts with the first decryption key.
+func ExampleDecryptionKey() {
+	doc := `
+connections:
+  - id: retail-bank
+    keys: [{id: uplus-2026-11, secret: {env: UPLUS_JWT_SECRET}}]
+    decryption_keys: [{id: jwe-1, secret: {env: UPLUS_JWE_KEY}}]
+    token: {issuer: uplusbank-backend}
+`
+	env := map[string]string{
+		"UPLUS_JWT_SECRET": "u9kIzmnmBaGdcKR2fB2L0jEFdbe7n3y3yWPQ2qJ5Vz0", // msgsec secret new
+		"UPLUS_JWE_KEY":    "7Cg9eCz2n4W1m0sQWAs3lXbQyq8b0hH9fJ2kPz6aR1U", // msgsec secret new --jwe
+	}
+	f, err := policy.Parse([]byte(doc), policy.LoadOptions{
+		LookupEnv: func(name string) (string, bool) { v, ok := env[name]; return v, ok },
+	})
+	if err != nil {
+		panic(err)
+	}
+	conn := f.Connections[0]
+	fmt.Println(conn.DecryptionKeys[0].ID, conn.DecryptionKeys[0].Secret, conn.DecryptionKeys[0].Secret.Encoding)
+
+	cfg, err := conn.SignerConfig("", time.Now())
+	if err != nil {
+		panic(err)
+	}
+	signer, err := secretdata.NewSigner(cfg)
+	if err != nil {
+		panic(err)
+	}
+	token, err := signer.Sign(secretdata.Claims{SecretData: map[string]any{"customer_id": "C-1001"}})
+	if err != nil {
+		panic(err)
+	}
+	compiled, err := conn.Compile(context.Background(), policy.CompileOptions{})
+	if err != nil {
+		panic(err)
+	}
+	claims, err := compiled.Verifier().Verify(context.Background(), token)
+	if err != nil {
+		panic(err)
+	}
+	id, _ := claims.CustomerID()
+	fmt.Println(len(strings.Split(token, ".")), "segments:", id)
+	// Output:
+	// jwe-1 env:UPLUS_JWE_KEY base64url
+	// 5 segments: C-1001
 }

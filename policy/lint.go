@@ -101,6 +101,11 @@ func (f *File) Lint() []Warning {
 				}
 			}
 		}
+		for j := range c.DecryptionKeys {
+			if ref := c.DecryptionKeys[j].Secret; ref != nil && ref.InsecureInline {
+				add(fmt.Sprintf("%s.decryption_keys[%d].secret", path, j), LintInlineSecret, "the decryption key is inline in the policy file (development only)")
+			}
+		}
 		if c.AllowCredentials && c.anyWebsite() {
 			add(path+".allow_credentials", LintCredentialsAnyWebsite, "credentials with any website: they are sent only to origins listed by name, never to the rest of any website")
 		}

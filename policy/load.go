@@ -362,19 +362,32 @@ func (f *File) resolveSecrets(opts LoadOptions, p *problems) {
 			k := &c.Keys[ki]
 			base := fmt.Sprintf("connections[%d].keys[%d]", ci, ki)
 			if k.Secret != nil {
-				resolveRef(k.Secret, base+".secret", opts.BaseDir, lookup, read, p)
+				resolveRef(k.Secret, base+".secret", encRaw, opts.BaseDir, lookup, read, p)
 			}
 			if k.PublicKey != nil {
-				if k.PublicKey.Encoding == "" {
-					k.PublicKey.Encoding = "raw" // PEM text
-				}
-				resolveRef(k.PublicKey, base+".public_key", opts.BaseDir, lookup, read, p)
+				resolveRef(k.PublicKey, base+".public_key", encRaw, opts.BaseDir, lookup, read, p) // PEM text
+			}
+		}
+		for di := range c.DecryptionKeys {
+			d := &c.DecryptionKeys[di]
+			if d.Secret != nil {
+				path := fmt.Sprintf("connections[%d].decryption_keys[%d].secret", ci, di)
+				resolveRef(d.Secret, path, encBase64URL, opts.BaseDir, lookup, read, p)
 			}
 		}
 	}
 }
 
-func resolveRef(r *SecretRef, path, baseDir string, lookup func(string) (string, bool), read func(string) ([]byte, error), p *problems) {
+// resolveRef reads the secret r names and decodes it with r's encoding,
+// or with defaultEnc (which it records in r) when r names none.
+func resolveRef(r *SecretRef, path, defaultEnc, baseDir string, lookup func(string) (string, bool), read func(string) ([]byte, error), p *problems) {
+	if r.Encoding == "" {
+		r.Encoding = defaultEnc
+	}
+	if _, err := decodeSecret("", r.Encoding); errors.Is(err, errUnknownEncoding) {
+		p.add(path+".encoding", ErrValue, errUnknownEncoding.Error())
+		return
+	}
 	switch n := r.sources(); {
 	case n == 0:
 		p.add(path, ErrSecret, "give one of env, file or value")
@@ -417,17 +430,10 @@ func resolveRef(r *SecretRef, path, baseDir string, lookup func(string) (string,
 	b, err := decodeSecret(text, r.Encoding)
 	if err != nil {
 		// The decoder's message may quote input bytes; say only what failed.
-		p.add(path, ErrSecret, "cannot decode the secret as "+encodingName(r.Encoding))
+		p.add(path, ErrSecret, "cannot decode the secret as "+r.Encoding)
 		return
 	}
 	r.resolved = newSecret(b)
-}
-
-func encodingName(e string) string {
-	if e == "" {
-		return "base64url"
-	}
-	return e
 }
 
 func describeFSError(err error) string {

@@ -17,9 +17,10 @@ import (
 	"github.com/msgsec/msgsec/secretdata"
 )
 
-// testSecret is what an operator would put in UPLUS_JWT_SECRET.
+// testSecret is what an operator would put in UPLUS_JWT_SECRET; with the
+// default encoding (raw) its text bytes are the key.
 var testSecretBytes = []byte("0123456789abcdef0123456789abcdef-uplus-test-secret")
-var testSecret = base64.RawURLEncoding.EncodeToString(testSecretBytes)
+var testSecret = string(testSecretBytes)
 
 func envWith(vars map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
@@ -162,7 +163,8 @@ func TestTokenDefaultsAreSecretdatas(t *testing.T) {
 }
 
 func TestValidationErrors(t *testing.T) {
-	env := map[string]string{"S": testSecret, "SHORT": base64.RawURLEncoding.EncodeToString([]byte("short")), "BAD": "!!not base64!!"}
+	env := map[string]string{"S": testSecret, "SHORT": "short", "BAD": "!!not base64!!",
+		"SHORT64": base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef0123456789"))}
 	tests := []struct {
 		name string
 		doc  string
@@ -195,8 +197,10 @@ func TestValidationErrors(t *testing.T) {
 		{"inline without flag", strings.Replace(validConn, "{env: S}", "{value: "+testSecret+"}", 1), "connections[0].keys[0].secret.value", ErrSecret, "insecure_inline"},
 		{"two sources", strings.Replace(validConn, "{env: S}", "{env: S, file: x}", 1), "connections[0].keys[0].secret", ErrSecret, "only one"},
 		{"no source", strings.Replace(validConn, "{env: S}", "{encoding: hex}", 1), "connections[0].keys[0].secret", ErrSecret, "one of"},
-		{"undecodable secret", strings.Replace(validConn, "{env: S}", "{env: BAD}", 1), "connections[0].keys[0].secret", ErrSecret, "decode"},
-		{"short secret", strings.Replace(validConn, "{env: S}", "{env: SHORT}", 1), "connections[0].keys[0].secret", ErrValue, "at least 32"},
+		{"undecodable secret", strings.Replace(validConn, "{env: S}", "{env: BAD, encoding: base64url}", 1), "connections[0].keys[0].secret", ErrSecret, "decode the secret as base64url"},
+		{"unknown encoding", strings.Replace(validConn, "{env: S}", "{env: S, encoding: utf8}", 1), "connections[0].keys[0].secret.encoding", ErrValue, "want raw, base64url"},
+		{"short secret", strings.Replace(validConn, "{env: S}", "{env: SHORT}", 1), "connections[0].keys[0].secret", ErrValue, "at least 32 characters"},
+		{"short decoded secret", strings.Replace(validConn, "{env: S}", "{env: SHORT64, encoding: base64url}", 1), "connections[0].keys[0].secret", ErrValue, "at least 32 random bytes"},
 		{"duplicate kid", strings.Replace(validConn, "        secret: {env: S}\n", "        secret: {env: S}\n      - id: k1\n        secret: {env: S}\n", 1), "connections[0].keys[1].id", ErrValue, "already used"},
 		{"retire before not-before", strings.Replace(validConn, "- id: k1", "- id: k1\n        not_before: 2026-02-01T00:00:00Z\n        retire_after: 2026-01-01T00:00:00Z", 1), "connections[0].keys[0].retire_after", ErrValue, "after not_before"},
 		{"http jwks", strings.Replace(validConn, "    token:", "    jwks_url: http://bank.example/jwks\n    token:", 1), "connections[0].jwks_url", ErrValue, "https"},

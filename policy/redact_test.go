@@ -55,10 +55,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	env := map[string]string{"S": b64url, "SHEX": hexText}
 	files := map[string]string{"/run/secrets/jwt": b64 + "\n"}
 	docs := map[string]string{
-		"env":     validConn,
+		"env":     strings.Replace(validConn, "{env: S}", "{env: S, encoding: base64url}", 1),
 		"env hex": strings.Replace(validConn, "{env: S}", "{env: SHEX, encoding: hex}", 1),
 		"file":    strings.Replace(validConn, "{env: S}", "{file: /run/secrets/jwt, encoding: base64}", 1),
-		"inline":  strings.Replace(validConn, "{env: S}", "{value: "+b64url+", insecure_inline: true}", 1),
+		"inline":  strings.Replace(validConn, "{env: S}", "{value: "+b64url+", insecure_inline: true, encoding: base64url}", 1),
 	}
 	methodsSecret := []string{"String", "Format", "MarshalJSON", "MarshalYAML"}
 	methodsRef := []string{"String", "Format"}
@@ -118,10 +118,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	// Refused policies: no error message quotes the secret.
 	var errs []string
 	for _, doc := range []string{
-		strings.Replace(validConn, "{env: S}", "{value: "+b64url[:20]+", insecure_inline: true}", 1), // too short
-		strings.Replace(validConn, "{env: S}", "{value: "+b64url+"}", 1),                             // inline without the flag
-		strings.Replace(validConn, "{env: S}", "{value: "+b64url+"!, insecure_inline: true}", 1),     // not base64url
-		strings.Replace(validConn, "{env: S}", "{env: S, encoding: hex}", 1),                         // wrong encoding
+		strings.Replace(validConn, "{env: S}", "{value: "+b64url[:20]+", insecure_inline: true}", 1),                  // too short
+		strings.Replace(validConn, "{env: S}", "{value: "+b64url+"}", 1),                                              // inline without the flag
+		strings.Replace(validConn, "{env: S}", "{value: "+b64url+"!, insecure_inline: true, encoding: base64url}", 1), // not base64url
+		strings.Replace(validConn, "{env: S}", "{env: S, encoding: hex}", 1),                                          // wrong encoding
 	} {
 		_, err := parseYAML(t, doc, env)
 		require.Error(t, err)

@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -60,14 +61,20 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 
 // SecretRef says where a secret comes from: an environment variable, a
 // file, or (only with InsecureInline, for development) the policy file
-// itself. The text found there is decoded with Encoding.
+// itself. The text found there, without surrounding whitespace, is turned
+// into key bytes as Encoding says.
 type SecretRef struct {
 	Env            string `yaml:"env,omitempty" json:"env,omitempty"`
 	File           string `yaml:"file,omitempty" json:"file,omitempty"`
 	Value          Secret `yaml:"value,omitempty" json:"value,omitzero"`
 	InsecureInline bool   `yaml:"insecure_inline,omitempty" json:"insecure_inline,omitempty"`
-	// Encoding of the text: "base64url" (the default, what `msgsec secret
-	// new` prints; padding optional), "base64", "hex" or "raw".
+	// Encoding says how the text becomes key bytes: "raw" uses the text's
+	// own (UTF-8) bytes, as every JWT library does with a string secret;
+	// "base64url" (padding optional), "base64" and "hex" decode it. An
+	// HMAC secret defaults to raw: the string `msgsec secret new` prints
+	// is the secret. A decryption key defaults to base64url (32 bytes are
+	// 43 characters), a public key to raw (PEM text). Load fills in the
+	// default.
 	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty"`
 
 	resolved Secret
@@ -107,17 +114,42 @@ func (r *SecretRef) secretValue() Secret { return r.resolved }
 func decodeSecret(text, encoding string) ([]byte, error) {
 	text = strings.TrimSpace(text)
 	switch encoding {
-	case "", "base64url":
+	case encBase64URL:
 		text = strings.TrimRight(text, "=")
 		return base64.RawURLEncoding.Strict().DecodeString(text)
-	case "base64":
+	case encBase64:
 		return base64.StdEncoding.Strict().DecodeString(text)
-	case "hex":
+	case encHex:
 		return hex.DecodeString(text)
-	case "raw":
+	case encRaw:
 		return []byte(text), nil
 	}
-	return nil, fmt.Errorf("unknown encoding %q (want base64url, base64, hex or raw)", encoding)
+	return nil, errUnknownEncoding
+}
+
+// The encodings a SecretRef may name.
+const (
+	encRaw       = "raw"
+	encBase64URL = "base64url"
+	encBase64    = "base64"
+	encHex       = "hex"
+)
+
+var errUnknownEncoding = errors.New(`unknown encoding (want raw, base64url, base64 or hex)`)
+
+// hmacHint is what a bad signature on an HMAC key says about the secret:
+// how this policy turned its text into key bytes, and what to check on the
+// bank's side. It never holds the secret.
+func hmacHint(kid, encoding string) string {
+	switch encoding {
+	case "":
+		return "" // built in code (SecretBytes): the bytes are the key
+	case encRaw:
+		return "HMAC key " + kid + ": the secret is used as its text bytes (encoding raw, the default); " +
+			"if your backend base64url-decodes it, sign with the string itself, or set encoding: base64url on both sides"
+	}
+	return "HMAC key " + kid + ": the secret is " + encoding + "-decoded (encoding " + encoding + "); " +
+		"if your backend signs with the string itself, remove encoding: " + encoding + " (the default uses the text as is)"
 }
 
 // SecretBytes makes a reference to a secret held in memory, for policies

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/msgsec/msgsec/cfgerr"
 	"github.com/msgsec/msgsec/cookies"
+	"github.com/msgsec/msgsec/internal/keyhint"
 	"github.com/msgsec/msgsec/internal/loopback"
 	"github.com/msgsec/msgsec/origin"
 	"github.com/msgsec/msgsec/secretdata"
@@ -78,6 +80,7 @@ func (c *ConnectionPolicy) validate(path string, p *problems) {
 		}
 	}
 	c.validateKeys(path, p)
+	c.validateDecryptionKeys(path, p)
 	c.validateToken(path, p)
 	switch c.Mode {
 	case "", ModeEnforce, ModeReportOnly:
@@ -171,6 +174,73 @@ func (c *ConnectionPolicy) validateKeys(path string, p *problems) {
 	}
 }
 
+// validateDecryptionKeys checks the JWE keys: an id each, distinct ids, a
+// 32-byte secret that no HMAC key of the connection shares, and keys to
+// verify the token they wrap.
+func (c *ConnectionPolicy) validateDecryptionKeys(path string, p *problems) {
+	if len(c.DecryptionKeys) > 0 && len(c.Keys) == 0 && c.JWKSURL == "" {
+		p.add(path+".decryption_keys", ErrValue, "decryption keys unwrap a signed token, so keys or jwks_url are needed to verify it")
+	}
+	ids := map[string]int{}
+	for i := range c.DecryptionKeys {
+		dp := fmt.Sprintf("%s.decryption_keys[%d]", path, i)
+		d := &c.DecryptionKeys[i]
+		if first, dup := ids[d.ID]; dup && d.ID != "" {
+			p.add(dp+".id", ErrValue, fmt.Sprintf("decryption key id %q is already used by decryption_keys[%d]", d.ID, first))
+		}
+		ids[d.ID] = i
+		if p.hasUnder(dp + ".secret") {
+			continue // the reference did not resolve; that is reported already
+		}
+		if _, msgPath, err := d.build(); err != nil {
+			p.add(dp+msgPath, kindOf(err), err.Error())
+			continue
+		}
+		for j := range c.Keys {
+			s := c.Keys[j].Secret
+			switch {
+			case s == nil:
+			case s.Env != "" && s.Env == d.Secret.Env, s.File != "" && s.File == d.Secret.File:
+				// Read another way (decoded, say), it is still the same secret.
+				p.add(dp+".secret", ErrValue, fmt.Sprintf("the same source as keys[%d].secret: use a different secret for encryption", j))
+			case !s.resolved.IsZero() && bytes.Equal(s.resolved.Bytes(), d.Secret.resolved.Bytes()):
+				p.add(dp+".secret", ErrValue, fmt.Sprintf("the same secret as keys[%d]: use a different secret for encryption", j))
+			}
+		}
+	}
+}
+
+// build turns a decryption key entry into a secretdata.EncryptionKey. On
+// failure it returns the sub-path of the offending field and an error
+// without secret values.
+func (d *DecryptionKey) build() (secretdata.EncryptionKey, string, error) {
+	switch {
+	case d.ID == "":
+		return secretdata.EncryptionKey{}, ".id", &cfgerr.Error{Kind: ErrMissing, Reason: "a decryption key needs an id (the JWE's kid)"}
+	case d.Secret == nil:
+		return secretdata.EncryptionKey{}, ".secret", &cfgerr.Error{Kind: ErrMissing, Reason: "a decryption key needs a secret ({env: NAME} or {file: PATH})"}
+	case d.Secret.resolved.IsZero():
+		return secretdata.EncryptionKey{}, ".secret", &cfgerr.Error{Kind: ErrSecret, Reason: "the secret was not resolved"}
+	}
+	k, err := secretdata.NewEncryptionKey(d.ID, d.Secret.resolved.Bytes())
+	if err != nil {
+		for e := range cfgerr.All(err) {
+			path := ".secret"
+			if e.Field == "id" {
+				path = ".id"
+			}
+			reason := e.Reason
+			if e.Field == "secret" {
+				reason = fmt.Sprintf("a256gcm needs exactly 32 bytes, this is %d after %s decoding (`msgsec secret new --jwe` makes one)",
+					len(d.Secret.resolved.Bytes()), d.Secret.Encoding)
+			}
+			return secretdata.EncryptionKey{}, path, errors.New(reason)
+		}
+		return secretdata.EncryptionKey{}, "", err
+	}
+	return k, "", nil
+}
+
 func kindOf(err error) error {
 	var fe *cfgerr.Error
 	if errors.As(err, &fe) && fe.Kind != nil {
@@ -204,7 +274,10 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 		}
 		key, err = secretdata.NewHMACKey(k.ID, alg, k.Secret.resolved.Bytes())
 		if err != nil {
-			return key, ".secret", fmt.Errorf("%s", keyErrMsg(err, alg))
+			return key, ".secret", fmt.Errorf("%s", keyErrMsg(err, alg, k.Secret.Encoding))
+		}
+		if hint := hmacHint(k.ID, k.Secret.Encoding); hint != "" {
+			key = keyhint.With(key, hint).(secretdata.Key)
 		}
 	case secretdata.RS256, secretdata.PS256, secretdata.ES256, secretdata.EdDSA, secretdata.Ed25519:
 		if k.Secret != nil {
@@ -222,7 +295,7 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 		}
 		key, err = secretdata.NewPublicKey(k.ID, alg, pub)
 		if err != nil {
-			return key, ".public_key", errors.New(keyErrMsg(err, alg))
+			return key, ".public_key", errors.New(keyErrMsg(err, alg, ""))
 		}
 	default:
 		return key, ".algorithm", fmt.Errorf("unsupported algorithm %q (HS256, HS384, HS512, RS256, PS256, ES256, EdDSA, Ed25519)", k.Algorithm)
@@ -245,12 +318,16 @@ func (k *KeyConfig) build() (secretdata.Key, string, error) {
 
 // keyErrMsg keeps secretdata's reasons (they never contain key bytes) and
 // adds what to do about short secrets.
-func keyErrMsg(err error, alg secretdata.Algorithm) string {
+func keyErrMsg(err error, alg secretdata.Algorithm, encoding string) string {
 	var reasons []string
 	for p := range cfgerr.All(err) {
 		msg := p.Reason
 		if strings.HasPrefix(msg, "shorter") {
-			msg = fmt.Sprintf("shorter than the hash size (%s needs at least %d random bytes; `msgsec secret new` makes one)", alg, minSecretBytes(alg))
+			unit := "random bytes"
+			if encoding == encRaw {
+				unit = "characters of random text (encoding raw: the text's bytes are the key)"
+			}
+			msg = fmt.Sprintf("shorter than the hash size (%s needs at least %d %s; `msgsec secret new` makes one)", alg, minSecretBytes(alg), unit)
 		}
 		reasons = append(reasons, msg)
 	}
@@ -269,6 +346,7 @@ func verifierErr(path string, err error) error {
 		for from, to := range map[string]string{
 			"Keys": "keys", "Issuer": "token.issuer", "Audience": "token.audience",
 			"Leeway": "token.leeway", "MaxLifetime": "token.max_lifetime", "KeySet": "jwks_url",
+			"DecryptionKeys": "decryption_keys",
 		} {
 			if field == from || strings.HasPrefix(field, from+"[") {
 				field = to + strings.TrimPrefix(field, from)

@@ -49,6 +49,7 @@ type TokenError struct {
 	Field  string // header parameter or claim name, may be empty
 	Reason string // fixed, lowercase description
 	err    error  // underlying error (from a ReplayCache), reached by Unwrap
+	hint   string // the key's hint on a bad signature (see internal/keyhint)
 }
 
 func (e *TokenError) Error() string {

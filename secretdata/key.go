@@ -11,12 +11,14 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
 	"time"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/keyhint"
 )
 
 const (
@@ -51,7 +53,11 @@ type keyMaterial struct {
 	// prints whenever it reaches the keyMaterial (a bad verb such as %s on
 	// a struct holding a Key in an unexported field dereferences one
 	// pointer).
-	priv        func() crypto.Signer
+	priv func() crypto.Signer
+	// hint, when set (by package policy, through internal/keyhint), says
+	// how the secret was derived from its text; a bad signature's reason
+	// carries it. Never key material.
+	hint        string
 	notBefore   time.Time // zero: no lower bound
 	retireAfter time.Time // zero: no upper bound
 	// anyRSA marks an RSA key from a JWKS that named no alg: alg is RS256,
@@ -385,4 +391,32 @@ func (k Key) MarshalJSON() ([]byte, error) {
 		v.Secret = redacted
 	}
 	return json.Marshal(v)
+}
+
+func init() {
+	keyhint.With = func(key any, hint string) any {
+		k := key.(Key)
+		if k.m == nil {
+			return k
+		}
+		m := *k.m
+		m.hint = hint
+		return Key{&m}
+	}
+	keyhint.Of = func(err error) string {
+		var te *TokenError
+		if errors.As(err, &te) {
+			return te.hint
+		}
+		return ""
+	}
+}
+
+// badSignature is the reason given when a signature made with the key
+// does not verify.
+func (m *keyMaterial) badSignature() string {
+	if m.hint == "" {
+		return "signature does not verify"
+	}
+	return "signature does not verify (" + m.hint + ")"
 }

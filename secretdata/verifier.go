@@ -108,13 +108,14 @@ type Verifier struct {
 // verifyKey is a key compiled for verification: its algorithm is fixed and
 // HMAC keys keep a pool of keyed hashes.
 type verifyKey struct {
-	m    *keyMaterial
-	macs *sync.Pool
+	m       *keyMaterial
+	macs    *sync.Pool
+	sigFail string // the bad-signature reason (with the key's hint)
 }
 
 func compileKey(k Key) *verifyKey {
 	m := k.public().m
-	vk := &verifyKey{m: m}
+	vk := &verifyKey{m: m, sigFail: m.badSignature()}
 	if m.alg.isHMAC() {
 		vk.macs = &sync.Pool{New: func() any { return hmac.New(m.alg.hash().New, m.secret()) }}
 	}
@@ -319,7 +320,7 @@ func (v *Verifier) checkSignature(token string, seg [3]string, buf []byte, now t
 		return nil, err
 	}
 	if !vk.verify(alg, input, sig, buf) {
-		return nil, tokenErr(ErrSignature, "", "signature does not verify")
+		return nil, &TokenError{Kind: ErrSignature, Reason: vk.sigFail, hint: vk.m.hint}
 	}
 	rc := new(rawClaims)
 	if err := parseClaims(payload, v.audience, rc); err != nil {

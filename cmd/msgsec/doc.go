@@ -10,12 +10,13 @@
 //
 // # Usage
 //
-//	msgsec secret new [--out FILE]
+//	msgsec secret new [--jwe] [--out FILE]
 //	msgsec keys new --alg ES256|EdDSA|Ed25519|RS256|PS256 [--kid ID] [--out-private FILE] [--out-public FILE] [--json]
 //	msgsec policy check [--strict] [--json] [--no-fetch] FILE
 //	msgsec policy example
 //	msgsec origin --policy FILE --connection ID [--json] ORIGIN...
-//	msgsec sign --policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID] [--key FILE [--alg ALG]]
+//	msgsec sign --policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID]
+//	            [--private-key FILE [--alg RS256|PS256|ES256|EdDSA|Ed25519]] [--encrypt]
 //	msgsec verify --policy FILE --connection ID [--session SID] [--show-secret-data] [--json] TOKEN|-
 //	msgsec version
 //
@@ -35,8 +36,12 @@
 // unknown fields, invalid values, secret references that do not resolve —
 // as findings with exit 1; only a file it cannot read is exit 2.
 //
-// Secrets: the HMAC secrets a policy references are never printed, by any
-// command or in any error. verify masks the subject and every
+// Secrets: the string secret new prints is the HMAC secret, used as its
+// text bytes on both sides (a policy's default encoding, raw), as every JWT
+// library takes a string secret. policy check notes, per key, where its
+// secret comes from and its encoding; a refused HMAC signature says how
+// the policy reads the secret. The secrets a policy references are never
+// printed, by any command or in any error. verify masks the subject and every
 // customer_secret_data value ("***") unless --show-secret-data. Errors name
 // files, fields and reasons, never token contents or data. The only secrets
 // ever written are the ones a command was asked to make (secret new,
@@ -50,6 +55,7 @@
 //
 //	$ export UPLUS_JWT_SECRET="$(msgsec secret new)"
 //	$ msgsec policy check examples/policies/uplusbank.yaml
+//	examples/policies/uplusbank.yaml: note: connections[0].keys[0]: HMAC key uplus-2026-11 (HS256), secret from env:UPLUS_JWT_SECRET: the text itself is the key ...
 //	examples/policies/uplusbank.yaml:48: warning: connections[0].token.secret_data: anonymous chats are admitted: ... [secret-data-optional]
 //	examples/policies/uplusbank.yaml: ok: 1 connection (retail-bank), 0 errors, 1 warning
 //	$ msgsec origin --policy examples/policies/uplusbank.yaml --connection retail-bank \

@@ -67,7 +67,7 @@ func TestKeysNewEd25519(t *testing.T) {
 	require.Equal(t, secretdata.Ed25519, keys[0].Algorithm(), "the JWKS says alg Ed25519")
 }
 
-func TestSignWithPrivateKey(t *testing.T) {
+func TestSignWithKeyFlag(t *testing.T) {
 	e := newTestEnv()
 	sign := func(t *testing.T, policyPath string, args ...string) result {
 		t.Helper()
@@ -105,16 +105,16 @@ func TestSignWithPrivateKey(t *testing.T) {
 	priv, pub := e.newKeyFiles(t, "ES256", "k1")
 	p := keyPolicy(t, "ES256", "k1", pub, "")
 	t.Run("--key needs --kid", func(t *testing.T) {
-		requireOneLineError(t, sign(t, p, "--key", priv), "--key needs --kid")
+		requireOneLineError(t, sign(t, p, "--key", priv), "--private-key needs --kid")
 	})
 	t.Run("--alg must fit the key", func(t *testing.T) {
 		requireOneLineError(t, sign(t, p, "--key", priv, "--kid", "k1", "--alg", "EdDSA"), "algorithm needs an ed25519 key")
 	})
 	t.Run("--alg without --key", func(t *testing.T) {
-		requireOneLineError(t, sign(t, examplePath, "--alg", "ES256"), "--alg goes with --key")
+		requireOneLineError(t, sign(t, examplePath, "--alg", "ES256"), "--alg goes with --private-key")
 	})
 	t.Run("a public key is not a private key", func(t *testing.T) {
-		requireOneLineError(t, sign(t, p, "--key", pub, "--kid", "k1"), "not a PKCS#8 private key PEM")
+		requireOneLineError(t, sign(t, p, "--key", pub, "--kid", "k1"), "want a private key")
 	})
 }
 
@@ -135,7 +135,7 @@ func TestVerifyWarnsAboutMisplacedData(t *testing.T) {
     allowed_domains: [https://www.uplusbank.com]
     allowed_cookies: []
     keys:
-      - {id: uplus-2026-11, secret: {env: UPLUS_JWT_SECRET, encoding: base64url}}
+      - {id: uplus-2026-11, secret: {env: UPLUS_JWT_SECRET}}
     token: {issuer: uplusbank-backend, secret_data: `+rule+`}
 `)
 	}

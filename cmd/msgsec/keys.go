@@ -8,12 +8,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
-
-	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -161,23 +161,31 @@ func encodeKeyPair(kid string, a secretdata.Algorithm, priv crypto.Signer) (*key
 	}, nil
 }
 
-// publicJWKS builds a one-key JWKS document for the public key. jwx
-// encodes the key; only public material ever reaches it.
+// publicJWKS builds a one-key JWKS document for the public key (RFC 7517,
+// RFC 7518 §6, RFC 8037 §2), written here with the standard library so that
+// jwx stays confined to package secretdata. Only public material is
+// encoded; secretdata.ParseJWKS reads it back in the tests.
 func publicJWKS(kid string, a secretdata.Algorithm, pub crypto.PublicKey) (json.RawMessage, error) {
-	k, err := jwk.FromRaw(pub)
-	if err != nil {
-		return nil, fmt.Errorf("cannot encode the JWK: %w", err)
-	}
-	for name, v := range map[string]any{jwk.KeyIDKey: kid, jwk.AlgorithmKey: string(a), jwk.KeyUsageKey: "sig"} {
-		if err := k.Set(name, v); err != nil {
+	b64 := base64.RawURLEncoding.EncodeToString
+	k := map[string]string{"kid": kid, "alg": string(a), "use": "sig"}
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		k["kty"], k["n"], k["e"] = "RSA", b64(p.N.Bytes()), b64(big.NewInt(int64(p.E)).Bytes())
+	case *ecdsa.PublicKey:
+		if p.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("cannot encode the JWK: not a P-256 key")
+		}
+		pt, err := p.Bytes() // 0x04 || X || Y, each 32 bytes
+		if err != nil {
 			return nil, fmt.Errorf("cannot encode the JWK: %w", err)
 		}
+		k["kty"], k["crv"], k["x"], k["y"] = "EC", "P-256", b64(pt[1:33]), b64(pt[33:])
+	case ed25519.PublicKey:
+		k["kty"], k["crv"], k["x"] = "OKP", "Ed25519", b64(p)
+	default:
+		return nil, fmt.Errorf("cannot encode the JWK: unsupported key type %T", pub)
 	}
-	set := jwk.NewSet()
-	if err := set.AddKey(k); err != nil {
-		return nil, fmt.Errorf("cannot encode the JWKS: %w", err)
-	}
-	b, err := json.MarshalIndent(set, "", "  ")
+	b, err := json.MarshalIndent(map[string][]map[string]string{"keys": {k}}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode the JWKS: %w", err)
 	}

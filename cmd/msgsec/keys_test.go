@@ -26,12 +26,26 @@ func TestSecretNew(t *testing.T) {
 		s := strings.TrimSuffix(r.stdout, "\n")
 		b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 		require.NoError(t, err, "base64url without padding")
-		require.Len(t, b, 64, "512 bits: enough for HS256, HS384 and HS512")
-		_, err = secretdata.NewHMACKey("k", secretdata.HS512, b)
+		require.Len(t, b, 64, "512 random bits")
+		require.Len(t, s, 86)
+		// The string itself is the key (as a JWT library takes it): long
+		// enough for HS512 as text.
+		_, err = secretdata.NewHMACKey("k", secretdata.HS512, []byte(s))
 		require.NoError(t, err)
 		require.False(t, seen[s], "every secret is fresh")
 		seen[s] = true
 	}
+
+	t.Run("--jwe: 32 bytes in base64url, what a decryption key decodes", func(t *testing.T) {
+		r := e.run(t, "", "secret", "new", "--jwe")
+		require.Equal(t, exitOK, r.code)
+		s := strings.TrimSuffix(r.stdout, "\n")
+		require.Len(t, s, 43)
+		b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+		require.NoError(t, err)
+		_, err = secretdata.NewEncryptionKey("jwe-1", b)
+		require.NoError(t, err)
+	})
 
 	t.Run("out file is 0600 and never overwritten", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "s")

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/msgsec/msgsec/policy"
 )
 
@@ -52,12 +54,19 @@ func unknownConnection(path, id string, f *policy.File) error {
 const placeholderSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" +
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
+// placeholderJWEKey stands in for a decryption key: 32 bytes in base64url
+// (a decryption key's default encoding), as A256GCM needs.
+const placeholderJWEKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
+
 // withPlaceholders answers lookups of unset (or empty) variables with
-// placeholderSecret and records their names, so a policy loads without its
-// secrets for checks that never use them (origin decisions depend only on
-// allowed_domains and domain_matching). Set variables are passed through:
-// a public key given by {env: NAME} still has to be a real key.
-func withPlaceholders(env func(string) (string, bool), missing *[]string) func(string) (string, bool) {
+// placeholderSecret (placeholderJWEKey for the variables the policy file
+// at path names as decryption keys) and records their names, so a policy
+// loads without its secrets for checks that never use them (origin
+// decisions depend only on allowed_domains and domain_matching). Set
+// variables are passed through: a public key given by {env: NAME} still
+// has to be a real key.
+func withPlaceholders(env func(string) (string, bool), path string, missing *[]string) func(string) (string, bool) {
+	jwe := decryptionKeyEnvs(path)
 	return func(name string) (string, bool) {
 		if v, ok := env(name); ok && strings.TrimSpace(v) != "" {
 			return v, true
@@ -65,8 +74,40 @@ func withPlaceholders(env func(string) (string, bool), missing *[]string) func(s
 		if !slices.Contains(*missing, name) {
 			*missing = append(*missing, name)
 		}
+		if jwe[name] {
+			return placeholderJWEKey, true
+		}
 		return placeholderSecret, true
 	}
+}
+
+// decryptionKeyEnvs lists the environment variables the policy file names
+// as decryption keys' secrets. It reads the file leniently (the real load
+// reports every problem); a file it cannot read names none.
+func decryptionKeyEnvs(path string) map[string]bool {
+	b, err := readFileCapped(path)
+	if err != nil {
+		return nil
+	}
+	var doc struct {
+		Connections []struct {
+			DecryptionKeys []struct {
+				Secret struct {
+					Env string `yaml:"env"`
+				} `yaml:"secret"`
+			} `yaml:"decryption_keys"`
+		} `yaml:"connections"`
+	}
+	_ = yaml.Unmarshal(b, &doc) // a partial decode is enough
+	out := map[string]bool{}
+	for _, c := range doc.Connections {
+		for _, d := range c.DecryptionKeys {
+			if d.Secret.Env != "" {
+				out[d.Secret.Env] = true
+			}
+		}
+	}
+	return out
 }
 
 // problemKind names a policy problem's kind for humans and JSON.

@@ -27,15 +27,14 @@ type result struct {
 
 // testEnv holds a fresh secret, as an operator would export it.
 type testEnv struct {
-	secret  []byte
-	encoded string // base64url, what UPLUS_JWT_SECRET holds
+	secret  []byte // the HMAC key: the printed text's bytes (the default encoding, raw)
+	encoded string // what UPLUS_JWT_SECRET holds: `msgsec secret new` output
 	vars    map[string]string
 }
 
 func newTestEnv() *testEnv {
-	s := secretdata.GenerateSecret()
-	enc := base64.RawURLEncoding.EncodeToString(s)
-	return &testEnv{secret: s, encoded: enc, vars: map[string]string{secretEnv: enc}}
+	enc := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret())
+	return &testEnv{secret: []byte(enc), encoded: enc, vars: map[string]string{secretEnv: enc}}
 }
 
 // without returns an environment lacking the secret variable.

@@ -59,7 +59,7 @@ func runOrigin(c *cli, cmd *command, args []string) int {
 		return c.failf(exitUsage, cmd.name, "give at least one ORIGIN, such as https://www.example.com")
 	}
 	var missing []string
-	conn, code, ok := c.loadConnection(cmd, *path, *id, withPlaceholders(c.env, &missing))
+	conn, code, ok := c.loadConnection(cmd, *path, *id, withPlaceholders(c.env, *path, &missing))
 	if !ok {
 		return code
 	}

@@ -70,8 +70,12 @@ key it would skip, by index and kid, with the reason (a warning,
 jwks-skipped-key). A JWKS that cannot be fetched or holds no usable key is
 a warning too (jwks-unavailable): the chat server would refuse to start.
 
-Each problem is printed as FILE:LINE: error|warning: PATH: MESSAGE. Secret
-values are never printed.
+Each problem is printed as FILE:LINE: error|warning: PATH: MESSAGE. A
+note per key says where its secret comes from and how the policy turns
+the text into key bytes (the encoding: raw uses the string as is, the
+default for HMAC secrets; base64url decodes it, the default for
+decryption keys), so both sides can be checked to agree. Secret values
+are never printed.
 
 Exit status: 1 when the file has errors (syntax, unknown fields, invalid
 values, secrets that cannot be decoded) or, with --strict, warnings; 2
@@ -89,6 +93,7 @@ type checkReport struct {
 	Errors      []checkFinding `json:"errors"`
 	Warnings    []checkFinding `json:"warnings"`
 	JWKS        []jwksReport   `json:"jwks,omitempty"`
+	Keys        []keyNote      `json:"keys"`
 }
 
 // jwksReport is what a connection's jwks_url holds, as a chat server
@@ -112,6 +117,17 @@ type jwksSkip struct {
 	Reason string `json:"reason"`
 }
 
+// keyNote describes one key of a valid policy: where its material comes
+// from and how it becomes key bytes. Never the material.
+type keyNote struct {
+	Path      string `json:"path"`
+	Kid       string `json:"kid"`
+	Algorithm string `json:"alg"`
+	Source    string `json:"source"`             // env:NAME, file:PATH, inline:[REDACTED]
+	Encoding  string `json:"encoding,omitempty"` // raw, base64url, base64, hex
+	Message   string `json:"message"`
+}
+
 type checkFinding struct {
 	Path    string `json:"path,omitempty"`
 	Line    int    `json:"line,omitempty"`
@@ -133,12 +149,12 @@ func runPolicyCheck(c *cli, cmd *command, args []string) int {
 		return code
 	}
 	path := pos[0]
-	rep := checkReport{File: path, Strict: *strict, Connections: []string{}, Errors: []checkFinding{}, Warnings: []checkFinding{}}
+	rep := checkReport{File: path, Strict: *strict, Connections: []string{}, Errors: []checkFinding{}, Warnings: []checkFinding{}, Keys: []keyNote{}}
 	// Secrets are often not present where a policy is checked (a CI job, a
 	// laptop): an unset variable becomes a warning, and a placeholder stands
 	// in so the rest of the file is still checked. --strict fails on it.
 	var missing []string
-	f, err := policy.LoadWith(path, policy.LoadOptions{LookupEnv: withPlaceholders(c.env, &missing)})
+	f, err := policy.LoadWith(path, policy.LoadOptions{LookupEnv: withPlaceholders(c.env, path, &missing)})
 	switch {
 	case errors.Is(err, policy.ErrInvalid):
 		for p := range cfgerr.All(err) {
@@ -148,8 +164,9 @@ func runPolicyCheck(c *cli, cmd *command, args []string) int {
 		// Not a verdict on the policy: the file could not be read.
 		return c.failf(exitUsage, cmd.name, "%v", err)
 	default:
-		for _, conn := range f.Connections {
+		for i, conn := range f.Connections {
 			rep.Connections = append(rep.Connections, conn.ID)
+			rep.Keys = append(rep.Keys, keyNotes(i, &conn)...)
 		}
 		for _, w := range f.Lint() {
 			rep.Warnings = append(rep.Warnings, checkFinding{Path: w.Path, Line: w.Line, Code: w.Code, Message: w.Msg})
@@ -176,7 +193,49 @@ func runPolicyCheck(c *cli, cmd *command, args []string) int {
 	return code
 }
 
+// keyNotes describes connection i's keys.
+func keyNotes(i int, c *policy.ConnectionPolicy) []keyNote {
+	var out []keyNote
+	for j, k := range c.Keys {
+		alg := k.Algorithm
+		if alg == "" {
+			alg = string(secretdata.HS256)
+		}
+		n := keyNote{Path: fmt.Sprintf("connections[%d].keys[%d]", i, j), Kid: k.ID, Algorithm: alg}
+		switch {
+		case k.Secret != nil:
+			n.Source, n.Encoding = k.Secret.String(), k.Secret.Encoding
+			n.Message = fmt.Sprintf("HMAC key %s (%s), secret from %s: %s", k.ID, alg, n.Source, encodingMeaning(n.Encoding))
+		case k.PublicKey != nil:
+			n.Source = k.PublicKey.String()
+			n.Message = fmt.Sprintf("public key %s (%s), PEM from %s", k.ID, alg, n.Source)
+		}
+		out = append(out, n)
+	}
+	for j, d := range c.DecryptionKeys {
+		n := keyNote{Path: fmt.Sprintf("connections[%d].decryption_keys[%d]", i, j), Kid: d.ID, Algorithm: "dir+A256GCM"}
+		if d.Secret != nil {
+			n.Source, n.Encoding = d.Secret.String(), d.Secret.Encoding
+		}
+		n.Message = fmt.Sprintf("JWE decryption key %s (dir, A256GCM), secret from %s: %s", d.ID, n.Source, encodingMeaning(n.Encoding))
+		out = append(out, n)
+	}
+	return out
+}
+
+// encodingMeaning says, for the bank's developer, what an encoding makes
+// of the text a secret reference points at.
+func encodingMeaning(enc string) string {
+	if enc == "raw" {
+		return "the text itself is the key (encoding raw): sign with the string as printed, do not decode it"
+	}
+	return "the text is " + enc + "-decoded into the key (encoding " + enc + "): the bank decodes it the same way"
+}
+
 func (c *cli) printCheck(rep *checkReport) {
+	for _, k := range rep.Keys {
+		fmt.Fprintln(c.stdout, oneLine(rep.File+": note: "+k.Path+": "+k.Message))
+	}
 	for _, e := range rep.Errors {
 		fmt.Fprintln(c.stdout, oneLine(finding(rep.File, "error", e)))
 	}
@@ -315,6 +374,11 @@ func envPaths(f *policy.File, name string) []string {
 				if ref != nil && ref.Env == name {
 					out = append(out, fmt.Sprintf("connections[%d].keys[%d].%s.env", i, j, field))
 				}
+			}
+		}
+		for j, d := range c.DecryptionKeys {
+			if d.Secret != nil && d.Secret.Env == name {
+				out = append(out, fmt.Sprintf("connections[%d].decryption_keys[%d].secret.env", i, j))
 			}
 		}
 	}

@@ -91,10 +91,10 @@ func TestPolicyCheck(t *testing.T) {
 			stdout: []string{"[secret-unavailable]", "failed"},
 		},
 		{
-			name:   "an undecodable secret is an error with its path and line",
-			env:    &testEnv{vars: map[string]string{secretEnv: "not base64url!"}},
+			name:   "a short secret is an error with its path and line",
+			env:    &testEnv{vars: map[string]string{secretEnv: "not 32 characters long"}},
 			code:   exitFail,
-			stdout: []string{"uplusbank.yaml:39: error: connections[0].keys[0].secret: cannot decode the secret as base64url", "failed: 1 error"},
+			stdout: []string{"uplusbank.yaml:39: error: connections[0].keys[0].secret: shorter than the hash size (HS256 needs at least 32 characters", "failed: 1 error"},
 		},
 		{
 			name:   "invalid YAML is an error",
@@ -170,13 +170,13 @@ func TestPolicyCheckJSON(t *testing.T) {
 		}}, rep.Warnings)
 	})
 	t.Run("errors carry kinds", func(t *testing.T) {
-		r := (&testEnv{vars: map[string]string{secretEnv: "not base64url!"}}).run(t, "", "policy", "check", "--json", examplePath)
+		r := (&testEnv{vars: map[string]string{secretEnv: "not 32 characters long"}}).run(t, "", "policy", "check", "--json", examplePath)
 		require.Equal(t, exitFail, r.code)
 		var rep checkReport
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep))
 		require.False(t, rep.OK)
 		require.Len(t, rep.Errors, 1)
-		require.Equal(t, "secret", rep.Errors[0].Kind)
+		require.Equal(t, "value", rep.Errors[0].Kind)
 		require.Equal(t, 39, rep.Errors[0].Line)
 		require.True(t, strings.HasSuffix(rep.Errors[0].Path, ".secret"))
 	})

@@ -15,18 +15,27 @@ import (
 func secretNewCommand() *command {
 	return &command{
 		name:    "secret new",
-		args:    "[--out FILE]",
-		summary: "print a new HMAC secret (base64url, 512 bits)",
+		args:    "[--jwe] [--out FILE]",
+		summary: "print a new HMAC secret (86 characters, 512 random bits)",
 		help: `Prints a new random HMAC secret for a connection's JWT key: 64 bytes from
-crypto/rand, base64url without padding, the encoding a policy's
-{env: NAME} or {file: PATH} reference expects by default. 64 bytes suit
-HS256, HS384 and HS512 alike.
+crypto/rand written as 86 characters of base64url. The string itself is
+the secret: a policy's {env: NAME} or {file: PATH} reference uses its
+text bytes (encoding raw, the default), as every JWT library does with a
+string secret (jose's TextEncoder().encode(s), jsonwebtoken, PyJWT,
+Java's s.getBytes(UTF_8), ...). Do not base64-decode it on either side.
+86 bytes suit HS256, HS384 and HS512 alike.
+
+--jwe prints a JWE key for a connection's decryption_keys instead: 32
+random bytes (A256GCM) as 43 characters of base64url, which the policy
+decodes (a decryption key's default encoding is base64url) and the bank
+decodes too (jose.base64url.decode, JWK {"kty":"oct","k":...}).
 
 Give it to the chat server and the bank backend through an environment
 variable or a file, never through the policy file:
 
   export UPLUS_JWT_SECRET="$(msgsec secret new)"
-  msgsec secret new --out uplus.secret     # created with mode 0600`,
+  msgsec secret new --out uplus.secret     # created with mode 0600
+  export UPLUS_JWE_KEY="$(msgsec secret new --jwe)"`,
 		run: runSecretNew,
 	}
 }
@@ -34,6 +43,7 @@ variable or a file, never through the policy file:
 func runSecretNew(c *cli, cmd *command, args []string) int {
 	fs := newFlags(cmd)
 	out := fs.String("out", "", "write the secret to `FILE` (created with mode 0600, never overwritten) instead of stdout")
+	jwe := fs.Bool("jwe", false, "print a JWE decryption key (32 bytes, base64url) instead of an HMAC secret")
 	pos, code, ok := c.parse(cmd, fs, args)
 	if !ok {
 		return code
@@ -41,7 +51,11 @@ func runSecretNew(c *cli, cmd *command, args []string) int {
 	if code, ok := c.exactArgs(cmd, pos, 0, ""); !ok {
 		return code
 	}
-	text := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret()) + "\n"
+	b := secretdata.GenerateSecret()
+	if *jwe {
+		b = b[:32]
+	}
+	text := base64.RawURLEncoding.EncodeToString(b) + "\n"
 	if *out == "" {
 		fmt.Fprint(c.stdout, text)
 		return exitOK

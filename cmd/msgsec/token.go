@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/policyview"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -27,8 +29,9 @@ const maxInputBytes = 1 << 20
 
 func signCommand() *command {
 	return &command{
-		name:    "sign",
-		args:    "--policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID] [--key FILE [--alg ALG]]",
+		name: "sign",
+		args: "--policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID] " +
+			"[--private-key FILE [--alg RS256|PS256|ES256|EdDSA]] [--encrypt]",
 		summary: "mint a CustomerSecretData token with a connection's HMAC secret or a private key",
 		help: `Mints a CustomerSecretData token the way a bank backend does, for wiring up
 and testing: signed with the connection's HMAC secret (from the environment
@@ -37,17 +40,24 @@ a fresh jti, and customer_secret_data set to --data. Prints only the token.
 
 --data is a JSON object; pass it as @FILE or - (stdin) to keep customer data
 out of shell history and the process list. The first key that can sign and
-is active now is used, unless --kid names one. Keys given only as public
-keys cannot sign here: the bank signs with its private key, which --key
-names (a PKCS#8 PEM file, as "msgsec keys new" writes it) together with
---kid. --alg then picks the algorithm: by default RS256 for an RSA key,
-ES256 for P-256 and EdDSA for Ed25519 (--alg Ed25519 writes RFC 9864's
-name instead; --alg PS256 signs an RSA key with PSS). The policy gives
-the issuer, the audience, the maximum lifetime and token.type.
+is active now is used, unless --kid names one.
+
+--private-key signs with the bank's private key instead (a PEM file:
+PKCS#8 "PRIVATE KEY" as msgsec keys new writes it, or "EC PRIVATE KEY",
+"RSA PRIVATE KEY"); --kid is then required, and is the kid the chat server
+knows the public key by (its public_key entry or its JWKS). The algorithm
+follows from the key (ES256 for P-256, EdDSA for Ed25519, RS256 for RSA);
+--alg PS256 signs an RSA key with PSS, --alg Ed25519 writes RFC 9864's name. The policy still gives issuer, audience and lifetime.
+
+--encrypt wraps the signed token in a JWE (dir + A256GCM) with the
+connection's first decryption key; a connection with decryption_keys
+takes nothing else, so sign refuses to mint a plain token for it.
 
   msgsec sign --policy examples/policies/uplusbank.yaml --connection retail-bank \
       --subject customer-42 \
-      --data '{"authentication_status":"authenticated","customer_id":"C-1001"}'`,
+      --data '{"authentication_status":"authenticated","customer_id":"C-1001"}'
+  msgsec sign --policy policies.yaml --connection retail-bank --data @data.json \
+      --private-key uplus-2027-01.key --kid uplus-2027-01`,
 		run: runSign,
 	}
 }
@@ -60,9 +70,11 @@ func runSign(c *cli, cmd *command, args []string) int {
 	session := fs.String("session", "", "bind the token to chat session `SID` (server-to-server delivery)")
 	subject := fs.String("subject", "", "the sub claim: the customer")
 	lifetime := fs.Duration("lifetime", secretdata.DefaultLifetime, "how long the token is valid, at most the policy's token.max_lifetime")
-	kid := fs.String("kid", "", "sign with the key with this `ID`")
-	keyFile := fs.String("key", "", "sign with the private key in `FILE` (PKCS#8 PEM; needs --kid)")
-	alg := fs.String("alg", "", "with --key: the `algorithm` (RS256, PS256, ES256, EdDSA, Ed25519); default from the key")
+	kid := fs.String("kid", "", "sign with the key with this `ID` (with --private-key: the kid the token carries; required)")
+	privPath := fs.String("private-key", "", "sign with the private key in this PEM `FILE` instead of the policy's HMAC secret")
+	fs.StringVar(privPath, "key", "", "the same as --private-key")
+	alg := fs.String("alg", "", "with --private-key: the `algorithm` (default from the key: RS256, ES256, EdDSA; or PS256, Ed25519)")
+	encrypt := fs.Bool("encrypt", false, "wrap the token in a JWE (dir + A256GCM) with the connection's first decryption key")
 	pos, code, ok := c.parse(cmd, fs, args)
 	if !ok {
 		return code
@@ -73,6 +85,12 @@ func runSign(c *cli, cmd *command, args []string) int {
 	if *data == "" {
 		return c.failf(exitUsage, cmd.name, `--data is required: a JSON object such as '{"customer_id":"C-1001"}', @FILE, or -`)
 	}
+	if *alg != "" && *privPath == "" {
+		return c.failf(exitUsage, cmd.name, "--alg goes with --private-key (an HMAC key's algorithm is the policy's)")
+	}
+	if *privPath != "" && *kid == "" {
+		return c.failf(exitUsage, cmd.name, "--private-key needs --kid: the key ID the chat server knows the public key by")
+	}
 	secretData, err := c.readSecretData(*data)
 	if err != nil {
 		return c.failf(exitUsage, cmd.name, "%v", err)
@@ -81,17 +99,26 @@ func runSign(c *cli, cmd *command, args []string) int {
 	if !ok {
 		return code
 	}
+	switch hasJWE := len(conn.DecryptionKeys) > 0; {
+	case *encrypt && !hasJWE:
+		return c.failf(exitUsage, cmd.name, "connection %s has no decryption_keys to encrypt with", conn.ID)
+	case !*encrypt && hasJWE:
+		return c.failf(exitUsage, cmd.name, "connection %s takes only JWE tokens (it has decryption_keys): add --encrypt", conn.ID)
+	}
 	var cfg secretdata.SignerConfig
-	switch {
-	case *keyFile != "":
-		if cfg, err = privateKeySigner(conn, *keyFile, *kid, *alg); err != nil {
+	if *privPath != "" {
+		key, err := loadPrivateKey(*privPath, *kid, *alg)
+		if err != nil {
 			return c.failf(exitUsage, cmd.name, "%v", err)
 		}
-	case *alg != "":
-		return c.failf(exitUsage, cmd.name, "--alg goes with --key: an HMAC key's algorithm is the policy's")
-	case len(conn.Keys) == 0:
-		return c.failf(exitUsage, cmd.name, "connection %s has no keys to sign with", conn.ID)
-	default:
+		if cfg, err = policyview.SignerBase(conn); err != nil {
+			return c.failf(exitUsage, cmd.name, "connection %s: %v", conn.ID, err)
+		}
+		cfg.Key = key
+	} else {
+		if len(conn.Keys) == 0 {
+			return c.failf(exitUsage, cmd.name, "connection %s has no keys to sign with (a bank's private key: --private-key)", conn.ID)
+		}
 		if cfg, err = conn.SignerConfig(*kid, c.now()); err != nil {
 			return c.failf(exitUsage, cmd.name, "connection %s: %v", conn.ID, err)
 		}
@@ -109,57 +136,64 @@ func runSign(c *cli, cmd *command, args []string) int {
 	return exitOK
 }
 
-// privateKeySigner is the signer configuration for --key: the private
-// key in path under kid and alg (or the key type's usual algorithm), with
-// the connection's issuer, audience, maximum lifetime and token type.
-func privateKeySigner(conn *policy.ConnectionPolicy, path, kid, alg string) (secretdata.SignerConfig, error) {
-	if kid == "" {
-		return secretdata.SignerConfig{}, errors.New("--key needs --kid: the key's ID, as the policy or JWKS names it")
-	}
-	raw, err := readFileCapped(path)
+// loadPrivateKey reads a PEM private key and binds it to kid and alg (alg
+// inferred from the key when empty; RSA needs it). Errors name the file
+// and what is wrong, never key material.
+func loadPrivateKey(path, kid, alg string) (secretdata.Key, error) {
+	b, err := readFileCapped(path)
 	if err != nil {
-		return secretdata.SignerConfig{}, err
+		return secretdata.Key{}, err
 	}
-	block, _ := pem.Decode(raw)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return secretdata.SignerConfig{}, fmt.Errorf("%s: not a PKCS#8 private key PEM (\"PRIVATE KEY\")", path)
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return secretdata.Key{}, fmt.Errorf("%s: no PEM block found", path)
 	}
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	var priv any
+	switch block.Type {
+	case "PRIVATE KEY":
+		priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		priv, err = x509.ParseECPrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "ENCRYPTED PRIVATE KEY":
+		return secretdata.Key{}, fmt.Errorf("%s: an encrypted private key; decrypt it first (openssl pkcs8 -in FILE -out FILE.plain)", path)
+	default:
+		return secretdata.Key{}, fmt.Errorf("%s: PEM block is %q; want a private key (\"PRIVATE KEY\", as msgsec keys new writes it)", path, block.Type)
+	}
 	if err != nil {
-		return secretdata.SignerConfig{}, fmt.Errorf("%s: cannot parse the private key", path)
+		return secretdata.Key{}, fmt.Errorf("%s: cannot parse the %s", path, strings.ToLower(block.Type))
 	}
-	priv, ok := parsed.(crypto.Signer)
+	signer, ok := priv.(crypto.Signer)
 	if !ok {
-		return secretdata.SignerConfig{}, fmt.Errorf("%s: not a signing key", path)
+		return secretdata.Key{}, fmt.Errorf("%s: not a signing key", path)
 	}
 	a := secretdata.Algorithm(alg)
-	if alg == "" {
-		switch priv.(type) {
-		case *rsa.PrivateKey:
-			a = secretdata.RS256
+	if alg != "" {
+		if a, err = keyAlgorithm(alg); err != nil {
+			return secretdata.Key{}, err
+		}
+	} else {
+		switch signer.(type) {
 		case *ecdsa.PrivateKey:
 			a = secretdata.ES256
 		case ed25519.PrivateKey:
 			a = secretdata.EdDSA
+		case *rsa.PrivateKey:
+			a = secretdata.RS256 // --alg PS256 signs the same key with PSS
+		default:
+			return secretdata.Key{}, fmt.Errorf("%s: unsupported key type", path)
 		}
-	} else if a, err = keyAlgorithm(alg); err != nil {
-		return secretdata.SignerConfig{}, err
 	}
-	key, err := secretdata.NewPrivateKey(kid, a, priv)
+	key, err := secretdata.NewPrivateKey(kid, a, signer)
 	if err != nil {
-		return secretdata.SignerConfig{}, err
+		var reasons []string
+		for p := range cfgerr.All(err) {
+			reasons = append(reasons, p.Field+": "+p.Reason)
+		}
+		return secretdata.Key{}, fmt.Errorf("%s with --alg %s: %s", path, a, strings.Join(reasons, "; "))
 	}
-	aud := conn.Token.Audience
-	if aud == "" {
-		aud = conn.ID
-	}
-	maxLifetime := time.Duration(conn.Token.MaxLifetime)
-	if maxLifetime == 0 {
-		maxLifetime = secretdata.DefaultMaxLifetime
-	}
-	return secretdata.SignerConfig{
-		Key: key, Issuer: conn.Token.Issuer, Audience: aud, MaxLifetime: maxLifetime, Type: conn.Token.Type,
-	}, nil
+	return key, nil
 }
 
 // readSecretData reads --data: inline JSON, @FILE or - (stdin). Error
@@ -233,6 +267,10 @@ The subject and the values of customer_secret_data are masked ("***")
 unless --show-secret-data; member names are always shown. Pass the token as
 - to read it from stdin, which keeps it out of shell history.
 
+A JWE (dir + A256GCM) verifies when the connection has decryption_keys,
+and then only a JWE does. A refused HMAC signature says how the policy
+reads the secret (its encoding), never the secret.
+
 A token bound to a chat session (sid) verifies only with --session SID.
 Each run has a fresh replay cache, so a token verified here is still
 accepted by the server.
@@ -246,6 +284,7 @@ type verifyReport struct {
 	Valid  bool   `json:"valid"`
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`
+	Hint   string `json:"hint,omitempty"`
 	// Claims are those of a valid token; nothing of an invalid one is shown.
 	Claims *claimsView `json:"claims,omitempty"`
 	Masked bool        `json:"secret_data_masked"`
@@ -307,6 +346,7 @@ func runVerify(c *cli, cmd *command, args []string) int {
 	code = exitOK
 	if err != nil {
 		rep.Reason, rep.Error, code = tokenReason(err), err.Error(), exitFail
+		rep.Hint = verifyHint(err, token, conn, *session != "")
 	} else {
 		rep.Claims = viewClaims(claims, *show)
 		if len(claims.MisplacedClaims) > 0 {
@@ -319,7 +359,7 @@ func runVerify(c *cli, cmd *command, args []string) int {
 	if *asJSON {
 		return c.printJSON(rep, code)
 	}
-	c.printVerify(&rep, *session != "")
+	c.printVerify(&rep)
 	return code
 }
 
@@ -417,12 +457,29 @@ func maskValues(v any) any {
 	return masked
 }
 
-func (c *cli) printVerify(rep *verifyReport, withSession bool) {
+// verifyHint says what to do about a refusal the token's shape explains:
+// a JWE where the connection takes JWS or the reverse, a session token
+// without --session. It looks at the token's segments only.
+func verifyHint(err error, token string, conn *policy.ConnectionPolicy, withSession bool) string {
+	dots := strings.Count(token, ".")
+	hasJWE := len(conn.DecryptionKeys) > 0
+	switch {
+	case errors.Is(err, secretdata.ErrMalformed) && dots == 4 && !hasJWE:
+		return "the token is a JWE, and connection " + conn.ID + " has no decryption_keys to open it"
+	case errors.Is(err, secretdata.ErrMalformed) && dots == 2 && hasJWE:
+		return "connection " + conn.ID + " takes only JWE tokens (it has decryption_keys); this one is a plain JWS: sign with --encrypt"
+	case errors.Is(err, secretdata.ErrClaims) && !withSession && strings.Contains(err.Error(), "sid"):
+		return "a token bound to a chat session verifies only with --session SID"
+	}
+	return ""
+}
+
+func (c *cli) printVerify(rep *verifyReport) {
 	w := c.stdout
 	if !rep.Valid {
 		fmt.Fprintln(w, oneLine("invalid: "+rep.Reason+" ("+rep.Error+")"))
-		if rep.Reason == "invalid claims" && !withSession && strings.Contains(rep.Error, "sid") {
-			fmt.Fprintln(w, "hint: a token bound to a chat session verifies only with --session SID")
+		if rep.Hint != "" {
+			fmt.Fprintln(w, oneLine("hint: "+rep.Hint))
 		}
 		if strings.Contains(rep.Error, "customer_secret_data: missing") {
 			fmt.Fprintln(w, `hint: put the customer data inside one claim, "customer_secret_data": {"customer_id": ..., "authentication_status": ...}`)

@@ -14,14 +14,13 @@
 //	-issuer      the token issuer the policy expects (default uplusbank-backend)
 //	-kid         the key ID the policy lists (default uplus-demo)
 //
-// UPLUS_JWT_SECRET (base64url, ≥ 32 bytes) is the HS256 secret shared with
-// the chat server's policy. For everything in one command, run
+// UPLUS_JWT_SECRET is the HS256 secret shared with the chat server's
+// policy, as `msgsec secret new` printed it: its text is the key. For everything in one command, run
 // go run ./examples/demo.
 package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,11 +56,9 @@ func run() error {
 	if !ok {
 		return errors.New("set UPLUS_JWT_SECRET (the chat policy's secret; `go run ./cmd/msgsec secret new` makes one)")
 	}
-	secret, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil {
-		return errors.New("UPLUS_JWT_SECRET must be unpadded base64url") // never echo it
-	}
-	key, err := secretdata.NewHMACKey(*kid, secretdata.HS256, secret)
+	// The string itself is the key, as in every JWT library (the policy's
+	// default encoding, raw); surrounding whitespace is not part of it.
+	key, err := secretdata.NewHMACKey(*kid, secretdata.HS256, []byte(strings.TrimSpace(v)))
 	if err != nil {
 		return err
 	}

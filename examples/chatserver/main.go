@@ -20,7 +20,8 @@
 //	             checks), as the load test's baseline; loopback addresses
 //	             only
 //
-// Environment: MSGSEC_STORE_KEY, 32 bytes in base64url, seals the
+// Environment: MSGSEC_STORE_KEY, 32 bytes in base64url (`msgsec secret new
+// --jwe` prints such a key), seals the
 // secret-data store and the browser claims of Redis sessions; instances
 // sharing a Redis must share it. Unset:
 // a random key per process. SIGHUP reloads the policy file.

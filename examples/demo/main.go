@@ -128,6 +128,9 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 // build makes the chat server, the bank site and the evil site, sharing a
 // random JWT secret that never leaves the process.
 func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, error) {
+	// As `msgsec secret new` prints it: the policy's key is this text (its
+	// default encoding, raw), and the bank signs with the same key through
+	// SignerConfig below.
 	secret := base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret())
 	load := policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
 		return secret, name == "UPLUS_JWT_SECRET"

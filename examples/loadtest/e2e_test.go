@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -27,7 +26,7 @@ func TestTwoChatServersShareRedis(t *testing.T) {
 	redisURL := testenv.RedisURL(t)
 	bin := buildBin(t)
 	secret := newSecret()
-	t.Setenv("MSGSEC_STORE_KEY", base64.RawURLEncoding.EncodeToString(newSecret()))
+	t.Setenv("MSGSEC_STORE_KEY", string(newSecret())) // 32 random bytes in base64url, as the store wants
 	a := startTestServer(t, bin, secret, "-redis", redisURL)
 	b := startTestServer(t, bin, secret, "-redis", redisURL)
 	signer, err := newSigner(secret)

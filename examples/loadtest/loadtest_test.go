@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -73,7 +72,7 @@ func TestLoadToolCatchesWrongDecisions(t *testing.T) {
 		}
 	}))
 	defer permissive.Close()
-	t.Setenv(secretEnv, base64.RawURLEncoding.EncodeToString(newSecret()))
+	t.Setenv(secretEnv, string(newSecret()))
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-target", permissive.URL, "-clients", "2", "-requests", "3000"}, &out)
 	require.Errorf(t, err, "%s", out.String())
@@ -89,7 +88,7 @@ func TestLoadToolCatchesServerErrors(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer failing.Close()
-	t.Setenv(secretEnv, base64.RawURLEncoding.EncodeToString(newSecret()))
+	t.Setenv(secretEnv, string(newSecret()))
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-target", failing.URL, "-clients", "2", "-requests", "50"}, &out)
 	require.Errorf(t, err, "%s", out.String())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -138,8 +137,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	secret := newSecret()
 	if o.target != "" {
-		if secret, err = base64.RawURLEncoding.DecodeString(os.Getenv(secretEnv)); err != nil || len(secret) < 32 {
-			return fmt.Errorf("-target needs the policy's secret in %s (base64url, at least 32 bytes)", secretEnv)
+		if secret = []byte(strings.TrimSpace(os.Getenv(secretEnv))); len(secret) < 32 {
+			return fmt.Errorf("-target needs the policy's secret in %s, as `msgsec secret new` printed it (at least 32 characters)", secretEnv)
 		}
 	}
 	signer, err := newSigner(secret)

@@ -85,7 +85,7 @@ func startServer(ctx context.Context, bin, dir string, secret []byte, env []stri
 	}
 	args := append([]string{"-addr", "127.0.0.1:" + strconv.Itoa(port), "-config", s.policyPath}, extra...)
 	s.cmd = exec.Command(bin, args...)
-	s.cmd.Env = append(append(os.Environ(), env...), secretEnv+"="+base64.RawURLEncoding.EncodeToString(secret))
+	s.cmd.Env = append(append(os.Environ(), env...), secretEnv+"="+string(secret))
 	if s.stderr, err = os.CreateTemp(dir, "chatserver-*.log"); err != nil {
 		return nil, err
 	}
@@ -202,10 +202,12 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// newSecret returns a fresh HMAC secret as `msgsec secret new` prints it:
+// its text is the key (the policy's default encoding, raw).
 func newSecret() []byte {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	return b
+	return []byte(base64.RawURLEncoding.EncodeToString(b))
 }
 
 // checkLoopback refuses a target that is not on this machine.

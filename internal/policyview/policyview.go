@@ -1,9 +1,13 @@
 // Package policyview is what package middleware reads of a compiled policy
 // beyond its public accessors: values only the enforcement needs, kept out
-// of package policy's API.
+// of package policy's API; and what the msgsec CLI reads of a connection
+// to sign with a private key.
 package policyview
 
-import "github.com/msgsec/msgsec/origin"
+import (
+	"github.com/msgsec/msgsec/origin"
+	"github.com/msgsec/msgsec/secretdata"
+)
 
 // View is a compiled policy's enforcement data. It is immutable.
 type View struct {
@@ -29,3 +33,9 @@ func (v *View) CredentialsFor(o string) bool { return v.Listed != nil && v.Liste
 // Of returns the view of a *policy.Compiled. Package policy sets it in its
 // init; nothing else may.
 var Of func(compiled any) *View
+
+// SignerBase returns what a Signer for a *policy.ConnectionPolicy needs
+// besides its key: issuer, audience, maximum lifetime and (when the
+// connection has decryption keys) Encryption. Package policy sets it in
+// its init; nothing else may.
+var SignerBase func(conn any) (secretdata.SignerConfig, error)

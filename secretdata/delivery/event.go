@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/msgsec/msgsec/internal/keyhint"
 	"github.com/msgsec/msgsec/internal/problem"
 	"github.com/msgsec/msgsec/secretdata"
 )
@@ -68,6 +69,9 @@ type Event struct {
 	// for KindStored, empty unless the token's customer data was in
 	// top-level claims instead of customer_secret_data (stored with no
 	// secret data, under a connection whose secret data is optional).
+	// A bad signature on an HMAC key of a loaded policy adds how the
+	// policy reads the secret ("bad signature (HMAC key k1: the secret is
+	// used as its text bytes …)"), never the secret.
 	Reason string
 	// Err is the underlying error, nil on success: a *secretdata.TokenError
 	// (which holds no token contents) or the store's error. If the error's
@@ -133,6 +137,10 @@ func tokenReason(err error) string {
 		{secretdata.ErrMalformed, "malformed"},
 	} {
 		if errors.Is(err, r.err) {
+			if hint := keyhint.Of(err); hint != "" {
+				// How the policy reads the HMAC secret; never the secret.
+				return r.reason + " (" + hint + ")"
+			}
 			return r.reason
 		}
 	}

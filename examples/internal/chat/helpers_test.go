@@ -62,7 +62,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now()}
-	env := map[string]string{"UPLUS_JWT_SECRET": base64.RawURLEncoding.EncodeToString(testSecret)}
+	env := map[string]string{"UPLUS_JWT_SECRET": string(testSecret)} // the policy uses the text as the key
 	reg, err := policy.NewRegistryFromBytes(ctx, DefaultPolicy(), policy.RegistryOptions{
 		Load: policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }},
 	})

@@ -20,7 +20,8 @@ import (
 // DefaultPolicy is the built-in U+ Bank policy (YAML): connection
 // "retail-bank", allowed domain http://www.uplusbank.localhost on any port,
 // allowed cookies page_viewed and cart_contents, and an HS256 key read from
-// the environment variable UPLUS_JWT_SECRET (base64url, ≥ 32 bytes).
+// the environment variable UPLUS_JWT_SECRET (as `msgsec secret new`
+// printed it; its text is the key, ≥ 32 bytes).
 //
 //go:embed default_policy.yaml
 var defaultPolicy []byte
