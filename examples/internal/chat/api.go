@@ -73,6 +73,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.sessions.Create(r.Context(), ss, s.maxSessions); err != nil {
 		s.log.Warn("chat: session refused", "connection", p.ID(), "err", err)
+		s.limited(r, p.ID(), err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
@@ -117,6 +118,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.sessions.Append(r.Context(), in.policy.ID(), r.PathValue("session"), cookies, msgs, s.maxMessages); err != nil {
 		s.logStoreError("append", in.policy.ID(), err)
+		s.limited(r, in.policy.ID(), err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
