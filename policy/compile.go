@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/msgsec/msgsec/internal/policyview"
+	"github.com/msgsec/msgsec/internal/verifyhook"
 	"net/http"
 	"strings"
 	"time"
@@ -26,6 +27,14 @@ type CompileOptions struct {
 	HTTPClient *http.Client
 	// Now pins the verifiers' clock (tests).
 	Now func() time.Time
+	// OnVerify, if set, hears every token verification of the compiled
+	// verifiers (by the middleware, a delivery Handler or anyone calling
+	// Compiled.Verifier), on the verifying goroutine: the connection ID,
+	// how long it took (wall clock, replay-cache round trip included) and
+	// its error, nil when the token was accepted (a *secretdata.TokenError
+	// otherwise, which holds no token contents). It exists for latency
+	// metrics (package otelmetrics); keep it fast.
+	OnVerify func(connection string, took time.Duration, err error)
 
 	// logf hears about JWKS keys skipped at each fetch (a Registry sets
 	// its RegistryOptions.Logf).
@@ -109,6 +118,10 @@ func (c *ConnectionPolicy) Compile(ctx context.Context, opts CompileOptions) (*C
 		}
 		if out.verifier, err = secretdata.NewVerifier(vc); err != nil {
 			return nil, verifierErr("connection "+c.ID, err)
+		}
+		if f := opts.OnVerify; f != nil {
+			id := c.ID
+			verifyhook.Observe(out.verifier, func(took time.Duration, err error) { f(id, took, err) })
 		}
 	}
 	if c.frameAncestors() {

@@ -24,6 +24,15 @@ type RegistryOptions struct {
 	// every key a JWKS fetch (the first and each refresh) skips, with its
 	// kid or index and why (never secrets or key material).
 	Logf func(format string, args ...any)
+	// OnReload, if set, hears the outcome of every load: the first (in
+	// NewRegistry), each Reload and each watcher's reload. s is the
+	// snapshot in force afterwards (the new one, or on failure the one
+	// kept; nil when the first load failed); err is why the load failed,
+	// nil when s was swapped in. It runs while the registry holds its
+	// reload lock, so outcomes arrive in order: it must not call Reload or
+	// Close (Get and Snapshot are fine). It exists for metrics (package
+	// otelmetrics); err never holds secret values.
+	OnReload func(s *Snapshot, err error)
 }
 
 // Snapshot is one consistent set of compiled policies, as loaded by one
@@ -187,6 +196,15 @@ func (r *Registry) fetchKeySet(ctx context.Context, url string) (*secretdata.Rem
 func (r *Registry) Reload(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	err := r.reload(ctx)
+	if r.opts.OnReload != nil {
+		r.opts.OnReload(r.cur.Load(), err)
+	}
+	return err
+}
+
+// reload is Reload with r.mu held.
+func (r *Registry) reload(ctx context.Context) error {
 	if r.closed {
 		return ErrRegistryClosed
 	}

@@ -10,4 +10,5 @@ run -bench 'BenchmarkVerify|BenchmarkSign' ./secretdata
 run -bench 'BenchmarkFilter$' ./cookies
 run -bench . ./middleware
 run -bench . ./secretdata/delivery
+run -bench . ./otelmetrics
 if [ -n "${MSGSEC_REDIS_URL:-}" ]; then run -bench VerifyReplay ./secretdata/redisstore; fi

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/verifyhook"
 )
 
 // Defaults and bounds for VerifierConfig (the leeway and lifetime ones are
@@ -103,6 +104,14 @@ type Verifier struct {
 	replay      ReplayCache
 	now         func() time.Time
 	bufs        sync.Pool // *[]byte scratch, 2*maxBytes
+	// observe, if set (by package policy, through internal/verifyhook,
+	// before the Verifier is shared), hears how long each verification
+	// took and its error.
+	observe func(took time.Duration, err error)
+}
+
+func init() {
+	verifyhook.Observe = func(v any, f func(time.Duration, error)) { v.(*Verifier).observe = f }
 }
 
 // verifyKey is a key compiled for verification: its algorithm is fixed and
@@ -221,7 +230,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 // On success the token's (iss, jti) has been recorded in the replay cache,
 // so a second Verify of the same token fails with ErrReplayed.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	return v.verify(ctx, token, "", false)
+	return v.timed(ctx, token, "", false)
 }
 
 // VerifySession is Verify for a token delivered server-to-server for an
@@ -230,7 +239,19 @@ func (v *Verifier) VerifySession(ctx context.Context, token, sessionID string) (
 	if sessionID == "" {
 		return nil, tokenErr(ErrClaims, "sid", "empty session id requested")
 	}
-	return v.verify(ctx, token, sessionID, true)
+	return v.timed(ctx, token, sessionID, true)
+}
+
+// timed is verify, timed for the observer when there is one. The wall
+// clock measures it, not v.now (tests pin that).
+func (v *Verifier) timed(ctx context.Context, token, sid string, wantSid bool) (*Claims, error) {
+	if v.observe == nil {
+		return v.verify(ctx, token, sid, wantSid)
+	}
+	start := time.Now()
+	c, err := v.verify(ctx, token, sid, wantSid)
+	v.observe(time.Since(start), err)
+	return c, err
 }
 
 func (v *Verifier) verify(ctx context.Context, token, sid string, wantSid bool) (*Claims, error) {

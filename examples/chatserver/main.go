@@ -26,6 +26,9 @@
 // sharing a Redis must share it. Unset:
 // a random key per process. SIGHUP reloads the policy file.
 //
+// GET /metrics serves msgsec's metrics in the Prometheus text format (see
+// the README's Metrics section), to the -public-url host only.
+//
 // For the whole story (bank site, evil site, browser) run go run ./examples/demo.
 package main
 
@@ -46,6 +49,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/examples/internal/chat"
+	"github.com/msgsec/msgsec/otelmetrics"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
@@ -105,7 +109,11 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	reg, err := loadPolicies(ctx, *configPath, b.replay, logger)
+	metrics, metricsHandler, err := chat.NewPrometheusMetrics()
+	if err != nil {
+		return err
+	}
+	reg, err := loadPolicies(ctx, *configPath, b.replay, metrics, logger)
 	if err != nil {
 		return err
 	}
@@ -126,7 +134,7 @@ func run(ctx context.Context, args []string) error {
 		self = "http://" + ln.Addr().String()
 	}
 	srv, err := chat.New(chat.Config{Policies: reg, Store: b.store, Sessions: b.sessions, SelfOrigin: self,
-		Limits: lim, DangerouslyNoMiddleware: *noMiddleware, Logger: logger})
+		Limits: lim, DangerouslyNoMiddleware: *noMiddleware, Logger: logger, Metrics: metrics, MetricsHandler: metricsHandler})
 	if err != nil {
 		ln.Close()
 		return err
@@ -208,11 +216,13 @@ func storeKeyFromEnv() ([]byte, error) {
 	return key, nil
 }
 
-// loadPolicies loads the policy file, or the built-in policy.
-func loadPolicies(ctx context.Context, path string, replay secretdata.ReplayCache, logger *slog.Logger) (*policy.Registry, error) {
+// loadPolicies loads the policy file, or the built-in policy, reporting
+// its loads and token verifications to metrics.
+func loadPolicies(ctx context.Context, path string, replay secretdata.ReplayCache, metrics *otelmetrics.Metrics, logger *slog.Logger) (*policy.Registry, error) {
 	opts := policy.RegistryOptions{
-		Compile: policy.CompileOptions{Replay: replay},
-		Logf:    func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		Compile:  policy.CompileOptions{Replay: replay, OnVerify: metrics.Verified},
+		Logf:     func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		OnReload: metrics.Reloaded,
 	}
 	if path != "" {
 		return policy.NewRegistry(ctx, path, opts)

@@ -57,6 +57,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ok, retry := s.clients.take(s.client(r).sessions); !ok {
+		s.metrics.RateLimited(r.Context(), in.policy.ID(), "session-rate")
 		rateLimited(w, "session", retry)
 		return
 	}
@@ -77,6 +78,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.sessions.Create(r.Context(), ss, s.maxSessions); err != nil {
 		s.log.Warn("chat: session refused", "connection", p.ID(), "err", err)
+		s.limited(r, p.ID(), err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
@@ -100,6 +102,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ok, retry := s.clients.take(s.client(r).messages); !ok {
+		s.metrics.RateLimited(r.Context(), in.policy.ID(), "message-rate")
 		rateLimited(w, "message", retry)
 		return
 	}
@@ -125,6 +128,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.sessions.Append(r.Context(), in.policy.ID(), r.PathValue("session"), cookies, msgs, s.bounds()); err != nil {
 		s.logStoreError("append", in.policy.ID(), err)
+		s.limited(r, in.policy.ID(), err)
 		if errors.Is(err, ErrTooMuchText) {
 			tooLarge(w, "this chat")
 			return
@@ -170,6 +174,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	done, ok := s.clients.openStream(s.client(r))
 	if !ok {
+		s.metrics.RateLimited(r.Context(), in.policy.ID(), "streams")
 		rateLimited(w, "open stream", 10*time.Second)
 		return
 	}

@@ -63,9 +63,13 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	ctx := context.Background()
 	clk := &clock{t: time.Now()}
 	env := map[string]string{"UPLUS_JWT_SECRET": string(testSecret)} // the policy uses the text as the key
-	reg, err := policy.NewRegistryFromBytes(ctx, DefaultPolicy(), policy.RegistryOptions{
+	opts := policy.RegistryOptions{
 		Load: policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }},
-	})
+	}
+	if cfg.Metrics != nil {
+		opts.OnReload, opts.Compile.OnVerify = cfg.Metrics.Reloaded, cfg.Metrics.Verified
+	}
+	reg, err := policy.NewRegistryFromBytes(ctx, DefaultPolicy(), opts)
 	require.NoError(t, err)
 	store, err := delivery.NewMemoryStore(make32(7), delivery.MemoryStoreConfig{Now: clk.now})
 	require.NoError(t, err)

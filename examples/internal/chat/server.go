@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/middleware"
+	"github.com/msgsec/msgsec/otelmetrics"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
@@ -81,6 +82,21 @@ type Config struct {
 	// handlers. Never serve real traffic with it.
 	DangerouslyNoMiddleware bool
 
+	// Metrics, if set, counts msgsec's decisions (package otelmetrics):
+	// the middleware's and the delivery Handler's events, and the 429s of
+	// MaxSessions and MaxMessages. Wire the same value into the Policies
+	// registry's options (OnReload: Metrics.Reloaded, Compile.OnVerify:
+	// Metrics.Verified): its connection labels come from there.
+	Metrics *otelmetrics.Metrics
+	// MetricsHandler, if set, is served at GET /metrics (e.g. the
+	// Prometheus handler of NewPrometheusMetrics), to SelfOrigin's host
+	// only, like /agent: a page on another name that DNS-rebinds to this
+	// server is refused. A cross-site page can make a browser send the GET
+	// but cannot read the answer (no CORS), and the metrics hold no
+	// secrets (connection IDs and counts); still, it is the operator's:
+	// keep it off the public internet or behind your monitoring's auth.
+	MetricsHandler http.Handler
+
 	// Logger hears denials and failures; never secrets. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -103,7 +119,9 @@ type Server struct {
 	now         func() time.Time
 	bare        bool // DangerouslyNoMiddleware
 	log         *slog.Logger
-	host        string // SelfOrigin's host[:port]: the only Host served
+	host        string               // SelfOrigin's host[:port]: the only Host served
+	metrics     *otelmetrics.Metrics // nil: none (its methods do nothing)
+	metricsH    http.Handler         // nil: no /metrics
 }
 
 // New validates cfg and builds the server's routes.
@@ -124,6 +142,8 @@ func New(cfg Config) (*Server, error) {
 		bare:        cfg.DangerouslyNoMiddleware,
 		log:         cfg.Logger,
 		host:        strings.TrimPrefix(strings.TrimPrefix(cfg.SelfOrigin, "https://"), "http://"),
+		metrics:     cfg.Metrics,
+		metricsH:    cfg.MetricsHandler,
 	}
 	s.clients = newClients(&s.limits, cfg.Now)
 	if s.sessions == nil {
@@ -131,14 +151,18 @@ func New(cfg Config) (*Server, error) {
 	}
 	g := s.bareGuard()
 	if !s.bare {
-		m, err := middleware.ForRegistry(cfg.Policies,
+		opts := []middleware.Option{
 			// The widget iframe is served by this server: its POSTs carry our
 			// own Origin, and its EventSource (a same-origin GET) carries none,
 			// only "Sec-Fetch-Site: same-origin", which pages cannot forge.
 			middleware.WithSelfOrigins(cfg.SelfOrigin),
 			middleware.AllowSameOriginFetches(),
 			middleware.WithLogger(cfg.Logger),
-		)
+		}
+		if cfg.Metrics != nil { // an event handler makes every denial build its event
+			opts = append(opts, middleware.WithEventHandler(cfg.Metrics.MiddlewareEvent))
+		}
+		m, err := middleware.ForRegistry(cfg.Policies, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
@@ -146,12 +170,17 @@ func New(cfg Config) (*Server, error) {
 	} else {
 		cfg.Logger.Warn("chat: DangerouslyNoMiddleware: msgsec is OFF, no origin, cookie or token checks (benchmark baseline only)")
 	}
+	var onDelivery func(delivery.Event)
+	if cfg.Metrics != nil {
+		onDelivery = cfg.Metrics.DeliveryEvent
+	}
 	secretData, err := delivery.NewHandler(delivery.HandlerConfig{
 		Verifier:        s.verifier,
 		Store:           cfg.Store,
 		TTL:             cfg.SessionLifetime,
 		SessionLifetime: s.remaining,
 		Logger:          cfg.Logger,
+		OnEvent:         onDelivery,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -251,6 +280,9 @@ func (s *Server) routes(g guard, secretData http.Handler) {
 	s.mux.Handle(delivery.Pattern, g.server(secretData))
 	s.mux.HandleFunc("GET /static/{file}", serveAsset)
 	s.mux.HandleFunc("GET /agent", s.ownHostOnly(s.agent))
+	if s.metricsH != nil {
+		s.mux.HandleFunc("GET /metrics", s.ownHostOnly(s.metricsH.ServeHTTP))
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
