@@ -27,15 +27,15 @@ import (
 // (issue 13): token.type, algorithm Ed25519, secret data in the wrong
 // place, and the Registry's report of skipped JWKS keys.
 
-// formatsPolicy is one HMAC connection; the secret's encoding is named so
-// the test does not depend on the default.
+// formatsPolicy is one HMAC connection (the secret is its text, the
+// default encoding).
 func formatsPolicy(token string) string {
 	return `connections:
   - id: retail-bank
     allowed_domains: [https://www.uplusbank.com]
     allowed_cookies: []
     keys:
-      - {id: k1, secret: {env: S, encoding: base64url}}
+      - {id: k1, secret: {env: S}}
     token: {issuer: bank` + token + `}
 `
 }
