@@ -149,11 +149,17 @@ func TestStreamsPerClientAreBounded(t *testing.T) {
 	_, ok = c.openStream(b)
 	assert.False(t, ok, "in total")
 	d1()
-	d1() // idempotent
-	_, ok = c.openStream(b)
+	d1() // a second call frees nothing more
+	d4, ok := c.openStream(b)
 	assert.True(t, ok, "a closed stream frees its slot")
+	d4()
+	d5, ok := c.openStream(a)
+	require.True(t, ok, "a: 1 open of 2")
+	_, ok = c.openStream(a)
+	assert.False(t, ok, "a is at its 2 again: the repeated done did not free a second slot")
 	d2()
 	d3()
+	d5()
 }
 
 func TestLimitsConfigRefused(t *testing.T) {
