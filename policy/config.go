@@ -44,6 +44,10 @@ type File struct {
 
 	path      string
 	lineIndex map[string]int
+	// digest identifies the content a Store loaded (ids, versions,
+	// documents), so a Registry following it skips unchanged resyncs.
+	digest    [32]byte
+	hasDigest bool
 }
 
 // ConnectionPolicy is one connection's security policy: its three parts
