@@ -162,6 +162,13 @@ func (in *instance) allows(id, o string) bool {
 	return ok && c.Origins().Allows(o)
 }
 
+// current returns the version of the snapshot in force, recording it.
+func (in *instance) current() uint64 {
+	s := in.reg.Snapshot()
+	in.snaps.LoadOrStore(s.Version(), s)
+	return s.Version()
+}
+
 // decisions returns the decisions for o of the snapshots the instance had
 // in force from version from to version to.
 func (in *instance) decisions(id, o string, from, to uint64) (admit, refuse bool) {
