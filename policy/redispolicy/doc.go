@@ -53,23 +53,32 @@
 //
 // # Example
 //
+//	ctx := context.Background()
 //	opt, err := redis.ParseURL("redis://127.0.0.1:6379/0")
 //	if err != nil {
 //		log.Fatal(err)
 //	}
 //	opt.ContextTimeoutEnabled = true // required: Timeout must bound every call
 //	client := redis.NewClient(opt)
+//	defer client.Close()
+//
 //	backend, err := redispolicy.New(redispolicy.Config{Client: client})
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	store, err := policy.NewStore(backend, policy.StoreOptions{SealingKey: sealingKey})
+//	// 32 random bytes, the same on every instance (msgsec secret new --jwe).
+//	key, err := base64.RawURLEncoding.DecodeString(os.Getenv("MSGSEC_POLICY_SEALING_KEY"))
 //	if err != nil {
-//		log.Fatal(err)
+//		log.Fatal("MSGSEC_POLICY_SEALING_KEY: not base64url")
+//	}
+//	store, err := policy.NewStore(backend, policy.StoreOptions{SealingKey: key})
+//	if err != nil {
+//		log.Fatal(err) // a missing or short key: refuse to start
 //	}
 //	reg, err := policy.NewRegistryFromSource(ctx, store, policy.RegistryOptions{})
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	reg.Follow(ctx, 30*time.Second) // pub/sub, and a full resync every 30s
+//	defer reg.Close()
+//	reg.Follow(ctx, 30*time.Second)
 package redispolicy
