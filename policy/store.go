@@ -293,7 +293,9 @@ func (s *Store) Watch(ctx context.Context, changed func()) error {
 
 func (s *Store) list(ctx context.Context) (map[string]Record, error) {
 	recs, err := s.b.List(ctx)
-	if err != nil && !errors.Is(err, ErrUnavailable) {
+	// A backend's verdict on a document (one too large to read) is a
+	// policy problem, not an outage.
+	if err != nil && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrInvalid) {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return recs, err
@@ -301,10 +303,21 @@ func (s *Store) list(ctx context.Context) (map[string]Record, error) {
 
 func (s *Store) swap(ctx context.Context, id string, ifVersion uint64, doc []byte) (uint64, error) {
 	v, err := s.b.Swap(ctx, id, ifVersion, doc)
-	if err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrUnavailable) {
+	if err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrInvalid) {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return v, err
+}
+
+// Parse is [Parse] for a policy file that may hold secrets this store
+// sealed, such as the set `msgsec policy pull` prints: a sealed secret
+// opens when its connection and key ID are the ones it was sealed for,
+// under this store's key. Putting what it returns writes those secrets
+// sealed afresh. opts.LookupEnv and opts.ReadFile resolve the file's env
+// and file references, as for Parse.
+func (s *Store) Parse(data []byte, opts LoadOptions) (*File, error) {
+	opts.open = s.open
+	return Parse(data, opts)
 }
 
 // parse reads one stored document: a policy file holding connection id.

@@ -431,3 +431,42 @@ func TestRegistryKeepsReplayCacheAcrossStoreUpdates(t *testing.T) {
 	_, err = c.Verifier().Verify(ctx, tok)
 	require.ErrorIs(t, err, secretdata.ErrReplayed, "an update opens no replay window")
 }
+
+// invalidBackend refuses its documents as a backend may (one too large to
+// read): a policy problem, not an outage.
+type invalidBackend struct{ *policy.MemoryBackend }
+
+func (invalidBackend) List(context.Context) (map[string]policy.Record, error) {
+	return nil, &cfgerr.Error{File: "store:a", Kind: policy.ErrSyntax, Reason: "too large"}
+}
+
+func TestStoreKeepsABackendsPolicyProblemsApartFromOutages(t *testing.T) {
+	s := newStore(t, invalidBackend{policy.NewMemoryBackend()})
+	_, err := s.Load(context.Background())
+	require.ErrorIs(t, err, policy.ErrInvalid)
+	require.NotErrorIs(t, err, policy.ErrUnavailable, "a bad document is not an outage: an operator must fix it, not wait")
+}
+
+func TestStoreParseOpensItsOwnSealedSecrets(t *testing.T) {
+	ctx := context.Background()
+	b := policy.NewMemoryBackend()
+	s := newStore(t, b)
+	_, err := s.Put(ctx, storedConn("retail-bank", "https://www.uplusbank.com"), 0)
+	require.NoError(t, err)
+	recs, _ := b.List(ctx)
+	doc := recs["retail-bank"].Doc
+
+	f, err := s.Parse(doc, policy.LoadOptions{})
+	require.NoError(t, err, "a pulled document parses through the store")
+	c, err := f.Connections[0].Compile(ctx, policy.CompileOptions{})
+	require.NoError(t, err)
+	_, err = c.Verifier().Verify(ctx, signFor(t, "retail-bank", storeSecret))
+	require.NoError(t, err)
+
+	_, err = policy.Parse(doc, policy.LoadOptions{})
+	require.ErrorIs(t, err, policy.ErrSecret, "but not as a plain file")
+	other, err := policy.NewStore(b, policy.StoreOptions{SealingKey: bytes.Repeat([]byte{9}, 32)})
+	require.NoError(t, err)
+	_, err = other.Parse(doc, policy.LoadOptions{})
+	require.ErrorIs(t, err, policy.ErrSecret, "nor through a store with another key")
+}

@@ -70,6 +70,8 @@ func commands() []*command {
 		keysNewCommand(),
 		policyCheckCommand(),
 		policyExampleCommand(),
+		policyPushCommand(),
+		policyPullCommand(),
 		originCommand(),
 		signCommand(),
 		verifyCommand(),
