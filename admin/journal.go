@@ -116,8 +116,14 @@ func (m *MemoryJournal) AddRefusals(_ context.Context, connection string, hour t
 		m.counts[key] = c
 	}
 	for o, n := range counts {
-		if _, ok := c[o]; !ok && o != OtherOrigins && len(c) >= MaxOriginsPerHour {
-			o = OtherOrigins
+		if _, ok := c[o]; !ok && o != OtherOrigins {
+			distinct := len(c)
+			if _, ok := c[OtherOrigins]; ok {
+				distinct--
+			}
+			if distinct >= MaxOriginsPerHour {
+				o = OtherOrigins
+			}
 		}
 		c[o] += n
 	}

@@ -40,6 +40,9 @@ type LoadOptions struct {
 	// open unseals a secret a Store sealed (set by the Store); aad binds it
 	// to its connection and key.
 	open func(aad, sealed string) ([]byte, error)
+	// stored: the document is a Store's, whose secrets are sealed or
+	// referenced, never inline.
+	stored bool
 }
 
 // Load reads a policy file (YAML, or JSON when the name ends in .json),
@@ -362,6 +365,9 @@ func (f *File) resolveSecrets(opts LoadOptions, p *problems) {
 	}
 	for ci := range f.Connections {
 		c := &f.Connections[ci]
+		if opts.stored && storedInline(c, ci, p) {
+			continue
+		}
 		for ki := range c.Keys {
 			k := &c.Keys[ki]
 			base := fmt.Sprintf("connections[%d].keys[%d]", ci, ki)
@@ -382,13 +388,41 @@ func (f *File) resolveSecrets(opts LoadOptions, p *problems) {
 	}
 }
 
+// storedInline refuses inline secrets in a Store's document: a Store
+// writes every secret it holds sealed, so an inline one was put there by
+// hand.
+func storedInline(c *ConnectionPolicy, ci int, p *problems) bool {
+	bad := false
+	check := func(r *SecretRef, path string) {
+		if r != nil && (!r.Value.IsZero() || r.InsecureInline) {
+			p.add(path, ErrSecret, "a stored policy holds secrets sealed or as env/file references, never inline")
+			bad = true
+		}
+	}
+	for ki := range c.Keys {
+		base := fmt.Sprintf("connections[%d].keys[%d]", ci, ki)
+		check(c.Keys[ki].Secret, base+".secret")
+		check(c.Keys[ki].PublicKey, base+".public_key")
+	}
+	for di := range c.DecryptionKeys {
+		check(c.DecryptionKeys[di].Secret, fmt.Sprintf("connections[%d].decryption_keys[%d].secret", ci, di))
+	}
+	return bad
+}
+
 // resolveRef reads the secret r names and decodes it with r's encoding,
 // or with defaultEnc (which it records in r) when r names none.
 func resolveRef(r *SecretRef, path, defaultEnc, baseDir string, lookup func(string) (string, bool), read func(string) ([]byte, error), open func(string) ([]byte, error), p *problems) {
-	if r.Encoding == "" {
+	if r.Sealed != "" && (r.InsecureInline || r.Encoding != "") {
+		// Sealed bytes are the key itself: an encoding would be ignored,
+		// and a hint built on it would mislead.
+		p.add(path, ErrSecret, "a sealed secret takes no encoding and no insecure_inline")
+		return
+	}
+	if r.Encoding == "" && r.Sealed == "" {
 		r.Encoding = defaultEnc
 	}
-	if _, err := decodeSecret("", r.Encoding); errors.Is(err, errUnknownEncoding) {
+	if _, err := decodeSecret("", r.Encoding); r.Sealed == "" && errors.Is(err, errUnknownEncoding) {
 		p.add(path+".encoding", ErrValue, errUnknownEncoding.Error())
 		return
 	}

@@ -101,7 +101,13 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		)
 	}
 	mem := SecretBytes(redactSecret)
+	storeKey := append([]byte(nil), redactSecret[:32]...)
+	store, err := NewStore(NewMemoryBackend(), StoreOptions{SealingKey: storeKey})
+	require.NoError(t, err)
+	methodsOpts := []string{"String", "Format", "MarshalJSON"}
 	rows = append(rows,
+		row("store options", StoreOptions{SealingKey: storeKey}, nil, methodsOpts, methodsOpts),
+		row("store", *store, nil, nil, []string{"String"}),
 		row("secret bytes", *mem, nil, methodsRef, methodsRef),
 		row("new secret", newSecret(redactSecret), []string{redacted}, methodsSecret, methodsSecret),
 		row("policy built in code", ConnectionPolicy{ID: "retail-bank", Keys: []KeyConfig{{ID: "k1", Secret: mem}}},
@@ -129,6 +135,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 
 	needles := append(redacttest.Encodings(redactSecret), "S3CR3T", b64url[:20], hexText[:20], b64[:20])
+	needles = append(needles, redacttest.Encodings(storeKey)...)
 	for _, r := range rows {
 		t.Run(r.Name, func(t *testing.T) { r.Check(t, needles, redacttest.WhereFormatted) })
 	}

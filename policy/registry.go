@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,6 +123,14 @@ func NewRegistryFromBytes(ctx context.Context, data []byte, opts RegistryOptions
 // NewRegistryFromSource is NewRegistry for any [Source], such as a [Store]
 // that many instances share. Call Follow to apply the source's changes as
 // they happen.
+//
+// A Store is read connection by connection: one whose document does not
+// load or compile on this instance (a JWKS URL that does not answer, an
+// env variable missing here, a document written by hand) does not hold up
+// the others. It keeps its last good version, or, when it has none (at
+// start), is left out and refused as an unknown connection; the registry
+// starts with the rest, reports it through Logf and OnReload (and Reload
+// returns it as an error), and tries it again at each Follow resync.
 func NewRegistryFromSource(ctx context.Context, src Source, opts RegistryOptions) (*Registry, error) {
 	if src == nil {
 		return nil, errors.New("policy: NewRegistryFromSource: nil source")
@@ -128,7 +138,13 @@ func NewRegistryFromSource(ctx context.Context, src Source, opts RegistryOptions
 	r := newRegistry(opts)
 	r.src = src
 	if err := r.Reload(ctx); err != nil {
-		return nil, err
+		var pe *partialError
+		if !errors.As(err, &pe) {
+			return nil, err
+		}
+		if r.opts.Logf != nil {
+			r.opts.Logf("policy: started without some connections: %v", err)
+		}
 	}
 	return r, nil
 }
@@ -235,8 +251,19 @@ func (r *Registry) reload(ctx context.Context, onlyChanged bool) (bool, error) {
 	var file *File
 	var err error
 	var digest [32]byte
+	// failed is non-nil when the source loads connection by connection (a
+	// Store): one that does not load or compile here keeps its last good
+	// version and the others apply. A file is all or nothing.
+	var failed map[string]error
 	if r.src != nil {
-		if file, err = r.src.Load(ctx); err == nil {
+		if ps, ok := r.src.(interface {
+			loadEach(context.Context) (*File, map[string]error, error)
+		}); ok {
+			file, failed, err = ps.loadEach(ctx)
+		} else {
+			file, err = r.src.Load(ctx)
+		}
+		if err == nil {
 			digest = file.digest // zero for a Source that gives none: never skipped
 			if cur := r.cur.Load(); onlyChanged && file.hasDigest && cur != nil && cur.digest == digest {
 				return false, nil
@@ -262,35 +289,114 @@ func (r *Registry) reload(ctx context.Context, onlyChanged bool) (bool, error) {
 	opts.KeySet = func(ctx context.Context, url string) (*secretdata.RemoteKeySet, error) {
 		return r.keySet(ctx, url, used)
 	}
+	prev := r.cur.Load()
 	next := &Snapshot{byID: make(map[string]*Compiled, len(file.Connections)), digest: digest}
 	for i := range file.Connections {
 		c := &file.Connections[i]
 		compiled, err := c.Compile(ctx, opts)
 		if err != nil {
-			for url, e := range used { // those this failed reload fetched
-				if _, inForce := r.keysets[url]; !inForce {
-					e.close()
+			if failed == nil {
+				for url, e := range used { // those this failed reload fetched
+					if _, inForce := r.keysets[url]; !inForce {
+						e.close()
+					}
 				}
+				return false, err
 			}
-			return false, err
+			failed[c.ID] = err
+			continue
 		}
 		next.byID[c.ID] = compiled
-		next.ids = append(next.ids, c.ID)
+	}
+	var kept []string
+	for id := range failed {
+		if prev == nil {
+			break
+		}
+		if pc, ok := prev.Get(id); ok {
+			next.byID[id] = pc
+			kept = append(kept, id)
+		}
+	}
+	if len(failed) > 0 {
+		next.digest = [32]byte{} // the next resync tries the failed ones again
+	}
+	for id := range next.byID {
+		next.ids = append(next.ids, id)
 	}
 	sort.Strings(next.ids)
-	if prev := r.cur.Load(); prev != nil {
+	if prev != nil {
 		next.version = prev.version + 1
 	} else {
 		next.version = 1
 	}
 	r.cur.Store(next)
-	for url, e := range r.keysets {
-		if _, kept := used[url]; !kept {
-			e.close()
+	// Keep the key sets the policies in force use (a kept version's
+	// included); close the others once.
+	refs := map[string]bool{}
+	for _, c := range next.byID {
+		if c.cfg.JWKSURL != "" {
+			refs[c.cfg.JWKSURL] = true
 		}
 	}
-	r.keysets = used
+	keep := make(map[string]keySetEntry)
+	closed := make(map[*secretdata.RemoteKeySet]bool)
+	for _, m := range []map[string]keySetEntry{used, r.keysets} {
+		for url, e := range m {
+			switch {
+			case refs[url]:
+				if _, ok := keep[url]; !ok {
+					keep[url] = e // the registry reuses a URL's set: the same in both maps
+				}
+			case !closed[e.ks]:
+				closed[e.ks] = true
+				e.close()
+			}
+		}
+	}
+	r.keysets = keep
+	if len(failed) > 0 {
+		return true, &partialError{failed: failed, kept: kept}
+	}
 	return true, nil
+}
+
+// partialError names the connections of a Store that did not load or
+// compile on this instance: each keeps its last good version (kept), or,
+// when it has none, is left out (refused as unknown).
+type partialError struct {
+	failed map[string]error
+	kept   []string
+}
+
+func (e *partialError) Error() string {
+	ids := make([]string, 0, len(e.failed))
+	for id := range e.failed {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var b strings.Builder
+	b.WriteString("policy: applied every connection but ")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		what := "left out"
+		if slices.Contains(e.kept, id) {
+			what = "keeps its last good version"
+		}
+		fmt.Fprintf(&b, "%s (%s): %v", id, what, e.failed[id])
+	}
+	return b.String()
+}
+
+// Unwrap returns the connections' errors.
+func (e *partialError) Unwrap() []error {
+	out := make([]error, 0, len(e.failed))
+	for _, err := range e.failed {
+		out = append(out, err)
+	}
+	return out
 }
 
 // Close stops the background refresh of every JWKS key set the registry
@@ -430,6 +536,8 @@ func (r *Registry) followOnce(ctx context.Context) {
 		return
 	}
 	switch {
+	case err != nil && swapped:
+		r.opts.Logf("policy: reloaded from the store: version %d; %v", r.cur.Load().version, err)
 	case err != nil:
 		r.opts.Logf("policy: reload from the store failed, keeping version %d: %v", r.cur.Load().version, err)
 	case swapped:

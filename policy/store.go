@@ -6,6 +6,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -46,7 +47,9 @@ type Backend interface {
 	Swap(ctx context.Context, id string, ifVersion uint64, doc []byte) (uint64, error)
 }
 
-// Record is one stored document and its version.
+// Record is one stored document and its version. A backend that finds a
+// document too large to read (over 1 MiB) returns its Record with a nil
+// Doc: that connection is refused, the others load.
 type Record struct {
 	Doc     []byte
 	Version uint64
@@ -101,8 +104,15 @@ type StoreOptions struct {
 // for concurrent use.
 type Store struct {
 	b    Backend
-	aead cipher.AEAD
+	k    *storeKeys // behind a pointer: printing a Store value shows an address
 	load LoadOptions
+}
+
+// storeKeys are what the sealing key derives: the AEAD that seals secrets
+// and the key that authenticates documents.
+type storeKeys struct {
+	aead cipher.AEAD
+	mac  []byte
 }
 
 // NewStore returns a Store over b.
@@ -134,7 +144,58 @@ func NewStore(b Backend, opts StoreOptions) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{b: b, aead: aead, load: opts.Load}, nil
+	mac, err := hkdf.Key(sha256.New, opts.SealingKey, nil, "msgsec policy store document mac v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{b: b, k: &storeKeys{aead: aead, mac: mac}, load: opts.Load}, nil
+}
+
+// String describes the options without the sealing key.
+func (o StoreOptions) String() string {
+	k := "unset"
+	if len(o.SealingKey) > 0 {
+		k = redacted
+	}
+	return "policy.StoreOptions{SealingKey: " + k + "}"
+}
+
+// Format prints String for every verb, so %v, %+v and %#v never show the
+// key.
+func (o StoreOptions) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(o.String())) }
+
+// MarshalJSON emits no key.
+func (o StoreOptions) MarshalJSON() ([]byte, error) {
+	return []byte(`{"sealing_key":"` + redacted + `"}`), nil
+}
+
+// docHeader starts every stored document: a YAML comment holding the
+// document's MAC, so only a holder of the sealing key can write a policy
+// instances accept (a document written into the backend by hand, or by
+// anyone with write access to it but not the key, is refused).
+const docHeader = "#msgsec-store-mac:v1:"
+
+func (s *Store) docMAC(id string, body []byte) string {
+	m := hmac.New(sha256.New, s.k.mac)
+	m.Write([]byte("msgsec/policy-store/doc/v1\x00"))
+	m.Write([]byte(id))
+	m.Write([]byte{0})
+	m.Write(body)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// authenticated returns the document's body if its MAC line is right.
+func (s *Store) authenticated(id string, doc []byte) ([]byte, bool) {
+	line, body, ok := bytes.Cut(doc, []byte("\n"))
+	if !ok {
+		return nil, false
+	}
+	got, ok := bytes.CutPrefix(line, []byte(docHeader))
+	if !ok {
+		return nil, false
+	}
+	want := s.docMAC(id, body)
+	return body, hmac.Equal(got, []byte(want))
 }
 
 // String describes the store without its key.
@@ -148,7 +209,7 @@ func sealAAD(conn, list, kid, field string) string {
 }
 
 func (s *Store) seal(aad string, b []byte) string {
-	return sealPrefix + base64.RawURLEncoding.EncodeToString(s.aead.Seal(nil, nil, b, []byte(aad)))
+	return sealPrefix + base64.RawURLEncoding.EncodeToString(s.k.aead.Seal(nil, nil, b, []byte(aad)))
 }
 
 func (s *Store) open(aad, sealed string) ([]byte, error) {
@@ -160,7 +221,7 @@ func (s *Store) open(aad, sealed string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.aead.Open(nil, nil, ct, []byte(aad))
+	return s.k.aead.Open(nil, nil, ct, []byte(aad))
 }
 
 // opener is LoadOptions' unsealer bound to one secret's place, or nil.
@@ -173,12 +234,35 @@ func opener(opts LoadOptions, aad string) func(string) ([]byte, error) {
 
 // Load returns every stored connection, parsed, resolved and validated, in
 // ID order. A document that does not parse (one written by hand) fails
-// the whole load, as a bad policy file does; an empty store is an empty
-// set.
+// the whole Load, as a bad policy file does (a Registry reading the store
+// is more forgiving: see NewRegistryFromSource); an empty store is an
+// empty set.
 func (s *Store) Load(ctx context.Context) (*File, error) {
-	recs, err := s.list(ctx)
+	f, failed, err := s.loadEach(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(failed) > 0 {
+		ids := make([]string, 0, len(failed))
+		for id := range failed {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		errs := make([]error, 0, len(ids))
+		for _, id := range ids {
+			errs = append(errs, failed[id])
+		}
+		return nil, errors.Join(errs...)
+	}
+	return f, nil
+}
+
+// loadEach is Load connection by connection: the ones that load, and why
+// each other one does not. err is for the store itself (unreachable).
+func (s *Store) loadEach(ctx context.Context) (*File, map[string]error, error) {
+	recs, err := s.list(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	ids := make([]string, 0, len(recs))
 	for id := range recs {
@@ -186,27 +270,28 @@ func (s *Store) Load(ctx context.Context) (*File, error) {
 	}
 	sort.Strings(ids)
 	out := &File{Connections: make([]ConnectionPolicy, 0, len(ids))}
+	failed := map[string]error{}
 	h := sha256.New()
-	var errs []error
 	for _, id := range ids {
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], uint64(len(id)))
+		h.Write(v[:])
+		h.Write([]byte(id))
+		binary.BigEndian.PutUint64(v[:], recs[id].Version)
+		h.Write(v[:])
+		binary.BigEndian.PutUint64(v[:], uint64(len(recs[id].Doc)))
+		h.Write(v[:])
+		h.Write(recs[id].Doc)
 		c, err := s.parse(id, recs[id].Doc)
 		if err != nil {
-			errs = append(errs, err)
+			failed[id] = err
 			continue
 		}
 		out.Connections = append(out.Connections, *c)
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], recs[id].Version)
-		h.Write([]byte(id))
-		h.Write(v[:])
-		h.Write(recs[id].Doc)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
 	}
 	copy(out.digest[:], h.Sum(nil))
 	out.hasDigest = true
-	return out, nil
+	return out, failed, nil
 }
 
 // Get returns one connection as stored, resolved (a sealed secret is open
@@ -325,7 +410,17 @@ func (s *Store) parse(id string, doc []byte) (*ConnectionPolicy, error) {
 	opts := s.load
 	opts.Name = "store:" + id
 	opts.open = s.open
-	f, err := Parse(doc, opts)
+	opts.stored = true
+	if doc == nil {
+		return nil, cfgerr.Join("policy: invalid", []*cfgerr.Error{{File: opts.Name, Kind: ErrSyntax,
+			Reason: fmt.Sprintf("the stored document could not be read: larger than %d bytes", maxFileBytes)}})
+	}
+	body, ok := s.authenticated(id, doc)
+	if !ok {
+		return nil, cfgerr.Join("policy: invalid", []*cfgerr.Error{{File: opts.Name, Kind: ErrValue,
+			Reason: "the stored document is not authenticated by this store's sealing key (written into the backend by hand, or under another key); write it through the Store"}})
+	}
+	f, err := Parse(body, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +482,8 @@ func (s *Store) encode(c *ConnectionPolicy) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	body := buf.Bytes()
+	return append([]byte(docHeader+s.docMAC(c.ID, body)+"\n"), body...), nil
 }
 
 // MemoryBackend is a [Backend] in process memory: the embedded default,

@@ -192,31 +192,42 @@ func TestStoreSealedSecretsAreBound(t *testing.T) {
 	recs, _ := b.List(ctx)
 	doc := recs["retail-bank"].Doc
 
-	// The same document under another connection's ID does not open.
+	// The same document under another connection's ID is refused: its MAC
+	// names retail-bank.
 	moved := bytes.Replace(doc, []byte("id: retail-bank"), []byte("id: evil-corp"), 1)
 	_, err = b.Swap(ctx, "evil-corp", 0, moved)
 	require.NoError(t, err)
 	_, err = s.Load(ctx)
-	testenv.RequireProblems(t, err, policy.ErrSecret, []string{"connections[0].keys[0].secret.sealed"})
+	require.ErrorIs(t, err, policy.ErrInvalid)
+	require.Contains(t, err.Error(), "not authenticated")
 	_, _, err = s.Get(ctx, "evil-corp")
-	require.ErrorIs(t, err, policy.ErrSecret)
+	require.ErrorIs(t, err, policy.ErrInvalid)
 	require.NoError(t, b2Delete(ctx, b, "evil-corp"))
 
-	// Nor under another kid.
-	rekeyed := bytes.Replace(doc, []byte("id: k1"), []byte("id: k2"), 1)
-	require.NotEqual(t, doc, rekeyed)
-	_, err = b.Swap(ctx, "retail-bank", recs["retail-bank"].Version, rekeyed)
-	require.NoError(t, err)
-	_, _, err = s.Get(ctx, "retail-bank")
-	require.ErrorIs(t, err, policy.ErrSecret)
+	// Behind the MAC, the seal is bound too: a sealed value pasted into a
+	// file (as `msgsec policy pull` prints them) opens only for its own
+	// connection and key.
+	_, body, _ := bytes.Cut(doc, []byte("\n"))
+	_, err = s.Parse(body, policy.LoadOptions{})
+	require.NoError(t, err, "the pulled form opens in place")
+	for name, edited := range map[string][]byte{
+		"another connection": bytes.Replace(body, []byte("id: retail-bank"), []byte("id: evil-corp"), 1),
+		"another kid":        bytes.Replace(body, []byte("id: k1"), []byte("id: k2"), 1),
+	} {
+		require.NotEqual(t, body, edited, name)
+		_, err = s.Parse(edited, policy.LoadOptions{})
+		testenv.RequireProblems(t, err, policy.ErrSecret, []string{"connections[0].keys[0].secret.sealed"})
+	}
 
-	// Nor with another sealing key.
+	// Nor with another sealing key, stored or pulled.
 	b3 := policy.NewMemoryBackend()
 	_, err = b3.Swap(ctx, "retail-bank", 0, doc)
 	require.NoError(t, err)
 	other, err := policy.NewStore(b3, policy.StoreOptions{SealingKey: bytes.Repeat([]byte{8}, 32)})
 	require.NoError(t, err)
 	_, err = other.Load(ctx)
+	require.ErrorIs(t, err, policy.ErrInvalid)
+	_, err = other.Parse(body, policy.LoadOptions{})
 	require.ErrorIs(t, err, policy.ErrSecret)
 	require.NotContains(t, err.Error(), "v1.", "the sealed value is not quoted")
 }
@@ -375,7 +386,7 @@ func TestRegistryFollowsStore(t *testing.T) {
 		logMu.Lock()
 		defer logMu.Unlock()
 		for _, l := range logs {
-			if bytes.Contains([]byte(l), []byte("reload from the store failed")) {
+			if bytes.Contains([]byte(l), []byte("retail-bank (keeps its last good version)")) {
 				return nil
 			}
 		}
@@ -469,4 +480,50 @@ func TestStoreParseOpensItsOwnSealedSecrets(t *testing.T) {
 	require.NoError(t, err)
 	_, err = other.Parse(doc, policy.LoadOptions{})
 	require.ErrorIs(t, err, policy.ErrSecret, "nor through a store with another key")
+}
+
+// One connection that cannot load on an instance does not hold up the
+// others: their changes apply, and a new instance starts without it.
+func TestOneBrokenConnectionDoesNotFreezeTheOthers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := policy.NewMemoryBackend()
+	s := newStore(t, b)
+	_, err := s.Put(ctx, storedConn("retail-bank", "https://www.uplusbank.com", "https://leaked.example"), 0)
+	require.NoError(t, err)
+	other := storedConn("other-tenant", "https://other.example")
+	other.Keys[0].Secret = &policy.SecretRef{Env: "OTHER_SECRET"}
+	env := map[string]string{"OTHER_SECRET": string(storeSecret)}
+	writer, err := policy.NewStore(b, policy.StoreOptions{SealingKey: storeKey, Load: policy.LoadOptions{
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	}})
+	require.NoError(t, err)
+	_, err = writer.Put(ctx, other, 0) // valid where it was written...
+	require.NoError(t, err)
+
+	// ...but this instance lacks OTHER_SECRET: it starts without it.
+	r, err := policy.NewRegistryFromSource(ctx, s, policy.RegistryOptions{})
+	require.NoError(t, err)
+	defer r.Close()
+	_, ok := r.Get("other-tenant")
+	require.False(t, ok, "left out: refused as unknown, never served half-configured")
+	require.True(t, allows(r, "retail-bank", "https://leaked.example"))
+	r.Follow(ctx, time.Hour)
+
+	c, v, err := s.Get(ctx, "retail-bank")
+	require.NoError(t, err)
+	c.AllowedDomains = []string{"https://www.uplusbank.com"}
+	_, err = s.Put(ctx, c, v)
+	require.NoError(t, err)
+	testenv.Eventually(t, 5*time.Second, "the removal applies despite the broken connection", func() error {
+		if allows(r, "retail-bank", "https://leaked.example") {
+			return errors.New("still allowed")
+		}
+		return nil
+	})
+	require.True(t, allows(r, "retail-bank", "https://www.uplusbank.com"))
+	_, ok = r.Get("other-tenant")
+	require.False(t, ok)
+	require.ErrorContains(t, r.Reload(ctx), "other-tenant (left out)", "Reload names it")
+	require.False(t, allows(r, "retail-bank", "https://leaked.example"), "and still applies the rest")
 }
