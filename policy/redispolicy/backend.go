@@ -148,9 +148,10 @@ func (b *Backend) Swap(ctx context.Context, id string, ifVersion uint64, doc []b
 
 // List implements [policy.Backend]: it finds every connection's hash with
 // SCAN (on every master of a Cluster) and reads each atomically,
-// pipelined. A document larger than MaxDocumentBytes is not fetched: List
-// fails with a problem matching policy.ErrInvalid, as a policy file that
-// large would. Redis errors match policy.ErrUnavailable.
+// pipelined. A document larger than MaxDocumentBytes is not fetched: its
+// Record has a nil Doc, which the Store refuses as a policy file that
+// large would be, for that connection only. Redis errors match
+// policy.ErrUnavailable.
 func (b *Backend) List(ctx context.Context) (map[string]policy.Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.s.timeout)
 	defer cancel()
@@ -215,9 +216,10 @@ func (b *Backend) List(ctx context.Context) (map[string]policy.Record, error) {
 			vs, _ := res[0].(string)
 			v, _ := strconv.ParseUint(vs, 10, 64) // not a number (by hand): 0
 			if len(res) == 3 {
-				n, _ := res[2].(int64)
-				return nil, cfgerr.Join("policy: invalid", []*cfgerr.Error{{File: "store:" + id, Kind: policy.ErrSyntax,
-					Reason: fmt.Sprintf("the stored document is %d bytes, larger than %d", n, MaxDocumentBytes)}})
+				// Too large to read: the Record says so with a nil Doc, and
+				// the Store refuses this connection alone.
+				out[id] = policy.Record{Version: v}
+				continue
 			}
 			doc, _ := res[1].(string)
 			out[id] = policy.Record{Doc: []byte(doc), Version: v}

@@ -283,7 +283,7 @@ func TestRawRedisNeverHoldsASecret(t *testing.T) {
 // TestHandWrittenDocumentsAreRefused: a document written into Redis by
 // hand that does not parse (or is too large to read) is refused like a bad
 // file: the load fails as invalid (not as an outage), the failure is
-// logged, and the previous policy stays.
+// logged, and the connection keeps its previous policy.
 func TestHandWrittenDocumentsAreRefused(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -300,7 +300,8 @@ func TestHandWrittenDocumentsAreRefused(t *testing.T) {
 		"too large":     "connections: []\n#" + strings.Repeat("x", 1<<20),
 	} {
 		t.Run(name, func(t *testing.T) {
-			before := in.reg.Snapshot()
+			before, ok := in.reg.Get(conn)
+			require.True(t, ok)
 			v++
 			require.NoError(t, c.HSet(ctx, key, "doc", doc, "version", v).Err())
 			require.NoError(t, c.Publish(ctx, prefix+":changes", conn).Err())
@@ -309,13 +310,15 @@ func TestHandWrittenDocumentsAreRefused(t *testing.T) {
 			require.NotErrorIs(t, err, policy.ErrUnavailable, "a bad document is not an outage")
 			require.NotContains(t, err.Error(), "S3CR3T")
 			testenv.Eventually(t, propagation, "the failed reload is logged", func() error {
-				if !in.logged("reload from the store failed") {
+				if !in.logged(conn + " (keeps its last good version)") {
 					return errors.New("not yet")
 				}
 				return nil
 			})
-			require.Same(t, before, in.reg.Snapshot(), "the previous policy stays")
-			_, ok := in.preflight(conn, bankSite)
+			after, ok := in.reg.Get(conn)
+			require.True(t, ok)
+			require.Same(t, before, after, "the previous policy stays")
+			_, ok = in.preflight(conn, bankSite)
 			require.True(t, ok)
 			_, ok = in.preflight(conn, "https://evil.example")
 			require.False(t, ok)
