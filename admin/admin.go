@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -197,7 +198,8 @@ func (h *Handler) writeStoreError(w http.ResponseWriter, r *http.Request, err er
 	}
 }
 
-// ifMatch reads the version a write names (If-Match: "<version>").
+// ifMatch reads the version a write names: exactly one strong ETag of
+// this API, "<version>" (RFC 9110: a weak tag never matches for a write).
 func ifMatch(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 	v := r.Header.Get("If-Match")
 	if v == "" {
@@ -205,9 +207,14 @@ func ifMatch(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 			`a write names the version it read: send If-Match with the ETag of the connection`, nil)
 		return 0, false
 	}
-	n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(v, "W/"), `"`), `"`), 10, 64)
-	if err != nil || n == 0 {
-		writeProblem(w, http.StatusPreconditionFailed, "admin-version-conflict", "bad If-Match", "If-Match must be an ETag this API gave", nil)
+	digits, ok := strings.CutPrefix(v, `"`)
+	if ok {
+		digits, ok = strings.CutSuffix(digits, `"`)
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	if !ok || err != nil || n == 0 || strconv.FormatUint(n, 10) != digits || len(r.Header.Values("If-Match")) != 1 {
+		writeProblem(w, http.StatusPreconditionFailed, "admin-version-conflict", "bad If-Match",
+			`If-Match must be one ETag this API gave, such as "12"`, nil)
 		return 0, false
 	}
 	return n, true
@@ -219,14 +226,30 @@ func etag(v uint64) string { return `"` + strconv.FormatUint(v, 10) + `"` }
 const maxBody = 64 << 10
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeProblem(w, http.StatusUnsupportedMediaType, "admin-bad-request", "JSON required", "send Content-Type: application/json", nil)
 		return false
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeProblem(w, http.StatusBadRequest, "admin-bad-request", "bad request body", err.Error(), nil)
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	if err != nil {
+		// Fixed words: a decoder's message can quote the input.
+		detail := "the body is not one JSON object of this request's fields"
+		var te *json.UnmarshalTypeError
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			detail = "field " + strconv.Quote(te.Field) + " has the wrong type"
+		case errors.As(err, &mbe):
+			detail = fmt.Sprintf("the body is larger than %d bytes", maxBody)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			detail = "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+		}
+		writeProblem(w, http.StatusBadRequest, "admin-bad-request", "bad request body", detail, nil)
 		return false
 	}
 	return true

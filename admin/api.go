@@ -2,12 +2,14 @@ package admin
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/msgsec/msgsec/cookies"
 	"github.com/msgsec/msgsec/policy"
@@ -157,12 +159,16 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		c.Mode = policy.ModeReportOnly
 	}
 	v, err := h.store.Put(r.Context(), c, 0)
+	if errors.Is(err, policy.ErrConflict) {
+		writeProblem(w, http.StatusConflict, "admin-duplicate", "the connection exists", "pick another ID, or edit the existing connection", nil)
+		return
+	}
 	if err != nil {
 		h.writeStoreError(w, r, err)
 		return
 	}
 	after := view(c, v)
-	h.audit1(r, Entry{Connection: c.ID, Action: "create connection", Version: v, After: after})
+	h.audit1(r, Entry{Connection: c.ID, Action: "create connection", Version: v, Changes: changes(nil, after)})
 	w.Header().Set("ETag", etag(v))
 	writeJSON(w, http.StatusCreated, after)
 }
@@ -178,11 +184,15 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request) {
 		h.writeStoreError(w, r, err)
 		return
 	}
-	if err := h.store.Delete(r.Context(), id, ifv); err != nil {
+	if bv != ifv {
+		h.writeStoreError(w, r, &policy.ConflictError{ID: id, Want: ifv, Have: bv})
+		return
+	}
+	if err := h.store.Delete(r.Context(), id, bv); err != nil {
 		h.writeStoreError(w, r, err)
 		return
 	}
-	h.audit1(r, Entry{Connection: id, Action: "delete connection", Before: view(before, bv)})
+	h.audit1(r, Entry{Connection: id, Action: "delete connection", Version: bv, Changes: changes(view(before, bv), nil)})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -218,7 +228,7 @@ func (h *Handler) edit(f change) http.HandlerFunc {
 			return
 		}
 		after := view(c, nv)
-		h.audit1(r, Entry{Connection: c.ID, Action: r.Method + " " + routeName(r), Detail: detail, Version: nv, Before: before, After: after})
+		h.audit1(r, Entry{Connection: c.ID, Action: r.Method + " " + routeName(r), Detail: detail, Version: nv, Changes: changes(before, after)})
 		w.Header().Set("ETag", etag(nv))
 		out := map[string]any{"connection": after}
 		for k, x := range extra {
@@ -334,10 +344,10 @@ func (h *Handler) addCookie(w http.ResponseWriter, r *http.Request, c *policy.Co
 		return "", nil, false
 	}
 	detail := "add cookie " + req.Name
-	if cookies.IsSensitiveName(req.Name) {
+	if needsOptIn(req.Name) {
 		if !req.DangerouslyAllowSensitive {
 			writeProblem(w, http.StatusUnprocessableEntity, "admin-sensitive-cookie", "sensitive cookie name",
-				"this name usually holds a session or credential, which must never reach a chat; "+
+				"this name usually holds a session or credential (or, as a prefix, could admit one), which must never reach a chat; "+
 					"send dangerously_allow_sensitive: true only if you know it holds a public value", []fieldError{{Field: "name", Value: req.Name, Reason: "sensitive cookie name"}})
 			return "", nil, false
 		}
@@ -356,10 +366,19 @@ func (h *Handler) removeCookie(w http.ResponseWriter, r *http.Request, c *policy
 		return "", nil, false
 	}
 	c.AllowedCookies = slices.Delete(c.AllowedCookies, i, i+1)
-	if !slices.ContainsFunc(c.AllowedCookies, cookies.IsSensitiveName) {
+	if !slices.ContainsFunc(c.AllowedCookies, needsOptIn) {
 		c.DangerouslyAllowSensitiveCookies = false // the opt-in goes with the last name that needed it
 	}
 	return "remove cookie " + name, nil, true
+}
+
+// needsOptIn reports whether an allowlist entry names a sensitive cookie,
+// or as a prefix (PHP*, s*) could admit one: the cookies package's own
+// rule, whatever the connection's opt-in says already, so every such
+// entry is asked for and audited on its own.
+func needsOptIn(entry string) bool {
+	_, err := cookies.NewAllowlist([]string{entry})
+	return errors.Is(err, cookies.ErrSensitiveName)
 }
 
 type keyRequest struct {
@@ -531,4 +550,78 @@ func (h *Handler) audit1(r *http.Request, e Entry) {
 		return
 	}
 	h.log.Info("admin: change", args...)
+}
+
+// changes lists what differs between two views of a connection (nil for
+// none: a create or a delete), bounded by MaxChanges and MaxChangeValue.
+func changes(before, after *ConnectionView) []Change {
+	var out []Change
+	add := func(field, b, a string) {
+		if b == a {
+			return
+		}
+		if len(out) == MaxChanges {
+			out[len(out)-1] = Change{Field: "…", After: "more changes not listed"}
+			return
+		}
+		out = append(out, Change{Field: field, Before: clip(b), After: clip(a)})
+	}
+	list := func(field string, b, a []string) {
+		for _, x := range b {
+			if !slices.Contains(a, x) {
+				add(field, x, "")
+			}
+		}
+		for _, x := range a {
+			if !slices.Contains(b, x) {
+				add(field, "", x)
+			}
+		}
+	}
+	var b, a ConnectionView
+	if before != nil {
+		b = *before
+	}
+	if after != nil {
+		a = *after
+	}
+	add("name", b.Name, a.Name)
+	add("mode", b.Mode, a.Mode)
+	add("domain_matching", b.DomainMatching, a.DomainMatching)
+	add("issuer", b.Issuer, a.Issuer)
+	add("secret_data", b.SecretData, a.SecretData)
+	add("jwks_url", b.JWKSURL, a.JWKSURL)
+	add("dangerously_allow_sensitive_cookies", strconv.FormatBool(b.DangerouslyAllowSensitive), strconv.FormatBool(a.DangerouslyAllowSensitive))
+	list("allowed_domains", b.AllowedDomains, a.AllowedDomains)
+	list("allowed_cookies", b.AllowedCookies, a.AllowedCookies)
+	keyText := func(k KeyView) string {
+		t := k.ID + " " + k.Algorithm + " " + k.Kind
+		if k.NotBefore != nil {
+			t += " not_before=" + k.NotBefore.UTC().Format(time.RFC3339)
+		}
+		if k.RetireAfter != nil {
+			t += " retire_after=" + k.RetireAfter.UTC().Format(time.RFC3339)
+		}
+		return t
+	}
+	var bk, ak []string
+	for _, k := range b.Keys {
+		bk = append(bk, keyText(k))
+	}
+	for _, k := range a.Keys {
+		ak = append(ak, keyText(k))
+	}
+	list("keys", bk, ak)
+	return out
+}
+
+func clip(s string) string {
+	if len(s) <= MaxChangeValue {
+		return s
+	}
+	cut := MaxChangeValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

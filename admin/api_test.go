@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -252,6 +253,11 @@ func TestDomains(t *testing.T) {
 	problem(t, a, http.StatusPreconditionFailed, "admin-version-conflict")
 	a = c.do("POST", "/api/connections/retail-bank/domains", map[string]any{"pattern": "https://partner.example"})
 	problem(t, a, http.StatusPreconditionRequired, "admin-version-required")
+	bare := strings.Trim(et, `"`)
+	for _, bad := range []string{"W/" + et, bare, bare + `"`, `"0` + bare + `"`, `"` + bare} {
+		a = c.do("POST", "/api/connections/retail-bank/domains", map[string]any{"pattern": "https://partner.example"}, "If-Match", bad)
+		problem(t, a, http.StatusPreconditionFailed, "admin-version-conflict")
+	}
 	a = c.do("POST", "/api/connections/retail-bank/domains", map[string]any{"pattern": "https://partner.example"}, "If-Match", et)
 	require.Equal(t, http.StatusOK, a.status)
 	et = a.etag
@@ -298,7 +304,21 @@ func TestCookies(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, es[0].Detail, "DANGEROUS opt-in", "the audit records the opt-in")
 
+	// A prefix that could admit a session cookie needs its own opt-in, even
+	// after an earlier one (the review's PHP* riding on session_id's).
+	a = c.do("POST", "/api/connections/retail-bank/cookies", map[string]any{"name": "PHP*"}, "If-Match", a.etag)
+	problem(t, a, http.StatusUnprocessableEntity, "admin-sensitive-cookie")
+	cur := c.do("GET", "/api/connections/retail-bank", nil)
+	a = c.do("POST", "/api/connections/retail-bank/cookies", map[string]any{"name": "PHP*", "dangerously_allow_sensitive": true}, "If-Match", cur.etag)
+	require.Equal(t, http.StatusOK, a.status, a.body)
+	es, err = c.journal.Entries(context.Background(), "retail-bank", 1)
+	require.NoError(t, err)
+	require.Contains(t, es[0].Detail, "DANGEROUS opt-in")
+	// Removing the exact name keeps the opt-in the prefix still needs.
 	a = c.do("DELETE", "/api/connections/retail-bank/cookies/session_id", nil, "If-Match", a.etag)
+	require.Equal(t, http.StatusOK, a.status, a.body)
+	require.Equal(t, true, a.body["connection"].(map[string]any)["dangerously_allow_sensitive_cookies"])
+	a = c.do("DELETE", "/api/connections/retail-bank/cookies/PHP*", nil, "If-Match", a.etag)
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	conn = a.body["connection"].(map[string]any)
 	require.Equal(t, []any{"page_viewed", "cart_contents"}, conn["allowed_cookies"])
@@ -407,7 +427,7 @@ func pemOf(t *testing.T, pub any) string {
 func TestConnectionsAndModes(t *testing.T) {
 	c := newConsole(t)
 	et := c.create("retail-bank")
-	problem(t, c.do("POST", "/api/connections", map[string]any{"id": "retail-bank"}), http.StatusPreconditionFailed, "admin-version-conflict")
+	problem(t, c.do("POST", "/api/connections", map[string]any{"id": "retail-bank"}), http.StatusConflict, "admin-duplicate")
 	problem(t, c.do("POST", "/api/connections", map[string]any{"id": "Bad ID!"}), http.StatusUnprocessableEntity, "admin-invalid")
 	problem(t, c.do("POST", "/api/connections", map[string]any{"id": "x", "extra": 1}), http.StatusBadRequest, "admin-bad-request")
 	problem(t, c.do("GET", "/api/connections/nope", nil), http.StatusNotFound, "admin-unknown-connection")
@@ -430,10 +450,9 @@ func TestConnectionsAndModes(t *testing.T) {
 	require.Len(t, es, 3)
 	require.Equal(t, "delete connection", es[0].Action)
 	require.Equal(t, "alice@bank", es[0].Principal)
-	require.NotNil(t, es[0].Before)
+	require.Contains(t, es[0].Changes, admin.Change{Field: "mode", Before: "enforce"}, "a delete records what was deleted")
 	require.Contains(t, es[1].Detail, "mode enforce")
-	require.Equal(t, "report-only", es[1].Before.Mode)
-	require.Equal(t, "enforce", es[1].After.Mode)
+	require.Equal(t, []admin.Change{{Field: "mode", Before: "report-only", After: "enforce"}}, es[1].Changes)
 	require.Contains(t, c.logs.String(), `"principal":"alice@bank"`)
 }
 
@@ -458,4 +477,55 @@ func TestStoreUnavailable(t *testing.T) {
 	problem(t, a, http.StatusServiceUnavailable, "admin-store-unavailable")
 	require.Equal(t, "1", a.header.Get("Retry-After"))
 	problem(t, c.do("POST", "/api/connections", map[string]any{"id": "a"}), http.StatusServiceUnavailable, "admin-store-unavailable")
+}
+
+func TestBadBodies(t *testing.T) {
+	c := newConsole(t)
+	et := c.create("retail-bank")
+	send := func(body, ctype string) answer {
+		req, err := http.NewRequest("POST", c.srv.URL+"/api/connections/retail-bank/keys", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer admin-token")
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("If-Match", et)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		a := answer{status: res.StatusCode}
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&a.body))
+		return a
+	}
+	problem(t, send(`{"kind":"hmac"} {"kind":"public"}`, "application/json"), http.StatusBadRequest, "admin-bad-request")
+	a := send(`{"kind":5}`, "application/json")
+	problem(t, a, http.StatusBadRequest, "admin-bad-request")
+	require.Contains(t, a.body["detail"], `"kind"`)
+	a = send(`{"kind":"hmac","not_before":"<img src=x onerror=alert(1)>"}`, "application/json")
+	problem(t, a, http.StatusBadRequest, "admin-bad-request")
+	require.NotContains(t, a.body["detail"], "img", "the input is not echoed")
+	problem(t, send(`{"kind":"hmac"}`, "application/jsonfoo"), http.StatusUnsupportedMediaType, "admin-bad-request")
+	problem(t, send(`{"kind":"hmac"}`, "text/plain"), http.StatusUnsupportedMediaType, "admin-bad-request")
+	require.Equal(t, http.StatusCreated, send(`{"kind":"hmac"}`, "application/json; charset=utf-8").status)
+}
+
+// An audit entry lists what changed, not the whole connection: it stays
+// small however large the policy.
+func TestAuditEntriesAreBounded(t *testing.T) {
+	c := newConsole(t)
+	et := c.create("retail-bank")
+	for i := range 60 {
+		a := c.do("POST", "/api/connections/retail-bank/domains", map[string]any{"pattern": fmt.Sprintf("https://site-%d.example", i)}, "If-Match", et)
+		require.Equal(t, http.StatusOK, a.status, a.body)
+		et = a.etag
+	}
+	es, err := c.journal.Entries(context.Background(), "retail-bank", 1)
+	require.NoError(t, err)
+	require.Equal(t, []admin.Change{{Field: "allowed_domains", After: "https://site-59.example"}}, es[0].Changes)
+	require.Equal(t, http.StatusNoContent, c.do("DELETE", "/api/connections/retail-bank", nil, "If-Match", et).status)
+	es, err = c.journal.Entries(context.Background(), "retail-bank", 1)
+	require.NoError(t, err)
+	require.Len(t, es[0].Changes, admin.MaxChanges)
+	require.Equal(t, "…", es[0].Changes[admin.MaxChanges-1].Field)
+	raw, err := json.Marshal(es[0])
+	require.NoError(t, err)
+	require.Less(t, len(raw), admin.MaxChanges*(admin.MaxChangeValue+64))
 }

@@ -8,18 +8,32 @@ import (
 )
 
 // Entry is one audited change: who made it, when, to which connection,
-// and the connection before and after (as the API shows it: never a
-// secret).
+// and what changed, each field before and after (as the API shows it:
+// never a secret). Changes are bounded (MaxChanges, each value cut at
+// MaxChangeValue bytes), so an entry stays small whatever the policy.
 type Entry struct {
-	Time       time.Time       `json:"time"`
-	Principal  string          `json:"principal"`
-	Connection string          `json:"connection"`
-	Action     string          `json:"action"`
-	Detail     string          `json:"detail,omitempty"`
-	Version    uint64          `json:"version,omitempty"`
-	Before     *ConnectionView `json:"before,omitempty"`
-	After      *ConnectionView `json:"after,omitempty"`
+	Time       time.Time `json:"time"`
+	Principal  string    `json:"principal"`
+	Connection string    `json:"connection"`
+	Action     string    `json:"action"`
+	Detail     string    `json:"detail,omitempty"`
+	Version    uint64    `json:"version,omitempty"`
+	Changes    []Change  `json:"changes,omitempty"`
 }
+
+// Change is one field's value before and after a change ("" for none): a
+// list entry added or removed, or a setting.
+type Change struct {
+	Field  string `json:"field"`
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+}
+
+// Bounds of an Entry's Changes.
+const (
+	MaxChanges     = 50
+	MaxChangeValue = 256
+)
 
 // Refusal is an origin a report-only connection would have refused, and
 // how many times it was seen in the window.
