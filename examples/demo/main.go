@@ -191,13 +191,17 @@ func port(ln net.Listener) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// serve runs one server until ctx ends. Request contexts end with ctx, so
-// open event streams close at shutdown.
+// serve runs one server until ctx ends. Request contexts end with ctx; the
+// chat server's WebSockets (hijacked, so Shutdown does not see them) are
+// closed by its CloseSockets.
 func serve(ctx context.Context, ln net.Listener, h http.Handler) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if c, ok := h.(*chat.Server); ok {
+		srv.RegisterOnShutdown(c.CloseSockets)
 	}
 	go func() {
 		<-ctx.Done()

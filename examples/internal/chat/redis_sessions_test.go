@@ -11,6 +11,7 @@ import (
 
 	"github.com/msgsec/msgsec/internal/testenv"
 
+	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,19 +115,18 @@ func TestTwoServersShareRedisSessions(t *testing.T) {
 		assert.Contains(t, page, want)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	r, _ := http.NewRequestWithContext(ctx, "GET", tsB.URL+path+"/events", nil)
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	r.Header.Set("Last-Event-ID", "2")
-	resp, err := http.DefaultClient.Do(r)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	sock := dial(t, tsB, path+"/ws?after=2", map[string]string{"Origin": selfOrigin})
+	require.NotNil(t, sock.conn, sock.body)
 	w = a.do(t, req{method: "POST", path: path + "/messages", body: `{"text":"via A"}`, header: h})
 	require.Equal(t, http.StatusNoContent, w.Code)
-	got := scanEvents(t, resp, 2)
-	assert.Equal(t, []Message{{ID: 3, From: FromCustomer, Text: "via A"}, {ID: 4, From: FromAgent, Text: "Echo: via A"}}, got)
+	assert.Equal(t, []socketFrame{
+		{Type: "message", Message: &Message{ID: 3, From: FromCustomer, Text: "via A"}},
+		{Type: "message", Message: &Message{ID: 4, From: FromAgent, Text: "Echo: via A"}},
+	}, []socketFrame{readFrame(t, sock.conn), readFrame(t, sock.conn)}, "a socket on B sees what A appends")
+	// And a message sent over B's socket is stored for A.
+	write(t, sock.conn, websocket.MessageText, `{"text":"socket on B"}`)
+	assert.Equal(t, []string{"customer: socket on B", "agent: Echo: socket on B"}, readTexts(t, sock.conn, 2))
+	assert.Contains(t, a.agentPage(t), "Echo: socket on B")
 }
 
 // TestRedisSessionsOutage: with Redis stopped every session route fails
@@ -148,7 +148,7 @@ func TestRedisSessionsOutage(t *testing.T) {
 	}{
 		{"open", req{method: "POST", path: "/connections/retail-bank/sessions", body: `{}`, header: map[string]string{"Origin": bankOrigin, "Content-Type": jsonCT}}},
 		{"message", req{method: "POST", path: path + "/messages", body: `{"text":"hi"}`, header: h}},
-		{"events", req{method: "GET", path: path + "/events", header: map[string]string{"Sec-Fetch-Site": "same-origin"}}},
+		{"socket", req{method: "GET", path: path + "/ws", header: upgrade(selfOrigin)}},
 		{"agent view", req{method: "GET", path: "/agent"}},
 	}
 	for _, tt := range tests {

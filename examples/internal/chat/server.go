@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/middleware"
+	"github.com/msgsec/msgsec/origin"
 	"github.com/msgsec/msgsec/otelmetrics"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
@@ -66,9 +67,19 @@ type Config struct {
 	// DefaultMaxMessages.
 	MaxMessages int
 
-	// Limits bound each client's sessions, messages and streams, and the
+	// Limits bound each client's sessions, messages and sockets, and the
 	// text sessions hold (see Limits for the defaults).
 	Limits Limits
+
+	// SocketPingInterval, SocketWriteTimeout and SocketIdleTimeout bound
+	// each chat WebSocket: a ping every SocketPingInterval, whose pong and
+	// every write must come within SocketWriteTimeout, and the socket
+	// closed when the customer has sent nothing for SocketIdleTimeout.
+	// Defaults DefaultSocketPingInterval, DefaultSocketWriteTimeout and
+	// DefaultSocketIdleTimeout.
+	SocketPingInterval time.Duration
+	SocketWriteTimeout time.Duration
+	SocketIdleTimeout  time.Duration
 
 	// Sessions keeps the chats. Default: this process's memory (one
 	// instance). Several instances behind a load balancer share a
@@ -120,8 +131,14 @@ type Server struct {
 	bare        bool // DangerouslyNoMiddleware
 	log         *slog.Logger
 	host        string               // SelfOrigin's host[:port]: the only Host served
+	self        *origin.Matcher      // SelfOrigin, as the middleware admits it
 	metrics     *otelmetrics.Metrics // nil: none (its methods do nothing)
 	metricsH    http.Handler         // nil: no /metrics
+
+	sockets      *socketRegistry
+	pingEvery    time.Duration
+	writeTimeout time.Duration
+	idleTimeout  time.Duration
 }
 
 // New validates cfg and builds the server's routes.
@@ -129,21 +146,30 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	self, err := origin.NewMatcher([]string{cfg.SelfOrigin})
+	if err != nil {
+		return nil, fmt.Errorf("%w: SelfOrigin: %w", ErrConfig, err)
+	}
 	s := &Server{
-		mux:         http.NewServeMux(),
-		policies:    cfg.Policies,
-		store:       cfg.Store,
-		sessions:    cfg.Sessions,
-		lifetime:    cfg.SessionLifetime,
-		maxSessions: cfg.MaxSessions,
-		maxMessages: cfg.MaxMessages,
-		limits:      cfg.Limits,
-		now:         cfg.Now,
-		bare:        cfg.DangerouslyNoMiddleware,
-		log:         cfg.Logger,
-		host:        strings.TrimPrefix(strings.TrimPrefix(cfg.SelfOrigin, "https://"), "http://"),
-		metrics:     cfg.Metrics,
-		metricsH:    cfg.MetricsHandler,
+		mux:          http.NewServeMux(),
+		policies:     cfg.Policies,
+		store:        cfg.Store,
+		sessions:     cfg.Sessions,
+		lifetime:     cfg.SessionLifetime,
+		maxSessions:  cfg.MaxSessions,
+		maxMessages:  cfg.MaxMessages,
+		limits:       cfg.Limits,
+		now:          cfg.Now,
+		bare:         cfg.DangerouslyNoMiddleware,
+		log:          cfg.Logger,
+		host:         strings.TrimPrefix(strings.TrimPrefix(cfg.SelfOrigin, "https://"), "http://"),
+		self:         self,
+		metrics:      cfg.Metrics,
+		metricsH:     cfg.MetricsHandler,
+		sockets:      newSocketRegistry(),
+		pingEvery:    cfg.SocketPingInterval,
+		writeTimeout: cfg.SocketWriteTimeout,
+		idleTimeout:  cfg.SocketIdleTimeout,
 	}
 	s.clients = newClients(&s.limits, cfg.Now)
 	if s.sessions == nil {
@@ -152,11 +178,11 @@ func New(cfg Config) (*Server, error) {
 	g := s.bareGuard()
 	if !s.bare {
 		opts := []middleware.Option{
-			// The widget iframe is served by this server: its POSTs carry our
-			// own Origin, and its EventSource (a same-origin GET) carries none,
-			// only "Sec-Fetch-Site: same-origin", which pages cannot forge.
+			// The widget iframe is served by this server: its POSTs and its
+			// WebSocket handshake carry our own Origin (browsers send Origin
+			// on every WebSocket handshake, same-origin ones included), so no
+			// route needs to admit a request without one.
 			middleware.WithSelfOrigins(cfg.SelfOrigin),
-			middleware.AllowSameOriginFetches(),
 			middleware.WithLogger(cfg.Logger),
 		}
 		if cfg.Metrics != nil { // an event handler makes every denial build its event
@@ -217,6 +243,21 @@ func (c *Config) defaults() error {
 	if err := c.Limits.defaults(); err != nil {
 		return err
 	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&c.SocketPingInterval, DefaultSocketPingInterval},
+		{&c.SocketWriteTimeout, DefaultSocketWriteTimeout},
+		{&c.SocketIdleTimeout, DefaultSocketIdleTimeout},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < 0 {
+			return fmt.Errorf("%w: socket intervals and timeouts must be positive", ErrConfig)
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -276,7 +317,7 @@ func (s *Server) routes(g guard, secretData http.Handler) {
 	api("GET", conn+"/config", s.config)
 	api("POST", conn+"/sessions", s.openSession)
 	api("POST", conn+"/sessions/{session}/messages", s.postMessage)
-	api("GET", conn+"/sessions/{session}/events", s.events)
+	api("GET", conn+"/sessions/{session}/ws", s.socket)
 	s.mux.Handle(delivery.Pattern, g.server(secretData))
 	s.mux.HandleFunc("GET /static/{file}", serveAsset)
 	s.mux.HandleFunc("GET /agent", s.ownHostOnly(s.agent))
