@@ -108,6 +108,12 @@ type Config struct {
 	// keep it off the public internet or behind your monitoring's auth.
 	MetricsHandler http.Handler
 
+	// OnEvent, when set, hears every msgsec middleware event (denials,
+	// would-be denials, cookie drops), e.g. for an event log or tests. It
+	// runs on the request goroutine. With Metrics set too, both hear every
+	// event: Metrics first, then OnEvent.
+	OnEvent func(middleware.Event)
+
 	// Logger hears denials and failures; never secrets. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -185,8 +191,8 @@ func New(cfg Config) (*Server, error) {
 			middleware.WithSelfOrigins(cfg.SelfOrigin),
 			middleware.WithLogger(cfg.Logger),
 		}
-		if cfg.Metrics != nil { // an event handler makes every denial build its event
-			opts = append(opts, middleware.WithEventHandler(cfg.Metrics.MiddlewareEvent))
+		if h := eventHandler(cfg.Metrics, cfg.OnEvent); h != nil { // a handler makes every denial build its event
+			opts = append(opts, middleware.WithEventHandler(h))
 		}
 		m, err := middleware.ForRegistry(cfg.Policies, opts...)
 		if err != nil {
@@ -265,6 +271,22 @@ func (c *Config) defaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// eventHandler is the middleware's one event handler (it takes only one):
+// the metrics' and OnEvent, each hearing every event; nil when neither is
+// set, so denials build no event for nobody.
+func eventHandler(m *otelmetrics.Metrics, on func(middleware.Event)) func(middleware.Event) {
+	switch {
+	case m == nil:
+		return on
+	case on == nil:
+		return m.MiddlewareEvent
+	}
+	return func(e middleware.Event) {
+		m.MiddlewareEvent(e)
+		on(e)
+	}
 }
 
 // checkOrigin accepts a bare http(s) origin: scheme://host[:port].
