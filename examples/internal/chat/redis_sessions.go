@@ -39,7 +39,7 @@ type RedisSessionsConfig struct {
 	// Timeout bounds each Redis call. Default DefaultRedisTimeout, at
 	// most 30s.
 	Timeout time.Duration
-	// PollInterval is how often an event stream on this instance looks
+	// PollInterval is how often a chat socket on this instance looks
 	// for messages another instance added (this instance's own are pushed
 	// at once). Default DefaultPollInterval, 10ms to 5s.
 	PollInterval time.Duration

@@ -96,7 +96,7 @@ func TestNewRedisSessionsRefusesBadConfig(t *testing.T) {
 // TestTwoServersShareRedisSessions: two chat servers on one Redis, as two
 // instances behind a load balancer. A session opened on A takes messages
 // through B, B's agent view shows it with its verified browser data, and
-// an event stream on B sees what A appends.
+// a socket on B sees what A appends (and its messages reach A).
 func TestTwoServersShareRedisSessions(t *testing.T) {
 	c, prefix := sharedRedis(t)
 	a := newFixture(t, Config{Sessions: newRedisSessions(t, c, prefix, make32(9))})

@@ -22,7 +22,7 @@ const (
 
 // Message is one line of a chat.
 type Message struct {
-	ID   int       `json:"id"` // 1, 2, … within the session (the SSE event id)
+	ID   int       `json:"id"` // 1, 2, … within the session (a socket resumes with ?after=N)
 	From string    `json:"from"`
 	Text string    `json:"text"`
 	At   time.Time `json:"at"`
@@ -371,7 +371,7 @@ func (s *memorySessions) purge(max int, force bool) []*memorySession {
 		if !now.Before(ss.Expires) {
 			delete(s.byKey, k)
 			s.total -= int64(ss.bytes)
-			ss.wake() // event streams notice the end
+			ss.wake() // sockets notice the end
 			expired = append(expired, ss)
 		}
 	}
