@@ -609,4 +609,16 @@ func TestBrowser(t *testing.T) {
 		})`, wsURL))
 		assert.Equal(t, "open", opens)
 	})
+
+	t.Run("bank: ending the chat closes its socket", func(t *testing.T) {
+		tab := e.tab(t)
+		frameURL, session := e.openBank(t, tab)
+		f := e.frame(t, tab, frameURL, `document.body && document.body.dataset.state === 'connected'`)
+		require.NotEmpty(t, e.agentSection(t, session), "listed while it lasts")
+		require.NoError(t, chromedp.Do(f, chromedp.Click(chromedp.CSS("#end"))))
+		// The server closed the socket ("session ended"), and the widget says so.
+		waitFor(t, f, `document.body.dataset.state === 'closed' && [...document.querySelectorAll('#log li.system')].some((li) => li.textContent === 'The chat has ended.')`)
+		assert.True(t, eval[bool](t, f, `document.getElementById('send').hidden`), "no more sending")
+		assert.Empty(t, e.agentSection(t, session), "the session is gone")
+	})
 }

@@ -149,6 +149,25 @@ func (s *Server) take(ctx context.Context, in requestInfo, id string, req messag
 	return nil
 }
 
+// endSession serves DELETE …/sessions/{session}: the customer closes the
+// chat (the widget's "End chat"). The session, its messages and its
+// server-to-server secret data are deleted, and its sockets close with
+// 1000 "session ended".
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
+	conn, id := in.policy.ID(), r.PathValue("session")
+	if err := s.sessions.End(r.Context(), conn, id); err != nil {
+		s.logStoreError("end", conn, err)
+		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
+		return
+	}
+	s.sessionEnded(conn, id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // allowedCookies returns the cookies msgsec let through: the body's map
 // filtered by the connection's allowlist, then the (already rewritten)
 // Cookie header's, skipping names the body gave. Dropped cookies are only

@@ -25,6 +25,7 @@
 //	POST /connections/{connection}/sessions    open a chat (Origin, cookies, browser token)
 //	GET  /connections/{connection}/sessions/{session}/ws          the chat (WebSocket)
 //	POST /connections/{connection}/sessions/{session}/messages    (HTTP, for API clients)
+//	DELETE /connections/{connection}/sessions/{session}           end the chat (closes its sockets)
 //	POST /connections/{connection}/sessions/{session}/secret-data (server to server)
 //	GET  /agent                                 sessions, cookies, verified secret data
 //	GET  /healthz

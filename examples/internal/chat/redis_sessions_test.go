@@ -127,6 +127,15 @@ func TestTwoServersShareRedisSessions(t *testing.T) {
 	write(t, sock.conn, websocket.MessageText, `{"text":"socket on B"}`)
 	assert.Equal(t, []string{"customer: socket on B", "agent: Echo: socket on B"}, readTexts(t, sock.conn, 2))
 	assert.Contains(t, a.agentPage(t), "Echo: socket on B")
+
+	// Ending the chat on A closes B's socket and removes it everywhere.
+	w = a.do(t, req{method: "DELETE", path: path, header: h})
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	code, reason := closedWith(t, sock.conn, 10*time.Second)
+	assert.Equal(t, websocket.StatusNormalClosure, code)
+	assert.Equal(t, closeSessionEnded, reason)
+	assert.NotContains(t, b.agentPage(t), sid)
+	assert.Equal(t, http.StatusNotFound, b.do(t, req{method: "DELETE", path: path, header: h}).Code)
 }
 
 // TestRedisSessionsOutage: with Redis stopped every session route fails
@@ -149,6 +158,7 @@ func TestRedisSessionsOutage(t *testing.T) {
 		{"open", req{method: "POST", path: "/connections/retail-bank/sessions", body: `{}`, header: map[string]string{"Origin": bankOrigin, "Content-Type": jsonCT}}},
 		{"message", req{method: "POST", path: path + "/messages", body: `{"text":"hi"}`, header: h}},
 		{"socket", req{method: "GET", path: path + "/ws", header: upgrade(selfOrigin)}},
+		{"end", req{method: "DELETE", path: path, header: h}},
 		{"agent view", req{method: "GET", path: "/agent"}},
 	}
 	for _, tt := range tests {

@@ -339,6 +339,7 @@ func (s *Server) routes(g guard, secretData http.Handler) {
 	api("GET", conn+"/config", s.config)
 	api("POST", conn+"/sessions", s.openSession)
 	api("POST", conn+"/sessions/{session}/messages", s.postMessage)
+	api("DELETE", conn+"/sessions/{session}", s.endSession)
 	api("GET", conn+"/sessions/{session}/ws", s.socket)
 	s.mux.Handle(delivery.Pattern, g.server(secretData))
 	s.mux.HandleFunc("GET /static/{file}", serveAsset)
@@ -376,7 +377,7 @@ func (s *Server) remaining(ctx context.Context, connection, id string) (time.Dur
 	return ss.Expires.Sub(s.now()), nil
 }
 
-// sessionEnded forgets an expired session's server-to-server secret data.
+// sessionEnded forgets an ended session's server-to-server secret data.
 func (s *Server) sessionEnded(connection, id string) {
 	if err := s.store.Delete(context.Background(), connection, id); err != nil {
 		s.log.Error("chat: deleting secret data of an ended session", "connection", connection, "err", err)

@@ -76,6 +76,9 @@ type SessionStore interface {
 	// List returns a page of the live sessions, newest first, with their
 	// last messages, and how many sessions are live in all.
 	List(ctx context.Context, p Page) ([]Session, int, error)
+	// End removes a live session and its messages (ErrNoSession if there
+	// is none); its watchers are signalled, on this instance at once.
+	End(ctx context.Context, connection, id string) error
 	// Watch returns a channel signalled (never blocked on) when the
 	// session may have changed, and a function that stops it. Call Watch
 	// before reading, so no change between the two is missed.
@@ -287,6 +290,20 @@ func (s *memorySessions) Messages(_ context.Context, connection, id string, afte
 		after = 0 // an unknown Last-Event-ID: send everything again
 	}
 	return slices.Clone(ss.Messages[after:]), ss.Expires, nil
+}
+
+// End implements SessionStore.
+func (s *memorySessions) End(_ context.Context, connection, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.getLocked(connection, id)
+	if !ok {
+		return ErrNoSession
+	}
+	delete(s.byKey, key(connection, id))
+	s.total -= int64(ss.bytes) // its text no longer counts against MaxTotalBytes
+	ss.wake()
+	return nil
 }
 
 // Watch implements SessionStore. A session that does not exist is never

@@ -14,6 +14,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/msgsec/msgsec/secretdata"
+	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
 // upgrade is the header set of a WebSocket handshake from origin (none if
@@ -450,4 +453,46 @@ func (s *Server) openSockets() int {
 		n += c
 	}
 	return n
+}
+
+// TestEndSessionClosesSockets: ending the chat (DELETE) closes every
+// socket of the session with "session ended", deletes its messages and
+// secret data, and leaves other sessions' sockets open.
+func TestEndSessionClosesSockets(t *testing.T) {
+	f := newFixture(t, Config{})
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	sid, other := f.open(t, `{}`, nil), f.open(t, `{}`, nil)
+	path := "/connections/retail-bank/sessions/" + sid
+	self := map[string]string{"Origin": selfOrigin}
+	a, b := dial(t, ts, path+"/ws", self).conn, dial(t, ts, path+"/ws", self).conn
+	keep := dial(t, ts, "/connections/retail-bank/sessions/"+other+"/ws", self).conn
+	require.NotNil(t, a)
+	require.NotNil(t, b)
+	require.NotNil(t, keep)
+	ctx := context.Background()
+	require.NoError(t, f.store.Put(ctx, conn, sid, &secretdata.Claims{Subject: "c"}, time.Minute))
+	require.NoError(t, f.store.Put(ctx, conn, other, &secretdata.Claims{Subject: "c"}, time.Minute))
+
+	w := f.do(t, req{method: "DELETE", path: path, header: map[string]string{"Origin": evilOrigin}})
+	assert.Equal(t, http.StatusForbidden, w.Code, "another site cannot end it")
+	w = f.do(t, req{method: "DELETE", path: "/connections/retail-bank/sessions/nope", header: self})
+	assert.Equal(t, http.StatusNotFound, w.Code)
+	w = f.do(t, req{method: "DELETE", path: path, header: self})
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	for _, c := range []*websocket.Conn{a, b} {
+		code, reason := closedWith(t, c, 10*time.Second)
+		assert.Equal(t, websocket.StatusNormalClosure, code)
+		assert.Equal(t, closeSessionEnded, reason)
+	}
+	assert.Equal(t, http.StatusNotFound, f.do(t, req{method: "DELETE", path: path, header: self}).Code, "ended once")
+	assert.Equal(t, http.StatusNotFound, dial(t, ts, path+"/ws", self).status)
+	assert.NotContains(t, f.agentPage(t), sid)
+	_, err := f.store.Get(ctx, conn, sid)
+	assert.ErrorIs(t, err, delivery.ErrNotFound, "its secret data deleted")
+	_, err = f.store.Get(ctx, conn, other)
+	assert.NoError(t, err, "not the other session's")
+
+	write(t, keep, websocket.MessageText, `{"text":"still here"}`)
+	assert.Equal(t, []string{"customer: still here", "agent: Echo: still here"}, readTexts(t, keep, 2), "other sessions go on")
 }

@@ -10,6 +10,7 @@
   const log = document.getElementById('log');
   const form = document.getElementById('send');
   const input = document.getElementById('text');
+  const endButton = document.getElementById('end');
 
   function show(from, text) {
     const li = document.createElement('li');
@@ -23,6 +24,7 @@
   if (!session) {
     show('system', 'No chat session.');
     form.hidden = true;
+    endButton.hidden = true;
     return;
   }
   const base = location.pathname.replace(/widget$/, ''); // /connections/{connection}/
@@ -60,9 +62,17 @@
       }
       show('system', e.reason === 'session ended' ? 'The chat has ended.' : 'Disconnected' + (e.reason ? ' (' + e.reason + ').' : '.'));
       form.hidden = true;
+      endButton.hidden = true;
     });
   }
   connect();
+
+  // Ending the chat deletes the session on the server, which closes the
+  // socket ("session ended").
+  endButton.addEventListener('click', async () => {
+    const res = await fetch(api, { method: 'DELETE' });
+    if (!res.ok) show('system', 'Not ended (HTTP ' + res.status + ').');
+  });
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
