@@ -51,7 +51,13 @@
 // the session is live and belongs to the connection in the path, and
 // bounds the socket: frames of at most 16 KiB, writes and pongs within
 // Config.SocketWriteTimeout, pings, an idle timeout; the session's end
-// closes its sockets, and so does CloseSockets at shutdown. See
+// closes its sockets, and so does CloseSockets at shutdown. A socket takes
+// the client's limits (Config.Limits) as the HTTP routes do: it is one of
+// the client's open streams (over MaxStreamsPerClient, 429 before the
+// handshake), and each message over it spends a token of the client's
+// message bucket and counts against the session's and the store's text
+// bounds; a message over a limit is answered with an error frame naming
+// the problem type and Retry-After, and the socket stays open. See
 // Server.socket for why coder/websocket's own origin check is switched off
 // only for origins msgsec admitted. The bank backend may also deliver secret data for the session server to
 // server (package delivery), kept sealed in the Store for the session's

@@ -31,8 +31,8 @@ type Limits struct {
 	// messages, over all its sessions.
 	MessagesPerSecond float64
 	MessageBurst      int
-	// MaxStreamsPerClient bounds a client's open event streams (SSE or
-	// WebSocket), MaxStreams everyone's.
+	// MaxStreamsPerClient bounds a client's open chat WebSockets,
+	// MaxStreams everyone's; an upgrade over either is refused 429.
 	MaxStreamsPerClient int
 	MaxStreams          int
 	// MaxSessionBytes bounds the text one session holds, the customer's
@@ -205,7 +205,7 @@ func (c *clients) take(b *rate.Limiter) (ok bool, retry time.Duration) {
 	return true, 0
 }
 
-// openStream counts a new event stream of cl, unless cl or everyone is at
+// openStream counts a new stream (a chat WebSocket) of cl, unless cl or everyone is at
 // the bound; done must be called when it ends.
 func (c *clients) openStream(cl *client) (done func(), ok bool) {
 	c.mu.Lock()

@@ -46,6 +46,22 @@ type socketFrame struct {
 	Type string `json:"type"`
 	*Message
 	Error string `json:"error,omitempty"`
+	// Problem and RetryAfter, on an error frame for a limit, are what the
+	// HTTP route answers with its 429: the problem type
+	// ("urn:msgsec:example:rate-limited", "…:storage-limit") and Retry-After
+	// in seconds.
+	Problem    string `json:"problem,omitempty"`
+	RetryAfter int64  `json:"retry_after,omitempty"`
+}
+
+// errorFrame is the error frame telling the client why its message was not
+// taken.
+func errorFrame(no *refusal) socketFrame {
+	f := socketFrame{Type: "error", Error: "not sent: " + no.detail}
+	if no.kind != "" {
+		f.Problem, f.RetryAfter = "urn:msgsec:example:"+no.kind, no.retryAfter()
+	}
+	return f
 }
 
 // socketRegistry tracks the open sockets: how many each session holds, and
@@ -161,6 +177,16 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sockets.reached.Add(1)
 	conn, id := in.policy.ID(), r.PathValue("session")
+	// A socket is one of the client's open streams (Limits.MaxStreams…),
+	// held until it closes; over the bound, 429 before any handshake.
+	client := s.limits.clientKey(r)
+	done, ok := s.clients.openStream(s.clients.get(client))
+	if !ok {
+		s.metrics.RateLimited(r.Context(), conn, "streams")
+		rateLimited(w, "open socket", 10*time.Second)
+		return
+	}
+	defer done()
 	if _, err := s.sessions.Get(r.Context(), conn, id); err != nil {
 		s.logStoreError("get", conn, err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
@@ -172,7 +198,9 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
 		return
 	case err != nil:
-		http.Error(w, "too many open chats for this session", http.StatusTooManyRequests)
+		s.metrics.RateLimited(r.Context(), conn, "session-sockets")
+		writeProblem(w, http.StatusTooManyRequests, "rate-limited", "too many sockets",
+			"this chat has as many sockets open as it may; close one first", 10)
 		return
 	}
 	defer release()
@@ -182,11 +210,12 @@ func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered (403 for an origin it refuses)
 	}
 	c.SetReadLimit(maxBodyBytes)
-	s.serveSocket(c, in, conn, id, after)
+	s.serveSocket(c, in, client, conn, id, after)
 }
 
-// serveSocket runs one accepted socket until it closes.
-func (s *Server) serveSocket(c *websocket.Conn, in requestInfo, conn, id string, after int) {
+// serveSocket runs one accepted socket of the client (its Limits key)
+// until it closes.
+func (s *Server) serveSocket(c *websocket.Conn, in requestInfo, client, conn, id string, after int) {
 	// Not the request's context: after the upgrade the connection is the
 	// server's; CloseSockets ends it.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -212,8 +241,8 @@ func (s *Server) serveSocket(c *websocket.Conn, in requestInfo, conn, id string,
 				_ = c.Close(websocket.StatusUnsupportedData, "text frames only")
 				return
 			}
-			if msg := s.receive(ctx, in, id, data); msg != "" {
-				s.send(ctx, c, socketFrame{Type: "error", Error: msg})
+			if no := s.receive(ctx, in, client, id, data); no != nil {
+				s.send(ctx, c, errorFrame(no))
 			}
 		}
 	}()
@@ -300,19 +329,22 @@ func (s *Server) send(ctx context.Context, c *websocket.Conn, f socketFrame) boo
 	return c.Write(wctx, websocket.MessageText, data) == nil
 }
 
-// receive takes one client frame as POST …/messages takes its body: one
-// messageRequest (unknown fields and trailing data refused), then take. It
-// returns "" when the messages were stored (the Watch then sends them),
-// else what to tell the client.
-func (s *Server) receive(ctx context.Context, in requestInfo, id string, data []byte) string {
+// receive takes one client frame as POST …/messages takes its body: a
+// token of the client's message bucket first (the same bucket as its HTTP
+// messages, so a socket is no way around the limit), then one
+// messageRequest (unknown fields and trailing data refused), then take,
+// within the session's and the store's bounds. It returns nil when the
+// messages were stored (the Watch then sends them), else why not.
+func (s *Server) receive(ctx context.Context, in requestInfo, client, id string, data []byte) *refusal {
+	if ok, retry := s.clients.take(s.clients.get(client).messages); !ok {
+		s.metrics.RateLimited(ctx, in.policy.ID(), "message-rate")
+		return rateLimitedRefusal("message", retry)
+	}
 	var req messageRequest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if dec.Decode(&req) != nil || dec.More() {
-		return "malformed message"
+		return &refusal{status: http.StatusBadRequest, detail: "malformed message"}
 	}
-	if no := s.take(ctx, in, id, req); no != nil {
-		return "not sent: " + no.detail
-	}
-	return ""
+	return s.take(ctx, in, id, req)
 }

@@ -36,6 +36,7 @@ type dialResult struct {
 	status int
 	ctype  string
 	body   string
+	header http.Header // the handshake's answer
 }
 
 // dial opens a WebSocket to ts at path with the given header (Origin and
@@ -53,7 +54,7 @@ func dial(t *testing.T, ts *httptest.Server, path string, header map[string]stri
 	c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+path, &websocket.DialOptions{HTTPHeader: h})
 	var r dialResult
 	if resp != nil {
-		r.status, r.ctype = resp.StatusCode, resp.Header.Get("Content-Type")
+		r.status, r.ctype, r.header = resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header
 		if resp.Body != nil {
 			b, _ := io.ReadAll(resp.Body)
 			r.body = string(b)
@@ -274,9 +275,9 @@ func TestSocketMessages(t *testing.T) {
 		name, frame string
 		wantError   string // the error frame's text; "" when stored
 	}{
-		{"not JSON", `hello`, "malformed message"},
-		{"unknown field", `{"text":"hi","admin":true}`, "malformed message"},
-		{"trailing data", `{"text":"hi"} {}`, "malformed message"},
+		{"not JSON", `hello`, "not sent: malformed message"},
+		{"unknown field", `{"text":"hi","admin":true}`, "not sent: malformed message"},
+		{"trailing data", `{"text":"hi"} {}`, "not sent: malformed message"},
 		{"empty text", `{"text":""}`, "not sent: text must be 1 to 2000 bytes of UTF-8"},
 		{"text too long", `{"text":"` + strings.Repeat("a", MaxTextBytes+1) + `"}`, "not sent: text must be 1 to 2000 bytes of UTF-8"},
 		{"a message with cookies", `{"text":"with cookies","cookies":{"page_viewed":"2","session_id":"` + privateValue + `"}}`, ""},

@@ -3,7 +3,8 @@
 // chat server's own Origin (admitted with middleware.WithSelfOrigins; a
 // page elsewhere that learnt the session ID gets 403). Messages arrive as
 // {"type":"message",id,from,text,at} frames, refusals as
-// {"type":"error",error}; it sends {"text":…}. Every text is shown with
+// {"type":"error",error} (with problem and retry_after for a limit: the
+// client's message rate, the chat's text); it sends {"text":…}. Every text is shown with
 // textContent, never parsed as HTML.
 (() => {
   'use strict';
@@ -47,7 +48,8 @@
         last = f.id;
         show(f.from, f.text);
       } else if (f.type === 'error') {
-        show('system', f.error);
+        // A limit (f.problem) says when to try again.
+        show('system', f.error + (f.retry_after ? ' (try again in ' + f.retry_after + ' s)' : ''));
       }
     });
     socket.addEventListener('close', (e) => {
