@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/examples/internal/chat"
 	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/middleware"
 )
@@ -121,7 +122,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func newBrowserEnv(t *testing.T) *browserEnv {
+// newBrowserEnv starts the demo with the chat server's flood limits lim
+// (zero fields: the defaults) and a fresh Chromium.
+func newBrowserEnv(t *testing.T, lim chat.Limits) *browserEnv {
 	t.Helper()
 	chromium := testenv.Chromium(t)
 	// Everything below ends with this context: nothing can hang the suite.
@@ -131,7 +134,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	d, err := start(ctx, config{
 		chatAddr: "127.0.0.1:0", bankAddr: "127.0.0.1:0", otherAddr: "127.0.0.1:0",
 		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		onEvent: seen.event, wrapChat: seen.wrap,
+		onEvent: seen.event, wrapChat: seen.wrap, limits: lim,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { cancel(); d.wait() })
@@ -362,7 +365,9 @@ func secretTable(section, mode string) string {
 }
 
 func TestBrowser(t *testing.T) {
-	e := newBrowserEnv(t)
+	// Every tab is one client (the loopback address), and the subtests open
+	// more chats than the default burst (10) lets one client open at once.
+	e := newBrowserEnv(t, chat.Limits{SessionBurst: 50})
 	var bankSession string // a live session opened by the bank page
 
 	t.Run("bank: widget renders and a message round-trips", func(t *testing.T) {
@@ -621,4 +626,37 @@ func TestBrowser(t *testing.T) {
 		assert.True(t, eval[bool](t, f, `document.getElementById('send').hidden`), "no more sending")
 		assert.Empty(t, e.agentSection(t, session), "the session is gone")
 	})
+}
+
+// TestBrowserSocketLimits: a message over the client's message limit, sent
+// from the widget over its socket, is refused with an error frame the
+// widget shows (with when to try again); it is not stored, and the socket
+// stays open.
+func TestBrowserSocketLimits(t *testing.T) {
+	// Two messages at once, then one every 20 s: the third is refused.
+	e := newBrowserEnv(t, chat.Limits{MessagesPerSecond: 0.05, MessageBurst: 2})
+	tab := e.tab(t)
+	frameURL, session := e.openBank(t, tab)
+	f := e.frame(t, tab, frameURL, `document.body && document.body.dataset.state === 'connected'`)
+	send := func(text string) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(f,
+			chromedp.SendKeys(chromedp.CSS("#text"), text),
+			chromedp.Click(chromedp.CSS("#send button")),
+		))
+	}
+	for _, text := range []string{"first", "second"} {
+		send(text)
+		waitFor(t, f, fmt.Sprintf(`[...document.querySelectorAll('#log li.agent')].some((li) => li.textContent === %q)`, "Echo: "+text))
+	}
+	send("third")
+	shown := waitValue(t, f, `[...document.querySelectorAll('#log li.system')].map((li) => li.textContent).join('\n')`, nonEmpty)
+	assert.Regexp(t, `^not sent: this client is over its message limit; retry later \(try again in \d+ s\)$`, shown)
+	assert.Equal(t, "connected", eval[string](t, f, `document.body.dataset.state`), "the socket stays open")
+	assert.False(t, eval[bool](t, f, `document.getElementById('send').hidden`), "the customer may send again later")
+	screenshot(t, tab, "bank-widget-rate-limited")
+	section := e.waitSection(t, tab, session, func(s string) bool { return strings.Contains(s, "Echo: second") })
+	assert.Contains(t, section, "<b>customer:</b> first")
+	assert.NotContains(t, section, "third", "the refused message was not stored")
+	assert.Len(t, e.seen.handshakesTo("/connections/retail-bank/sessions/"+session+"/ws", e.demo.chatURL), 1, "one socket throughout")
 }

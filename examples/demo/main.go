@@ -74,10 +74,13 @@ func main() {
 type config struct {
 	chatAddr, bankAddr, otherAddr string
 	logger                        *slog.Logger
-	// For the tests: onEvent hears the chat server's msgsec events, and
-	// wrapChat (if set) wraps its handler.
+	// For the tests: onEvent hears the chat server's msgsec events,
+	// wrapChat (if set) wraps its handler, and limits replace the chat
+	// server's default flood limits (every tab of a browser test is one
+	// client, its loopback address).
 	onEvent  func(middleware.Event)
 	wrapChat func(http.Handler) http.Handler
+	limits   chat.Limits
 }
 
 // demo is the three running servers.
@@ -109,7 +112,7 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 		evilURL: "http://" + evilHost + ":" + port(lns[2]),
 		done:    make(chan struct{}),
 	}
-	handlers, err := d.build(ctx, cfg.logger, cfg.onEvent)
+	handlers, err := d.build(ctx, cfg)
 	if err != nil {
 		closeAll()
 		return nil, err
@@ -139,7 +142,8 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 
 // build makes the chat server, the bank site and the evil site, sharing a
 // random JWT secret that never leaves the process.
-func (d *demo) build(ctx context.Context, logger *slog.Logger, onEvent func(middleware.Event)) ([]http.Handler, error) {
+func (d *demo) build(ctx context.Context, cfg config) ([]http.Handler, error) {
+	logger := cfg.logger
 	// As `msgsec secret new` prints it: the policy's key is this text (its
 	// default encoding, raw), and the bank signs with the same key through
 	// SignerConfig below.
@@ -155,7 +159,8 @@ func (d *demo) build(ctx context.Context, logger *slog.Logger, onEvent func(midd
 	if err != nil {
 		return nil, err
 	}
-	chatSrv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: d.chatURL, Logger: logger, OnEvent: onEvent})
+	chatSrv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: d.chatURL, Logger: logger,
+		OnEvent: cfg.onEvent, Limits: cfg.limits})
 	if err != nil {
 		return nil, err
 	}
