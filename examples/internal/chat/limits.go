@@ -249,7 +249,7 @@ type refusal struct {
 // in retry.
 func rateLimitedRefusal(what string, retry time.Duration) *refusal {
 	return &refusal{status: http.StatusTooManyRequests, kind: "rate-limited", title: "too many requests",
-		detail: "this client is over its " + what + " limit; retry later", retry: max(retry, time.Second)}
+		detail: "this client is over its " + what + " limit; retry later", retry: retry}
 }
 
 // tooLargeRefusal: a session or the server holds as much text as it may;
@@ -259,9 +259,10 @@ func tooLargeRefusal(what string) *refusal {
 		detail: what + " holds as much text as it may", retry: time.Minute}
 }
 
-// retryAfter is Retry-After in whole seconds, at least 1 (0: none).
+// retryAfter is Retry-After in whole seconds: at least 1 for a problem
+// (a limit), none (0) for a plain refusal.
 func (f *refusal) retryAfter() int64 {
-	if f.retry <= 0 {
+	if f.kind == "" {
 		return 0
 	}
 	return max(1, int64(math.Ceil(f.retry.Seconds())))

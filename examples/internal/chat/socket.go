@@ -243,6 +243,9 @@ func (s *Server) serveSocket(c *websocket.Conn, in requestInfo, client, conn, id
 			}
 			if no := s.receive(ctx, in, client, id, data); no != nil {
 				s.send(ctx, c, errorFrame(no))
+				if no.kind == "rate-limited" {
+					s.backOff(ctx, no.retry)
+				}
 			}
 		}
 	}()
@@ -304,6 +307,25 @@ func (s *Server) serveSocket(c *websocket.Conn, in requestInfo, client, conn, id
 				return
 			}
 		}
+	}
+}
+
+// maxBackOff bounds how long a socket's reader pauses after a message over
+// the client's message rate.
+const maxBackOff = time.Second
+
+// backOff pauses the socket's reader after a message over the client's
+// message rate, until a token is there (at most maxBackOff, and half the
+// write timeout, so pongs are still read in time). The client's frames
+// meanwhile wait in the TCP buffers: one flooding its socket gets one
+// error frame per pause and then meets TCP backpressure, instead of
+// costing the server a frame's work (and an error frame) per message.
+func (s *Server) backOff(ctx context.Context, retry time.Duration) {
+	t := time.NewTimer(min(retry, maxBackOff, s.writeTimeout/2))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -145,4 +147,48 @@ func TestSocketMessagesAreBoundedInBytes(t *testing.T) {
 	assert.Equal(t, "urn:msgsec:example:storage-limit", fr.Problem, "over the store's total, though b's own chat is empty")
 	write(t, b, websocket.MessageText, `{"text":"short"}`)
 	assert.Equal(t, []string{"customer: short", "agent: Echo: short"}, readTexts(t, b, 2), "what still fits is taken")
+}
+
+// TestSocketFloodMeetsBackpressure: a client that floods its socket gets
+// one error frame per back-off, not one per message: after a message over
+// the rate the server reads nothing more from that socket for a while
+// (until a token is there, at most maxBackOff), so the rest wait in the
+// TCP buffers instead of each costing the server a frame's work.
+func TestSocketFloodMeetsBackpressure(t *testing.T) {
+	// One message at once, then one a second (of the test's clock, which
+	// stands still: every later message is over the rate).
+	f := newFixture(t, Config{Limits: Limits{MessagesPerSecond: 1, MessageBurst: 1}})
+	ts := httptest.NewServer(f.srv)
+	t.Cleanup(ts.Close)
+	c := dial(t, ts, "/connections/retail-bank/sessions/"+f.open(t, `{}`, nil)+"/ws", map[string]string{"Origin": selfOrigin}).conn
+	require.NotNil(t, c)
+	const sent = 500
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	go func() {
+		for range sent {
+			if c.Write(ctx, websocket.MessageText, []byte(`{"text":"flood"}`)) != nil {
+				return
+			}
+		}
+	}()
+	var messages, errs int
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			break // the 1.5 s are over
+		}
+		var fr socketFrame
+		require.NoError(t, json.Unmarshal(data, &fr))
+		switch fr.Type {
+		case "message":
+			messages++
+		case "error":
+			assert.Equal(t, "urn:msgsec:example:rate-limited", fr.Problem)
+			errs++
+		}
+	}
+	assert.Equal(t, 2, messages, "the one message the bucket allowed, and its echo")
+	assert.GreaterOrEqual(t, errs, 1, "the flood was refused")
+	assert.LessOrEqual(t, errs, 3, "one error frame per back-off of up to %v, not one per message (%d sent)", maxBackOff, sent)
 }
