@@ -265,8 +265,14 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown func
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return srv.Close()
+	err := srv.Shutdown(shutdownCtx)
+	if err != nil {
+		err = srv.Close()
 	}
-	return nil
+	// Shutdown runs onShutdown in a goroutine and does not wait for it:
+	// wait here until the sockets have sent their close frames (a second
+	// call returns when they have all closed), or the process could exit
+	// first and drop them without one.
+	onShutdown()
+	return err
 }

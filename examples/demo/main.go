@@ -229,6 +229,11 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown func
 		}
 	}()
 	_ = srv.Serve(ln)
+	if onShutdown != nil {
+		// Serve returns as Shutdown starts, and Shutdown does not wait for
+		// what it runs at shutdown: wait until the sockets have closed.
+		onShutdown()
+	}
 }
 
 // wait blocks until every server has stopped.

@@ -124,9 +124,11 @@ func (sr *socketRegistry) closeAll() {
 }
 
 // CloseSockets closes every open WebSocket with 1001 (going away), refuses
-// new ones (503) and returns when they have all closed. http.Server's
-// Shutdown does not close hijacked connections: register this with
-// RegisterOnShutdown (or call it after Shutdown).
+// new ones (503) and returns when they have all closed; calling it again
+// waits the same way. http.Server's Shutdown does not close hijacked
+// connections, and runs what RegisterOnShutdown registered without waiting
+// for it: register this with RegisterOnShutdown and call it once more
+// after Shutdown returns, before the process exits.
 func (s *Server) CloseSockets() { s.sockets.closeAll() }
 
 // acceptOptions decides who checks the Origin at Accept.
