@@ -154,3 +154,49 @@ func BenchmarkPost(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPreflightStoreLoaded is BenchmarkPreflight's msgsec side with
+// the policy read through a policy.Store (a MemoryBackend: Redis would
+// give the same compiled value) and resolved per request by ForRegistry,
+// against the same policy from a file-like document: the hot path does
+// not depend on where a policy came from.
+func BenchmarkPreflightStoreLoaded(b *testing.B) {
+	ctx := context.Background()
+	c := policy.ConnectionPolicy{ID: "retail-bank", AllowedDomains: benchOrigins(1000), Token: policy.TokenRules{SecretData: policy.SecretDataOptional}}
+	store, err := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: []byte("0123456789abcdef0123456789abcdef")})
+	require.NoError(b, err)
+	_, err = store.Put(ctx, &c, 0)
+	require.NoError(b, err)
+	fromStore, err := policy.NewRegistryFromSource(ctx, store, policy.RegistryOptions{})
+	require.NoError(b, err)
+	defer fromStore.Close()
+	doc := "connections:\n- id: retail-bank\n  token: {secret_data: optional}\n  allowed_domains:\n"
+	for _, o := range c.AllowedDomains {
+		doc += "  - " + o + "\n"
+	}
+	fromFile, err := policy.NewRegistryFromBytes(ctx, []byte(doc), policy.RegistryOptions{})
+	require.NoError(b, err)
+	defer fromFile.Close()
+	hit, miss := preflight("https://site-500.example.com"), preflight("https://www.uplusbank.com.evil.example")
+	for _, tc := range []struct {
+		name string
+		reg  *policy.Registry
+	}{{"file", fromFile}, {"store", fromStore}} {
+		m, err := ForRegistry(tc.reg, WithLogger(slog.New(slog.DiscardHandler)), WithConnectionFunc(func(*http.Request) string { return "retail-bank" }))
+		require.NoError(b, err)
+		h := m.Handler(http.NotFoundHandler())
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			w := &discardWriter{h: http.Header{}}
+			for b.Loop() {
+				w.reset()
+				h.ServeHTTP(w, hit)
+				if w.h.Get("Access-Control-Allow-Origin") == "" {
+					b.Fatal("hit refused")
+				}
+				w.reset()
+				h.ServeHTTP(w, miss)
+			}
+		})
+	}
+}

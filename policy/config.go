@@ -44,6 +44,10 @@ type File struct {
 
 	path      string
 	lineIndex map[string]int
+	// digest identifies the content a Store loaded (ids, versions,
+	// documents), so a Registry following it skips unchanged resyncs.
+	digest    [32]byte
+	hasDigest bool
 }
 
 // ConnectionPolicy is one connection's security policy: its three parts
@@ -103,6 +107,9 @@ type KeyConfig struct {
 	// PublicKey is a PEM public key (asymmetric algorithms); not secret,
 	// but referenced the same way.
 	PublicKey *SecretRef `yaml:"public_key,omitempty" json:"public_key,omitempty"`
+	// Created records when the key was made (informational: an admin
+	// console lists it; it does not bound anything).
+	Created *time.Time `yaml:"created,omitempty" json:"created,omitempty"`
 	// NotBefore and RetireAfter bound when the key is accepted (rotation).
 	NotBefore   *time.Time `yaml:"not_before,omitempty" json:"not_before,omitempty"`
 	RetireAfter *time.Time `yaml:"retire_after,omitempty" json:"retire_after,omitempty"`

@@ -36,6 +36,10 @@ type LoadOptions struct {
 	// ending in ".json" makes Parse require strict JSON; otherwise the
 	// document is YAML (JSON included, as YAML's subset).
 	Name string
+
+	// open unseals a secret a Store sealed (set by the Store); aad binds it
+	// to its connection and key.
+	open func(aad, sealed string) ([]byte, error)
 }
 
 // Load reads a policy file (YAML, or JSON when the name ends in .json),
@@ -213,7 +217,7 @@ func checkSchema(n *yaml.Node, t reflect.Type, path string, aliased bool, p *pro
 		t = t.Elem()
 	}
 	if n.Kind == yaml.ScalarNode && path != "" && p.values != nil {
-		p.values[path] = quotedValue(n.Value, t == secretType)
+		p.values[path] = quotedValue(n.Value, t == secretType || strings.HasSuffix(path, ".sealed"))
 	}
 	switch {
 	case t == durationType:
@@ -362,17 +366,17 @@ func (f *File) resolveSecrets(opts LoadOptions, p *problems) {
 			k := &c.Keys[ki]
 			base := fmt.Sprintf("connections[%d].keys[%d]", ci, ki)
 			if k.Secret != nil {
-				resolveRef(k.Secret, base+".secret", encRaw, opts.BaseDir, lookup, read, p)
+				resolveRef(k.Secret, base+".secret", encRaw, opts.BaseDir, lookup, read, opener(opts, sealAAD(c.ID, "keys", k.ID, "secret")), p)
 			}
 			if k.PublicKey != nil {
-				resolveRef(k.PublicKey, base+".public_key", encRaw, opts.BaseDir, lookup, read, p) // PEM text
+				resolveRef(k.PublicKey, base+".public_key", encRaw, opts.BaseDir, lookup, read, opener(opts, sealAAD(c.ID, "keys", k.ID, "public_key")), p) // PEM text
 			}
 		}
 		for di := range c.DecryptionKeys {
 			d := &c.DecryptionKeys[di]
 			if d.Secret != nil {
 				path := fmt.Sprintf("connections[%d].decryption_keys[%d].secret", ci, di)
-				resolveRef(d.Secret, path, encBase64URL, opts.BaseDir, lookup, read, p)
+				resolveRef(d.Secret, path, encBase64URL, opts.BaseDir, lookup, read, opener(opts, sealAAD(c.ID, "decryption_keys", d.ID, "secret")), p)
 			}
 		}
 	}
@@ -380,7 +384,7 @@ func (f *File) resolveSecrets(opts LoadOptions, p *problems) {
 
 // resolveRef reads the secret r names and decodes it with r's encoding,
 // or with defaultEnc (which it records in r) when r names none.
-func resolveRef(r *SecretRef, path, defaultEnc, baseDir string, lookup func(string) (string, bool), read func(string) ([]byte, error), p *problems) {
+func resolveRef(r *SecretRef, path, defaultEnc, baseDir string, lookup func(string) (string, bool), read func(string) ([]byte, error), open func(string) ([]byte, error), p *problems) {
 	if r.Encoding == "" {
 		r.Encoding = defaultEnc
 	}
@@ -393,7 +397,7 @@ func resolveRef(r *SecretRef, path, defaultEnc, baseDir string, lookup func(stri
 		p.add(path, ErrSecret, "give one of env, file or value")
 		return
 	case n > 1:
-		p.add(path, ErrSecret, "give only one of env, file or value")
+		p.add(path, ErrSecret, "give only one of env, file, value or sealed")
 		return
 	}
 	var text string
@@ -416,6 +420,18 @@ func resolveRef(r *SecretRef, path, defaultEnc, baseDir string, lookup func(stri
 			return
 		}
 		text = string(b)
+	case r.Sealed != "":
+		if open == nil {
+			p.add(path+".sealed", ErrSecret, "a sealed secret opens only when read through a policy store that has its sealing key")
+			return
+		}
+		b, err := open(r.Sealed)
+		if err != nil {
+			p.add(path+".sealed", ErrSecret, "cannot open the sealed secret: a different sealing key, or sealed for another connection or key")
+			return
+		}
+		r.resolved = newSecret(b) // sealed bytes are key bytes: no encoding applies
+		return
 	default:
 		if !r.InsecureInline {
 			p.add(path+".value", ErrSecret, "inline secrets need insecure_inline: true (development only); use env or file")

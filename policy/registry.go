@@ -63,6 +63,7 @@ func (s *Snapshot) Version() uint64 { return s.version }
 type Registry struct {
 	path string
 	data []byte // when built from bytes: the document, reloaded as is
+	src  Source // when built from a Source
 	opts RegistryOptions
 
 	cur atomic.Pointer[Snapshot]
@@ -111,6 +112,21 @@ func NewRegistryFromBytes(ctx context.Context, data []byte, opts RegistryOptions
 	if r.opts.Load.Name == "" {
 		r.opts.Load.Name = "(embedded)"
 	}
+	if err := r.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewRegistryFromSource is NewRegistry for any [Source], such as a [Store]
+// that many instances share. Call Follow to apply the source's changes as
+// they happen.
+func NewRegistryFromSource(ctx context.Context, src Source, opts RegistryOptions) (*Registry, error) {
+	if src == nil {
+		return nil, errors.New("policy: NewRegistryFromSource: nil source")
+	}
+	r := newRegistry(opts)
+	r.src = src
 	if err := r.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -194,24 +210,39 @@ func (r *Registry) fetchKeySet(ctx context.Context, url string) (*secretdata.Rem
 // a request still holding a replaced policy then refuses tokens that need
 // them. A URL the new policies keep keeps its key set.
 func (r *Registry) Reload(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	err := r.reload(ctx)
-	if r.opts.OnReload != nil {
-		r.opts.OnReload(r.cur.Load(), err)
-	}
+	_, err := r.reloadIf(ctx, false)
 	return err
 }
 
-// reload is Reload with r.mu held.
-func (r *Registry) reload(ctx context.Context) error {
+// reloadIf is Reload; when onlyChanged, a source whose content has not
+// changed since the snapshot in force is not recompiled (swapped false,
+// no OnReload).
+func (r *Registry) reloadIf(ctx context.Context, onlyChanged bool) (swapped bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	swapped, err = r.reload(ctx, onlyChanged)
+	if (swapped || err != nil) && r.opts.OnReload != nil {
+		r.opts.OnReload(r.cur.Load(), err)
+	}
+	return swapped, err
+}
+
+// reload is reloadIf with r.mu held.
+func (r *Registry) reload(ctx context.Context, onlyChanged bool) (bool, error) {
 	if r.closed {
-		return ErrRegistryClosed
+		return false, ErrRegistryClosed
 	}
 	var file *File
 	var err error
 	var digest [32]byte
-	if r.data != nil {
+	if r.src != nil {
+		if file, err = r.src.Load(ctx); err == nil {
+			digest = file.digest // zero for a Source that gives none: never skipped
+			if cur := r.cur.Load(); onlyChanged && file.hasDigest && cur != nil && cur.digest == digest {
+				return false, nil
+			}
+		}
+	} else if r.data != nil {
 		file, err = Parse(r.data, r.opts.Load)
 		digest = sha256.Sum256(r.data)
 	} else {
@@ -224,7 +255,7 @@ func (r *Registry) reload(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	used := make(map[string]keySetEntry)
 	opts := r.opts.Compile
@@ -241,7 +272,7 @@ func (r *Registry) reload(ctx context.Context) error {
 					e.close()
 				}
 			}
-			return err
+			return false, err
 		}
 		next.byID[c.ID] = compiled
 		next.ids = append(next.ids, c.ID)
@@ -259,7 +290,7 @@ func (r *Registry) reload(ctx context.Context) error {
 		}
 	}
 	r.keysets = used
-	return nil
+	return true, nil
 }
 
 // Close stops the background refresh of every JWKS key set the registry
@@ -334,6 +365,76 @@ func (r *Registry) WatchFile(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}()
+}
+
+// Follow applies the changes of the registry's [Store] (or any Source with
+// a Watch method) until ctx ends: at each change the source reports, and
+// every resync interval in any case, so a missed notification costs at
+// most one interval. A load that fails (the store unreachable, a document
+// that does not compile here) is logged and the policies in force stay;
+// an unchanged one is skipped. It returns at once; it does nothing for a
+// registry read from a file (see WatchFile).
+func (r *Registry) Follow(ctx context.Context, resync time.Duration) {
+	if r.src == nil {
+		return
+	}
+	if resync <= 0 {
+		resync = 30 * time.Second
+	}
+	kick := make(chan struct{}, 1)
+	changed := func() {
+		select {
+		case kick <- struct{}{}:
+		default: // one pending reload covers every change before it
+		}
+	}
+	if w, ok := r.src.(interface {
+		Watch(context.Context, func()) error
+	}); ok {
+		go func() {
+			for {
+				err := w.Watch(ctx, changed)
+				if err == nil || ctx.Err() != nil {
+					return // ctx ended, or the source cannot watch: resync alone
+				}
+				if r.opts.Logf != nil {
+					r.opts.Logf("policy: watching the store failed, retrying (resync every %v goes on): %v", resync, err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+				changed() // catch up on what the gap missed
+			}
+		}()
+	}
+	go func() {
+		t := time.NewTicker(resync)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-kick:
+			case <-t.C:
+			}
+			r.followOnce(ctx)
+		}
+	}()
+}
+
+func (r *Registry) followOnce(ctx context.Context) {
+	swapped, err := r.reloadIf(ctx, true)
+	if r.opts.Logf == nil || errors.Is(err, ErrRegistryClosed) {
+		return
+	}
+	switch {
+	case err != nil:
+		r.opts.Logf("policy: reload from the store failed, keeping version %d: %v", r.cur.Load().version, err)
+	case swapped:
+		r.opts.Logf("policy: reloaded from the store: version %d", r.cur.Load().version)
+	}
 }
 
 func (r *Registry) reloadAndLog(ctx context.Context, why string) {

@@ -68,6 +68,12 @@ type SecretRef struct {
 	File           string `yaml:"file,omitempty" json:"file,omitempty"`
 	Value          Secret `yaml:"value,omitempty" json:"value,omitzero"`
 	InsecureInline bool   `yaml:"insecure_inline,omitempty" json:"insecure_inline,omitempty"`
+	// Sealed is a secret as a policy [Store] keeps it: AES-256-GCM-sealed
+	// under the store's sealing key, bound to its connection and key ID.
+	// The Store writes it; it opens only when the policy is read through a
+	// Store with that key (a policy file with a sealed secret is refused
+	// by Load).
+	Sealed string `yaml:"sealed,omitempty" json:"sealed,omitempty"`
 	// Encoding says how the text becomes key bytes: "raw" uses the text's
 	// own (UTF-8) bytes, as every JWT library does with a string secret;
 	// "base64url" (padding optional), "base64" and "hex" decode it. An
@@ -89,6 +95,8 @@ func (r SecretRef) String() string {
 		return "file:" + r.File
 	case !r.Value.IsZero():
 		return "inline:" + redacted
+	case r.Sealed != "":
+		return "sealed:" + redacted
 	case !r.resolved.IsZero():
 		return "memory:" + redacted
 	}
@@ -98,7 +106,7 @@ func (r SecretRef) String() string {
 func (r SecretRef) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
 
 func (r *SecretRef) sources() int {
-	return btoi(r.Env != "") + btoi(r.File != "") + btoi(!r.Value.IsZero())
+	return btoi(r.Env != "") + btoi(r.File != "") + btoi(!r.Value.IsZero()) + btoi(r.Sealed != "")
 }
 func btoi(b bool) int {
 	if b {

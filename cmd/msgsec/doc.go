@@ -13,7 +13,10 @@
 //	msgsec secret new [--jwe] [--out FILE]
 //	msgsec keys new --alg ES256|EdDSA|Ed25519|RS256|PS256 [--kid ID] [--out-private FILE] [--out-public FILE] [--json]
 //	msgsec policy check [--strict] [--json] [--no-fetch] FILE
+//	msgsec policy check --redis URL [--prefix P] [--sealing-key-env NAME | --sealing-key-file FILE]
 //	msgsec policy example
+//	msgsec policy push --redis URL [--prefix P] [--sealing-key-env NAME | --sealing-key-file FILE] FILE
+//	msgsec policy pull --redis URL [--prefix P]
 //	msgsec origin --policy FILE --connection ID [--json] ORIGIN...
 //	msgsec sign --policy FILE --connection ID --data JSON|@FILE|- [--session SID] [--subject SUB] [--lifetime 5m] [--kid ID]
 //	            [--private-key FILE [--alg RS256|PS256|ES256|EdDSA|Ed25519]] [--encrypt]

@@ -66,7 +66,12 @@ const placeholderJWEKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
 // variables are passed through: a public key given by {env: NAME} still
 // has to be a real key.
 func withPlaceholders(env func(string) (string, bool), path string, missing *[]string) func(string) (string, bool) {
-	jwe := decryptionKeyEnvs(path)
+	b, _ := readFileCapped(path) // a file it cannot read names none
+	return placeholders(env, decryptionKeyEnvsIn(b), missing)
+}
+
+// placeholders is withPlaceholders given the decryption keys' variables.
+func placeholders(env func(string) (string, bool), jwe map[string]bool, missing *[]string) func(string) (string, bool) {
 	return func(name string) (string, bool) {
 		if v, ok := env(name); ok && strings.TrimSpace(v) != "" {
 			return v, true
@@ -81,14 +86,10 @@ func withPlaceholders(env func(string) (string, bool), path string, missing *[]s
 	}
 }
 
-// decryptionKeyEnvs lists the environment variables the policy file names
-// as decryption keys' secrets. It reads the file leniently (the real load
-// reports every problem); a file it cannot read names none.
-func decryptionKeyEnvs(path string) map[string]bool {
-	b, err := readFileCapped(path)
-	if err != nil {
-		return nil
-	}
+// decryptionKeyEnvsIn lists the environment variables a policy document
+// names as decryption keys' secrets. It reads the document leniently (the
+// real load reports every problem).
+func decryptionKeyEnvsIn(b []byte) map[string]bool {
 	var doc struct {
 		Connections []struct {
 			DecryptionKeys []struct {

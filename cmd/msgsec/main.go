@@ -65,16 +65,18 @@ type command struct {
 
 // commands lists every command, in the order msgsec --help shows them.
 func commands() []*command {
-	return []*command{
+	return append([]*command{
 		secretNewCommand(),
 		keysNewCommand(),
 		policyCheckCommand(),
 		policyExampleCommand(),
+		policyPushCommand(),
+		policyPullCommand(),
 		originCommand(),
 		signCommand(),
 		verifyCommand(),
 		versionCommand(),
-	}
+	}, adminCommands()...)
 }
 
 const topHelp = `msgsec: operate msgsec chat-widget security policies.
@@ -137,7 +139,7 @@ func (c *cli) dispatch(args []string) int {
 func (c *cli) topUsage(w io.Writer) {
 	var list strings.Builder
 	for _, cmd := range commands() {
-		fmt.Fprintf(&list, "  %-15s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(&list, "  %-20s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintf(w, topHelp, list.String(), exitCodesHelp)
 }
@@ -147,7 +149,7 @@ func (c *cli) groupUsage(w io.Writer, names []string) {
 	for _, cmd := range commands() {
 		for _, n := range names {
 			if cmd.name == n {
-				fmt.Fprintf(w, "  msgsec %-15s %s\n", cmd.name, cmd.summary)
+				fmt.Fprintf(w, "  msgsec %-20s %s\n", cmd.name, cmd.summary)
 			}
 		}
 	}

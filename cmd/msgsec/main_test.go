@@ -112,7 +112,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
-		{"group without subcommand", []string{"policy"}, "needs a subcommand: policy check, policy example"},
+		{"group without subcommand", []string{"policy"}, "needs a subcommand: policy check, policy example, policy push, policy pull"},
 		{"unknown subcommand", []string{"keys", "old"}, `not "old"`},
 		{"unknown flag", []string{"secret", "new", "--bits", "128"}, "flag provided but not defined: -bits"},
 		{"bad flag value", []string{"sign", "--lifetime", "soon"}, `invalid value "soon" for flag -lifetime`},

@@ -54,7 +54,7 @@ func runPolicyExample(c *cli, cmd *command, args []string) int {
 func policyCheckCommand() *command {
 	return &command{
 		name:    "policy check",
-		args:    "[--strict] [--json] [--no-fetch] FILE",
+		args:    "[--strict] [--json] [--no-fetch] FILE | --redis URL [--prefix P] [--sealing-key-env NAME | --sealing-key-file FILE]",
 		summary: "validate a policy file and list its weak spots",
 		help: `Loads a policy file (YAML, or JSON when it ends in .json) as the chat server
 would: it resolves every secret reference, validates every field, and lints
@@ -76,6 +76,12 @@ the text into key bytes (the encoding: raw uses the string as is, the
 default for HMAC secrets; base64url decodes it, the default for
 decryption keys), so both sides can be checked to agree. Secret values
 are never printed.
+
+With --redis instead of FILE it checks the set a policy store holds (see
+"msgsec policy push"), loaded as a chat-server instance on the store
+would: every document parsed and validated, sealed secrets opened with the
+sealing key. Problems are reported per connection, as
+store(PREFIX): error: CONNECTION: PATH: MESSAGE.
 
 Exit status: 1 when the file has errors (syntax, unknown fields, invalid
 values, secrets that cannot be decoded) or, with --strict, warnings; 2
@@ -141,20 +147,39 @@ func runPolicyCheck(c *cli, cmd *command, args []string) int {
 	strict := fs.Bool("strict", false, "fail (exit 1) on warnings too")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	noFetch := fs.Bool("no-fetch", false, "do not fetch jwks_url documents")
+	sf := addStoreFlags(fs)
 	pos, code, ok := c.parse(cmd, fs, args)
 	if !ok {
 		return code
 	}
-	if code, ok := c.exactArgs(cmd, pos, 1, "the policy FILE"); !ok {
-		return code
+	var (
+		f       *policy.File
+		err     error
+		missing []string
+		rep     checkReport
+	)
+	if *sf.redisURL != "" {
+		if code, ok := c.exactArgs(cmd, pos, 0, ""); !ok {
+			return code
+		}
+		rep = checkReport{File: storeLabel(*sf.prefix), Strict: *strict, Connections: []string{}, Errors: []checkFinding{}, Warnings: []checkFinding{}, Keys: []keyNote{}}
+		if f, missing, code, ok = c.checkStore(cmd, sf, &rep); !ok {
+			return code
+		}
+		if f == nil {
+			err = policy.ErrInvalid // the problems are in rep already
+		}
+	} else {
+		if code, ok := c.exactArgs(cmd, pos, 1, "the policy FILE"); !ok {
+			return code
+		}
+		path := pos[0]
+		rep = checkReport{File: path, Strict: *strict, Connections: []string{}, Errors: []checkFinding{}, Warnings: []checkFinding{}, Keys: []keyNote{}}
+		// Secrets are often not present where a policy is checked (a CI job, a
+		// laptop): an unset variable becomes a warning, and a placeholder stands
+		// in so the rest of the file is still checked. --strict fails on it.
+		f, err = policy.LoadWith(path, policy.LoadOptions{LookupEnv: withPlaceholders(c.env, path, &missing)})
 	}
-	path := pos[0]
-	rep := checkReport{File: path, Strict: *strict, Connections: []string{}, Errors: []checkFinding{}, Warnings: []checkFinding{}, Keys: []keyNote{}}
-	// Secrets are often not present where a policy is checked (a CI job, a
-	// laptop): an unset variable becomes a warning, and a placeholder stands
-	// in so the rest of the file is still checked. --strict fails on it.
-	var missing []string
-	f, err := policy.LoadWith(path, policy.LoadOptions{LookupEnv: withPlaceholders(c.env, path, &missing)})
 	switch {
 	case errors.Is(err, policy.ErrInvalid):
 		for p := range cfgerr.All(err) {

@@ -13,6 +13,12 @@
 //	-redis       redis://… URL for the replay cache, the secret-data store
 //	             and the chat sessions, shared by several instances (see
 //	             redisBackends)
+//	-policy-store
+//	             redis://… URL of a shared policy store (package
+//	             policy/redispolicy) to read the policies from instead of a
+//	             file, following its changes; fill it with
+//	             `msgsec policy push FILE --redis URL`. Needs
+//	             MSGSEC_POLICY_SEALING_KEY (below)
 //	-cpuprofile  write a CPU profile (go tool pprof) until the server stops
 //	-no-middleware
 //	             DANGEROUS, for benchmarks only: serve the same handlers
@@ -25,6 +31,11 @@
 // secret-data store and the browser claims of Redis sessions; instances
 // sharing a Redis must share it. Unset:
 // a random key per process. SIGHUP reloads the policy file.
+//
+// With -policy-store, MSGSEC_POLICY_SEALING_KEY — 32 bytes in base64url
+// (`msgsec secret new --jwe`), the key `msgsec policy push` sealed the
+// store's secrets with — is required: without it the server refuses to
+// start.
 //
 // GET /metrics serves msgsec's metrics in the Prometheus text format (see
 // the README's Metrics section), to the -public-url host only.
@@ -49,8 +60,10 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/examples/internal/chat"
+	"github.com/msgsec/msgsec/internal/sealkey"
 	"github.com/msgsec/msgsec/otelmetrics"
 	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/policy/redispolicy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
@@ -70,6 +83,7 @@ func run(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", "", "the server's origin as browsers reach it (default http://<addr>)")
 	configPath := fs.String("config", "", "policy file (default: the built-in U+ Bank policy)")
 	redisURL := fs.String("redis", "", "redis://… URL for a shared replay cache, secret-data store and chat sessions")
+	policyStore := fs.String("policy-store", "", "redis://… URL of a shared policy store to follow instead of a policy file (needs MSGSEC_POLICY_SEALING_KEY)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file until the server stops")
 	var lim chat.Limits
 	fs.Float64Var(&lim.SessionsPerMinute, "session-rate", chat.DefaultSessionsPerMinute, "sessions one client may open per minute")
@@ -83,6 +97,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *policyStore != "" && *configPath != "" {
+		return errors.New("-config and -policy-store both name the policies: give one")
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -113,7 +130,12 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	reg, err := loadPolicies(ctx, *configPath, b.replay, metrics, logger)
+	var reg *policy.Registry
+	if *policyStore != "" {
+		reg, err = storePolicies(ctx, *policyStore, os.LookupEnv, b.replay, metrics, logger)
+	} else {
+		reg, err = loadPolicies(ctx, *configPath, b.replay, metrics, logger)
+	}
 	if err != nil {
 		return err
 	}
@@ -231,6 +253,56 @@ func loadPolicies(ctx context.Context, path string, replay secretdata.ReplayCach
 	if err != nil {
 		return nil, fmt.Errorf("built-in policy (set UPLUS_JWT_SECRET to a secret from `go run ./cmd/msgsec secret new`, or use -config): %w", err)
 	}
+	return reg, nil
+}
+
+// storeResync is how often an instance on a policy store reloads it in
+// full, in case a change notice was lost.
+const storeResync = 30 * time.Second
+
+// storePolicies reads the policies from the shared policy store at
+// storeURL (package policy/redispolicy) and follows its changes until ctx
+// ends. It refuses to start without the sealing key the store's secrets
+// are sealed with (MSGSEC_POLICY_SEALING_KEY). The URL is never logged.
+func storePolicies(ctx context.Context, storeURL string, env func(string) (string, bool), replay secretdata.ReplayCache, metrics *otelmetrics.Metrics, logger *slog.Logger) (*policy.Registry, error) {
+	text, ok := env("MSGSEC_POLICY_SEALING_KEY")
+	if !ok || text == "" {
+		return nil, errors.New("-policy-store needs MSGSEC_POLICY_SEALING_KEY: the 32-byte key (base64url, from `msgsec secret new --jwe`) that `msgsec policy push` sealed the store's secrets with; every instance needs the same one")
+	}
+	key, err := sealkey.Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("MSGSEC_POLICY_SEALING_KEY: %w", err)
+	}
+	opts, err := redis.ParseURL(storeURL)
+	if err != nil {
+		return nil, errors.New("-policy-store: not a valid redis:// URL")
+	}
+	opts.ContextTimeoutEnabled = true
+	client := redis.NewClient(opts)
+	backend, err := redispolicy.New(redispolicy.Config{Client: client})
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	store, err := policy.NewStore(backend, policy.StoreOptions{SealingKey: key, Load: policy.LoadOptions{LookupEnv: env}})
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	reg, err := policy.NewRegistryFromSource(ctx, store, policy.RegistryOptions{
+		Compile:  policy.CompileOptions{Replay: replay, OnVerify: metrics.Verified},
+		Logf:     func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		OnReload: metrics.Reloaded,
+	})
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("-policy-store (%s): %w", opts.Addr, err)
+	}
+	if len(reg.Snapshot().IDs()) == 0 {
+		logger.Warn("the policy store holds no connection yet: every request gets 404 until `msgsec policy push` writes one")
+	}
+	reg.Follow(ctx, storeResync)
+	context.AfterFunc(ctx, func() { client.Close() })
 	return reg, nil
 }
 

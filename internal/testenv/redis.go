@@ -18,6 +18,7 @@ type RedisProcess struct {
 	t    testing.TB
 	bin  string
 	port int
+	dir  string // with persistence: where the append-only file lives
 	cmd  *exec.Cmd
 }
 
@@ -36,14 +37,37 @@ func StartRedis(t testing.TB) *RedisProcess {
 	return r
 }
 
+// StartPersistentRedis is StartRedis with persistence on, as production
+// should run it: an append-only file synced at every write
+// (--appendonly yes --appendfsync always) in a directory of the test's, so
+// a Stop and Start keeps everything written before.
+func StartPersistentRedis(t testing.TB) *RedisProcess {
+	t.Helper()
+	bin := RedisServer(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	r := &RedisProcess{t: t, bin: bin, port: port, dir: t.TempDir()}
+	r.Start()
+	t.Cleanup(r.Stop)
+	return r
+}
+
 // URL is the server's redis:// address.
 func (r *RedisProcess) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(r.port) + "/0" }
 
 // Start (re)starts the server on its port and waits until it listens.
 func (r *RedisProcess) Start() {
 	r.t.Helper()
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
+	args := []string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "",
+		"--daemonize", "no", "--loglevel", "warning"}
+	if r.dir != "" {
+		args = append(args, "--appendonly", "yes", "--appendfsync", "always", "--dir", r.dir)
+	} else {
+		args = append(args, "--appendonly", "no")
+	}
+	cmd := exec.Command(r.bin, args...)
 	require.NoError(r.t, cmd.Start(), "start redis-server")
 	r.cmd = cmd
 	deadline := time.Now().Add(10 * time.Second)

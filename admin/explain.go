@@ -1,0 +1,98 @@
+package admin
+
+import (
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/msgsec/msgsec/origin"
+	"github.com/msgsec/msgsec/policy"
+)
+
+// Explanation says, with examples, what one allowed-domain pattern admits
+// and refuses, as the connection's domain matching applies it: the
+// decisions are origin.Matcher.Explain's on the pattern alone.
+type Explanation struct {
+	Pattern string    `json:"pattern"`
+	Mode    string    `json:"domain_matching"`
+	Admits  []Example `json:"admits"`
+	Refuses []Example `json:"refuses"`
+}
+
+// Example is one origin and the matcher's words about it.
+type Example struct {
+	Origin string `json:"origin"`
+	Why    string `json:"why"`
+}
+
+// explain probes pattern with origins around it: itself, siblings and the
+// parent site, other schemes and ports, and look-alikes.
+func explain(pattern string, mode policy.DomainMatching) (*Explanation, error) {
+	var opts []origin.Option
+	if mode == policy.MatchSameSite {
+		opts = append(opts, origin.SameSite())
+	}
+	m, err := origin.NewMatcher([]string{pattern}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if mode == "" {
+		mode = policy.MatchExact
+	}
+	ex := &Explanation{Pattern: pattern, Mode: string(mode), Admits: []Example{}, Refuses: []Example{}}
+	seen := map[string]bool{}
+	for _, o := range probes(pattern) {
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		d := m.Explain(o)
+		if d.Allowed {
+			ex.Admits = append(ex.Admits, Example{Origin: o, Why: d.Detail})
+		} else {
+			ex.Refuses = append(ex.Refuses, Example{Origin: o, Why: d.Reason.String() + ": " + d.Detail})
+		}
+	}
+	return ex, nil
+}
+
+func probes(pattern string) []string {
+	scheme, rest, ok := strings.Cut(pattern, "://")
+	if !ok || rest == "" {
+		return nil
+	}
+	hostport := rest
+	host, port := hostport, ""
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.HasSuffix(hostport, "]") {
+		host, port = hostport[:i], hostport[i:]
+	}
+	wild := strings.HasPrefix(host, "*.")
+	base := strings.TrimPrefix(host, "*.")
+	site, err := publicsuffix.EffectiveTLDPlusOne(base)
+	if err != nil {
+		site = base
+	}
+	other := "http"
+	if scheme == "http" {
+		other = "https"
+	}
+	s := scheme + "://"
+	var out []string
+	if wild {
+		out = append(out, s+"app."+base+port, s+"a.b."+base+port)
+	} else {
+		out = append(out, s+host+port)
+	}
+	out = append(out,
+		s+"account."+site+port,
+		s+site+port,
+		other+"://"+base+port,
+		s+base+":8443",
+		s+base+".evil.example"+port,
+		s+"evil"+site+port,
+	)
+	if label, suffix, ok := strings.Cut(site, "."); ok && len(label) > 3 {
+		out = append(out, s+"www."+label[:len(label)/2+1]+"."+suffix+port)
+	}
+	return out
+}
