@@ -61,8 +61,8 @@ func WithSelfOrigins(patterns ...string) Option {
 }
 
 // AllowSameOriginFetches admits browser requests that carry no Origin
-// header (same-origin GETs, such as an EventSource opened by the widget
-// iframe) when the browser marks them "Sec-Fetch-Site: same-origin", a
+// header (same-origin GETs, such as an EventSource a widget iframe opens on
+// its own server; never a WebSocket upgrade) when the browser marks them "Sec-Fetch-Site: same-origin", a
 // header pages cannot set. Without it such requests are refused, because a
 // cross-site <img> or <script> GET carries no Origin either.
 func AllowSameOriginFetches() Option {

@@ -162,7 +162,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	logger.Info("chat server listening", "url", self, "policies", reg.String())
-	return serve(ctx, ln, srv)
+	return serve(ctx, ln, srv, srv.CloseSockets)
 }
 
 // backends are where the chat server keeps what must outlive a request.
@@ -309,8 +309,10 @@ func storePolicies(ctx context.Context, storeURL string, env func(string) (strin
 // maxHeaderBytes bounds a request's header block.
 const maxHeaderBytes = 64 << 10
 
-// serve runs the server until ctx ends, then shuts it down gracefully.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+// serve runs the server until ctx ends, then shuts it down gracefully;
+// onShutdown closes what Shutdown does not (the chat's WebSockets, which
+// are hijacked connections).
+func serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown func()) error {
 	srv := &http.Server{
 		Handler: h,
 		// The widget's requests carry a few cookies and at most an 8 KiB
@@ -318,13 +320,14 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		// can make the server hold (net/http's default is 1 MiB).
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
-		// Bodies are at most 16 KiB; the event stream clears this
-		// deadline for itself once its request is read.
+		// Bodies are at most 16 KiB. A WebSocket upgrade hijacks its
+		// connection, which clears this deadline; the socket has its own
+		// bounds (chat.Config's Socket… fields).
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
-		// Requests end with ctx, so event streams close on shutdown.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
+	srv.RegisterOnShutdown(onShutdown)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -334,8 +337,14 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return srv.Close()
+	err := srv.Shutdown(shutdownCtx)
+	if err != nil {
+		err = srv.Close()
 	}
-	return nil
+	// Shutdown runs onShutdown in a goroutine and does not wait for it:
+	// wait here until the sockets have sent their close frames (a second
+	// call returns when they have all closed), or the process could exit
+	// first and drop them without one.
+	onShutdown()
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/examples/internal/chat"
 	"github.com/msgsec/msgsec/internal/testenv"
+	"github.com/msgsec/msgsec/middleware"
 )
 
 // The browser tests run the demo on random loopback ports and drive Debian's
@@ -29,17 +32,109 @@ import (
 type browserEnv struct {
 	demo    *demo
 	browser context.Context // the browser; tabs are its children
+	// What the chat server saw: WebSocket handshakes and the answers it
+	// gave them, and its msgsec events.
+	seen *serverLog
 }
 
-func newBrowserEnv(t *testing.T) *browserEnv {
+// serverLog records, from inside the chat server, each WebSocket
+// handshake's answer and each msgsec event: what the browser tried, and
+// what the server refused, whatever the page manages to report.
+type serverLog struct {
+	mu         sync.Mutex
+	handshakes []handshake
+	events     []middleware.Event
+}
+
+// handshake is one WebSocket upgrade request and the status it got.
+type handshake struct {
+	Path, Origin string
+	Status       int
+	ContentType  string
+}
+
+func (l *serverLog) event(e middleware.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+// wrap records the status of every WebSocket handshake (when it is
+// written: an accepted socket's handler returns only when it closes).
+func (l *serverLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(&statusWriter{ResponseWriter: w, done: func(status int, ctype string) {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.handshakes = append(l.handshakes, handshake{Path: r.URL.Path, Origin: r.Header.Get("Origin"), Status: status, ContentType: ctype})
+		}}, r)
+	})
+}
+
+// handshakesTo returns the recorded handshakes to path from origin.
+func (l *serverLog) handshakesTo(path, origin string) []handshake {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []handshake
+	for _, h := range l.handshakes {
+		if h.Path == path && h.Origin == origin {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// originDenied returns the KindOriginDenied events for origin on a path
+// ending in suffix (event paths carry the session ID only hashed).
+func (l *serverLog) originDenied(origin, suffix string) []middleware.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []middleware.Event
+	for _, e := range l.events {
+		if e.Kind == middleware.KindOriginDenied && e.Origin == origin && strings.HasSuffix(e.Path, suffix) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// statusWriter reports the status and Content-Type a handler writes, and
+// unwraps to the real writer, so the WebSocket upgrade can hijack it.
+type statusWriter struct {
+	http.ResponseWriter
+	once sync.Once
+	done func(status int, ctype string)
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.once.Do(func() { w.done(status, w.Header().Get("Content-Type")) })
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.once.Do(func() { w.done(http.StatusOK, w.Header().Get("Content-Type")) })
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// newBrowserEnv starts the demo with the chat server's flood limits lim
+// (zero fields: the defaults) and a fresh Chromium.
+func newBrowserEnv(t *testing.T, lim chat.Limits) *browserEnv {
 	t.Helper()
 	chromium := testenv.Chromium(t)
 	// Everything below ends with this context: nothing can hang the suite.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
+	seen := &serverLog{}
 	d, err := start(ctx, config{
 		chatAddr: "127.0.0.1:0", bankAddr: "127.0.0.1:0", otherAddr: "127.0.0.1:0",
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		onEvent: seen.event, wrapChat: seen.wrap, limits: lim,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { cancel(); d.wait() })
@@ -60,7 +155,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(bcancel)
 	require.NoError(t, chromedp.Do(bctx), "start chromium")
-	return &browserEnv{demo: d, browser: bctx}
+	return &browserEnv{demo: d, browser: bctx, seen: seen}
 }
 
 // tab opens a new tab, bounded in time, closed at the end of the test.
@@ -270,19 +365,27 @@ func secretTable(section, mode string) string {
 }
 
 func TestBrowser(t *testing.T) {
-	e := newBrowserEnv(t)
+	// Every tab is one client (the loopback address), and the subtests open
+	// more chats than the default burst (10) lets one client open at once.
+	e := newBrowserEnv(t, chat.Limits{SessionBurst: 50})
 	var bankSession string // a live session opened by the bank page
 
 	t.Run("bank: widget renders and a message round-trips", func(t *testing.T) {
 		tab := e.tab(t)
 		frameURL, session := e.openBank(t, tab)
 		bankSession = session
+		// 'connected' is set by the socket's open event.
 		f := e.frame(t, tab, frameURL, `document.body && document.body.dataset.state === 'connected'`)
+		wsPath := "/connections/retail-bank/sessions/" + session + "/ws"
+		opened := e.seen.handshakesTo(wsPath, e.demo.chatURL)
+		require.NotEmpty(t, opened, "the widget opened its WebSocket, from the chat server's own origin")
+		assert.Equal(t, http.StatusSwitchingProtocols, opened[0].Status)
 		require.NoError(t, chromedp.Do(f,
 			chromedp.SendKeys(chromedp.CSS("#text"), "Where is my card?"),
 			chromedp.Click(chromedp.CSS("#send button")),
 		))
 		waitFor(t, f, `[...document.querySelectorAll('#log li.agent')].some((li) => li.textContent === 'Echo: Where is my card?')`)
+		assert.Len(t, e.seen.handshakesTo(wsPath, e.demo.chatURL), 1, "the message went over the open socket (no reconnect)")
 		screenshot(t, tab, "bank-widget")
 		section := e.waitSection(t, tab, session, func(s string) bool { return strings.Contains(s, "<b>agent:</b>") })
 		assert.Contains(t, section, "<b>customer:</b> Where is my card?")
@@ -403,39 +506,157 @@ func TestBrowser(t *testing.T) {
 		assert.Equal(t, before, e.sessionCount(t), "no session opened")
 	})
 
-	t.Run("evil site: direct fetch and event stream refused", func(t *testing.T) {
+	t.Run("evil site: direct fetch and a hijacked WebSocket refused", func(t *testing.T) {
 		require.NotEmpty(t, bankSession)
 		api := e.demo.chatURL + "/connections/retail-bank"
-		// probe runs the same attacks from a page; the bank page is the
-		// control that shows they work from an allowed site.
+		wsPath := "/connections/retail-bank/sessions/" + bankSession + "/ws"
+		wsURL := "ws" + strings.TrimPrefix(e.demo.chatURL, "http") + wsPath
+		// probe runs the same attacks from a page that knows a live
+		// session ID; the bank page is the control that shows they work
+		// from an allowed site. The socket probe sends a message and
+		// waits for its echo: a round trip, not just an open event.
 		probe := fmt.Sprintf(`(async () => {
 			const result = (p) => p.then((r) => 'HTTP ' + r.status, (err) => 'refused');
-			const events = () => new Promise((resolve) => {
-				const es = new EventSource(%[2]q);
-				let got = 0;
-				es.onmessage = () => { got++; es.close(); resolve('messages'); };
-				es.onerror = () => { es.close(); resolve(got ? 'messages' : 'refused'); };
-				setTimeout(() => { es.close(); resolve('timeout'); }, 10000);
+			const socket = () => new Promise((resolve) => {
+				const ws = new WebSocket(%[2]q);
+				ws.onopen = () => ws.send(JSON.stringify({text: 'over the socket from ' + location.origin}));
+				ws.onmessage = (e) => {
+					const f = JSON.parse(e.data);
+					if (f.from === 'agent' && f.text === 'Echo: over the socket from ' + location.origin) { ws.close(); resolve('round trip'); }
+				};
+				ws.onclose = (e) => resolve('closed ' + e.code);
+				setTimeout(() => { ws.close(); resolve('timeout'); }, 15000);
 			});
 			return [
 				await result(fetch(%[1]q + '/config')),
 				await result(fetch(%[1]q + '/sessions', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}'})),
 				await result(fetch(%[1]q + '/sessions/%[3]s/messages', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"text":"from elsewhere"}'})),
-				await events(),
+				await socket(),
 			];
-		})()`, api, api+"/sessions/"+bankSession+"/events", bankSession)
+		})()`, api, wsURL, bankSession)
 		before := e.sessionCount(t)
 
 		evil := e.tab(t)
 		require.NoError(t, chromedp.Do(evil, chromedp.Navigate(e.demo.evilURL+"/")))
-		assert.Equal(t, []string{"refused", "refused", "refused", "refused"}, eval[[]string](t, evil, probe))
+		// 1006: the handshake failed (browsers do not show the page why).
+		assert.Equal(t, []string{"refused", "refused", "refused", "closed 1006"}, eval[[]string](t, evil, probe))
+		// The page's own probe (a made-up session ID) was refused too.
+		settled := func(s string) bool { return s != "" && s != "…" }
+		assert.Equal(t, "refused: handshake failed (close code 1006)", waitValue(t, evil, `document.getElementById('ws-result').textContent`, settled))
+		// What the chat server answered the evil page's handshake: msgsec's
+		// 403 problem document, reported as origin-denied on the ws path.
+		var refused []handshake
+		poll(t, evil, "the chat server's answer to the evil handshake", func() (bool, string) {
+			refused = e.seen.handshakesTo(wsPath, e.demo.evilURL)
+			return len(refused) > 0, fmt.Sprintf("handshakes: %+v", e.seen.handshakes)
+		})
+		assert.Equal(t, handshake{Path: wsPath, Origin: e.demo.evilURL, Status: http.StatusForbidden, ContentType: "application/problem+json"}, refused[0])
+		denied := e.seen.originDenied(e.demo.evilURL, "/ws")
+		require.NotEmpty(t, denied, "origin-denied event for the ws path")
+		assert.Equal(t, http.MethodGet, denied[0].Method)
+		assert.True(t, denied[0].Blocked)
+		assert.NotContains(t, denied[0].Path, bankSession, "the event names the session only hashed")
+
 		// A no-cors POST needs no preflight; the server still refuses it.
 		eval[chromedp.Void](t, evil, fmt.Sprintf(`fetch(%q, {method: 'POST', mode: 'no-cors', body: '{}'}).catch(() => {})`, api+"/sessions"))
 		assert.Equal(t, before, e.sessionCount(t), "no session opened from the evil site")
-		assert.NotContains(t, e.agentSection(t, bankSession), "from elsewhere")
+		section := e.agentSection(t, bankSession)
+		assert.NotContains(t, section, "from elsewhere")
+		assert.NotContains(t, section, "over the socket from "+e.demo.evilURL)
 
 		bank := e.tab(t)
 		require.NoError(t, chromedp.Do(bank, chromedp.Navigate(e.demo.bankURL+"/")))
-		assert.Equal(t, []string{"HTTP 200", "HTTP 201", "HTTP 204", "messages"}, eval[[]string](t, bank, probe), "control: the same calls from the bank")
+		assert.Equal(t, []string{"HTTP 200", "HTTP 201", "HTTP 204", "round trip"}, eval[[]string](t, bank, probe), "control: the same calls from the bank")
+		accepted := e.seen.handshakesTo(wsPath, e.demo.bankURL)
+		require.NotEmpty(t, accepted)
+		assert.Equal(t, http.StatusSwitchingProtocols, accepted[0].Status)
+		// The agent view shows the message the bank page sent over the socket.
+		section = e.waitSection(t, bank, bankSession, func(s string) bool { return strings.Contains(s, "over the socket from") })
+		assert.Contains(t, section, "<b>customer:</b> over the socket from "+e.demo.bankURL)
+		assert.Contains(t, section, "<b>agent:</b> Echo: over the socket from "+e.demo.bankURL)
 	})
+
+	t.Run("sandboxed iframe (Origin: null): WebSocket refused", func(t *testing.T) {
+		require.NotEmpty(t, bankSession)
+		wsPath := "/connections/retail-bank/sessions/" + bankSession + "/ws"
+		wsURL := "ws" + strings.TrimPrefix(e.demo.chatURL, "http") + wsPath
+		// A sandboxed frame (scripts, no same-origin) has an opaque
+		// origin: its handshake says "Origin: null", which no policy admits.
+		// Run from the bank's own page, so only the null origin differs.
+		sandboxed := fmt.Sprintf(`new Promise((resolve) => {
+			const f = document.createElement('iframe');
+			f.sandbox = 'allow-scripts';
+			window.addEventListener('message', (e) => { if (e.source === f.contentWindow) resolve(e.data); });
+			f.srcdoc = '<script>' +
+				'const ws = new WebSocket(' + JSON.stringify(%[1]q) + ');' +
+				'ws.onopen = () => { ws.close(); parent.postMessage(origin + " open", "*"); };' +
+				'ws.onclose = (e) => parent.postMessage(origin + " closed " + e.code, "*");' +
+				'<\/script>';
+			document.body.appendChild(f);
+			setTimeout(() => resolve('timeout'), 15000);
+		})`, wsURL)
+		tab := e.tab(t)
+		require.NoError(t, chromedp.Do(tab, chromedp.Navigate(e.demo.bankURL+"/")))
+		assert.Equal(t, "null closed 1006", eval[string](t, tab, sandboxed))
+		var refused []handshake
+		poll(t, tab, "the chat server's answer to the null-origin handshake", func() (bool, string) {
+			refused = e.seen.handshakesTo(wsPath, "null")
+			return len(refused) > 0, fmt.Sprintf("handshakes: %+v", e.seen.handshakes)
+		})
+		assert.Equal(t, http.StatusForbidden, refused[0].Status)
+		assert.Equal(t, "application/problem+json", refused[0].ContentType)
+		assert.NotEmpty(t, e.seen.originDenied("null", "/ws"), "origin-denied event for Origin: null")
+		// Control: the same page's own script connects.
+		opens := eval[string](t, tab, fmt.Sprintf(`new Promise((resolve) => {
+			const ws = new WebSocket(%q);
+			ws.onopen = () => { ws.close(); resolve('open'); };
+			ws.onclose = (e) => resolve('closed ' + e.code);
+		})`, wsURL))
+		assert.Equal(t, "open", opens)
+	})
+
+	t.Run("bank: ending the chat closes its socket", func(t *testing.T) {
+		tab := e.tab(t)
+		frameURL, session := e.openBank(t, tab)
+		f := e.frame(t, tab, frameURL, `document.body && document.body.dataset.state === 'connected'`)
+		require.NotEmpty(t, e.agentSection(t, session), "listed while it lasts")
+		require.NoError(t, chromedp.Do(f, chromedp.Click(chromedp.CSS("#end"))))
+		// The server closed the socket ("session ended"), and the widget says so.
+		waitFor(t, f, `document.body.dataset.state === 'closed' && [...document.querySelectorAll('#log li.system')].some((li) => li.textContent === 'The chat has ended.')`)
+		assert.True(t, eval[bool](t, f, `document.getElementById('send').hidden`), "no more sending")
+		assert.Empty(t, e.agentSection(t, session), "the session is gone")
+	})
+}
+
+// TestBrowserSocketLimits: a message over the client's message limit, sent
+// from the widget over its socket, is refused with an error frame the
+// widget shows (with when to try again); it is not stored, and the socket
+// stays open.
+func TestBrowserSocketLimits(t *testing.T) {
+	// Two messages at once, then one every 20 s: the third is refused.
+	e := newBrowserEnv(t, chat.Limits{MessagesPerSecond: 0.05, MessageBurst: 2})
+	tab := e.tab(t)
+	frameURL, session := e.openBank(t, tab)
+	f := e.frame(t, tab, frameURL, `document.body && document.body.dataset.state === 'connected'`)
+	send := func(text string) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(f,
+			chromedp.SendKeys(chromedp.CSS("#text"), text),
+			chromedp.Click(chromedp.CSS("#send button")),
+		))
+	}
+	for _, text := range []string{"first", "second"} {
+		send(text)
+		waitFor(t, f, fmt.Sprintf(`[...document.querySelectorAll('#log li.agent')].some((li) => li.textContent === %q)`, "Echo: "+text))
+	}
+	send("third")
+	shown := waitValue(t, f, `[...document.querySelectorAll('#log li.system')].map((li) => li.textContent).join('\n')`, nonEmpty)
+	assert.Regexp(t, `^not sent: this client is over its message limit; retry later \(try again in \d+ s\)$`, shown)
+	assert.Equal(t, "connected", eval[string](t, f, `document.body.dataset.state`), "the socket stays open")
+	assert.False(t, eval[bool](t, f, `document.getElementById('send').hidden`), "the customer may send again later")
+	screenshot(t, tab, "bank-widget-rate-limited")
+	section := e.waitSection(t, tab, session, func(s string) bool { return strings.Contains(s, "Echo: second") })
+	assert.Contains(t, section, "<b>customer:</b> first")
+	assert.NotContains(t, section, "third", "the refused message was not stored")
+	assert.Len(t, e.seen.handshakesTo("/connections/retail-bank/sessions/"+session+"/ws", e.demo.chatURL), 1, "one socket throughout")
 }

@@ -16,7 +16,7 @@ var evilTemplate = template.Must(template.New("evil").Parse(`<!doctype html>
 </head>
 <body>
 <h1>Totally Legit Deals</h1>
-<p>This site is not in U+ Bank's chat policy, yet it embeds the bank's chat widget. msgsec refuses it three times:</p>
+<p>This site is not in U+ Bank's chat policy, yet it embeds the bank's chat widget. msgsec refuses it four times:</p>
 <ol>
 <li>The widget loader (same script tag as the bank's) asks the chat API for its configuration: the answer has no CORS
   headers for this Origin and is a 403, so no widget appears below. Result: <code id="loader-result">…</code></li>
@@ -24,6 +24,8 @@ var evilTemplate = template.Must(template.New("evil").Parse(`<!doctype html>
   the bank, so the browser shows an error instead of the widget.<br>
   <iframe id="direct-frame" title="framed widget" width="360" height="200" src="{{.Chat}}/connections/retail-bank/widget#session=stolen"></iframe></li>
 <li>A script here calls the chat API to open a session: refused (CORS preflight, then 403). Result: <code id="api-result">…</code></li>
+<li>A script here opens a chat's WebSocket, as it could if it had learnt a session ID (cross-site WebSocket hijacking: CORS
+  does not apply to WebSockets). The chat server checks the handshake's Origin and answers 403. Result: <code id="ws-result">…</code></li>
 </ol>
 <div id="msgsec-chat"></div>
 </body>
@@ -43,6 +45,10 @@ const timer = setInterval(() => {
 fetch(chat + '/connections/retail-bank/sessions', {
   method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
 }).then((res) => show('api-result', 'HTTP ' + res.status + ' (!)'), (err) => show('api-result', 'refused: ' + err.message));
+const ws = new WebSocket(chat.replace(/^http/, 'ws') + '/connections/retail-bank/sessions/stolen/ws');
+let opened = false;
+ws.onopen = () => { opened = true; show('ws-result', 'socket open (!)'); ws.close(); };
+ws.onclose = (e) => { if (!opened) show('ws-result', 'refused: handshake failed (close code ' + e.code + ')'); };
 `
 
 // evilSite is a website the policy does not list, embedding the widget.

@@ -36,6 +36,7 @@ import (
 
 	"github.com/msgsec/msgsec/examples/internal/bank"
 	"github.com/msgsec/msgsec/examples/internal/chat"
+	"github.com/msgsec/msgsec/middleware"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
@@ -73,6 +74,13 @@ func main() {
 type config struct {
 	chatAddr, bankAddr, otherAddr string
 	logger                        *slog.Logger
+	// For the tests: onEvent hears the chat server's msgsec events,
+	// wrapChat (if set) wraps its handler, and limits replace the chat
+	// server's default flood limits (every tab of a browser test is one
+	// client, its loopback address).
+	onEvent  func(middleware.Event)
+	wrapChat func(http.Handler) http.Handler
+	limits   chat.Limits
 }
 
 // demo is the three running servers.
@@ -104,15 +112,22 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 		evilURL: "http://" + evilHost + ":" + port(lns[2]),
 		done:    make(chan struct{}),
 	}
-	handlers, err := d.build(ctx, cfg.logger)
+	handlers, err := d.build(ctx, cfg)
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
+	if cfg.wrapChat != nil {
+		handlers[0] = cfg.wrapChat(handlers[0])
+	}
 	stopped := make(chan struct{}, len(lns))
 	for i, ln := range lns {
 		go func() {
-			serve(ctx, ln, handlers[i])
+			var onShutdown func()
+			if i == 0 {
+				onShutdown = d.chat.CloseSockets
+			}
+			serve(ctx, ln, handlers[i], onShutdown)
 			stopped <- struct{}{}
 		}()
 	}
@@ -127,7 +142,8 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 
 // build makes the chat server, the bank site and the evil site, sharing a
 // random JWT secret that never leaves the process.
-func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, error) {
+func (d *demo) build(ctx context.Context, cfg config) ([]http.Handler, error) {
+	logger := cfg.logger
 	// As `msgsec secret new` prints it: the policy's key is this text (its
 	// default encoding, raw), and the bank signs with the same key through
 	// SignerConfig below.
@@ -143,7 +159,8 @@ func (d *demo) build(ctx context.Context, logger *slog.Logger) ([]http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	chatSrv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: d.chatURL, Logger: logger})
+	chatSrv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: d.chatURL, Logger: logger,
+		OnEvent: cfg.onEvent, Limits: cfg.limits})
 	if err != nil {
 		return nil, err
 	}
@@ -191,13 +208,17 @@ func port(ln net.Listener) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// serve runs one server until ctx ends. Request contexts end with ctx, so
-// open event streams close at shutdown.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) {
+// serve runs one server until ctx ends. Request contexts end with ctx; the
+// chat server's WebSockets (hijacked, so Shutdown does not see them) are
+// closed by onShutdown (the chat server's CloseSockets).
+func serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown func()) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if onShutdown != nil {
+		srv.RegisterOnShutdown(onShutdown)
 	}
 	go func() {
 		<-ctx.Done()
@@ -208,6 +229,11 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) {
 		}
 	}()
 	_ = srv.Serve(ln)
+	if onShutdown != nil {
+		// Serve returns as Shutdown starts, and Shutdown does not wait for
+		// what it runs at shutdown: wait until the sockets have closed.
+		onShutdown()
+	}
 }
 
 // wait blocks until every server has stopped.
@@ -222,14 +248,16 @@ func (d *demo) printWelcome(w io.Writer) {
 
 Open them in Chromium, Chrome or Firefox (they resolve *.localhost to this machine):
 
-  1. On U+ Bank the chat widget opens bottom right: send a message, the echo agent answers.
+  1. On U+ Bank the chat widget opens bottom right: send a message, the echo agent answers
+     (over a WebSocket whose handshake msgsec checked: Origin must be an allowed domain).
   2. In the agent view, the session shows the cookies page_viewed and cart_contents,
      never the bank's private session_id.
   3. Sign in on U+ Bank (any name): the new chat shows the verified customer_id and
      authentication_status, delivered twice: by the widget (browser pass-through token)
      and by the bank's backend (server to server).
   4. On the evil site the widget does not appear: the chat API refuses its Origin (CORS),
-     and the widget page refuses to be framed there (CSP frame-ancestors). See the
+     the widget page refuses to be framed there (CSP frame-ancestors), and a chat's
+     WebSocket refuses its handshake (403: cross-site WebSocket hijacking). See the
      browser console.
 
 The JWT secret was made at random for this run and is not shown. Ctrl-C stops the demo.

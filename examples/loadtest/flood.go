@@ -37,20 +37,25 @@ type floodConfig struct {
 
 // floodResult is what a flood run measured.
 type floodResult struct {
-	Seconds         float64       `json:"seconds"`
-	Behaving        int           `json:"behaving_clients"`
-	BehavingSent    int           `json:"behaving_requests"`
-	BehavingOK      int           `json:"behaving_ok"`
-	SuccessRate     float64       `json:"behaving_success_rate"`
-	BehavingP99     time.Duration `json:"behaving_p99_ns"`
-	FloodSent       int64         `json:"flood_requests"`
-	FloodLimited    int64         `json:"flood_429"`
-	FloodAccepted   int64         `json:"flood_accepted"`
-	FloodRetryAfter bool          `json:"flood_429_have_retry_after"`
-	RSSHalf         int64         `json:"rss_half_bytes"` // resident memory half-way through
-	RSSEnd          int64         `json:"rss_end_bytes"`
-	PeakRSS         int64         `json:"peak_rss_bytes"`
-	Problems        []string      `json:"problems,omitempty"`
+	Seconds      float64       `json:"seconds"`
+	Behaving     int           `json:"behaving_clients"`
+	BehavingSent int           `json:"behaving_requests"`
+	BehavingOK   int           `json:"behaving_ok"`
+	SuccessRate  float64       `json:"behaving_success_rate"`
+	BehavingP99  time.Duration `json:"behaving_p99_ns"`
+	// Of the behaving requests, the messages sent over a socket (every
+	// other message) and those whose echo came back.
+	BehavingSocketSent int         `json:"behaving_socket_messages"`
+	BehavingSocketOK   int         `json:"behaving_socket_ok"`
+	FloodSent          int64       `json:"flood_requests"`
+	FloodLimited       int64       `json:"flood_429"`
+	FloodAccepted      int64       `json:"flood_accepted"`
+	FloodRetryAfter    bool        `json:"flood_429_have_retry_after"`
+	Sockets            socketFlood `json:"flood_sockets"`
+	RSSHalf            int64       `json:"rss_half_bytes"` // resident memory half-way through
+	RSSEnd             int64       `json:"rss_end_bytes"`
+	PeakRSS            int64       `json:"peak_rss_bytes"`
+	Problems           []string    `json:"problems,omitempty"`
 }
 
 // behavingInterval is a behaving client's pace: under the default
@@ -92,6 +97,9 @@ func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
 	retryAfter.Store(true)
 	var floodSession atomic.Value
 	floodSession.Store("")
+	// The flooder's first sessions, for its sockets (spread over several,
+	// so that the client's stream bound, not only the session's, is met).
+	var floodSessions []string
 	for range 8 {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
@@ -115,21 +123,83 @@ func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
 					var r struct{ Session string }
 					if json.Unmarshal(b, &r) == nil && r.Session != "" {
 						floodSession.Store(r.Session)
+						mu.Lock()
+						if len(floodSessions) < floodSocketAttempts {
+							floodSessions = append(floodSessions, r.Session)
+						}
+						mu.Unlock()
 					}
 				}
 			}
 		})
 	}
 
+	// The flooder's sockets: more than it may hold, each flooded.
+	wg.Go(func() {
+		floodSockets(ctx, cfg.base, func(i int) string {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(floodSessions) == 0 {
+				return ""
+			}
+			return floodSessions[i%len(floodSessions)]
+		}, &res.Sockets, problem, wg.Go)
+	})
+
 	// The behaving clients: one session each, then a message per interval,
-	// each with a freshly signed token, from 127.0.0.3, .4, …
+	// each with a freshly signed token, from 127.0.0.3, .4, …; every other
+	// message goes over the session's socket instead (the widget's way),
+	// and counts when its echo comes back.
 	for c := range cfg.behaving {
 		wg.Go(func() {
-			client := clientFrom(fmt.Sprintf("127.0.0.%d", 3+c), 1)
+			addr := fmt.Sprintf("127.0.0.%d", 3+c)
+			client := clientFrom(addr, 1)
 			session := ""
+			var socket *behavingSocket
+			defer func() {
+				if socket != nil {
+					socket.close()
+				}
+			}()
 			tick := time.NewTicker(behavingInterval)
 			defer tick.Stop()
-			for ctx.Err() == nil {
+			for n := 0; ctx.Err() == nil; n++ {
+				if session != "" && n%2 == 0 {
+					text := fmt.Sprintf("hello over the socket %d", n)
+					t0 := time.Now()
+					var err error
+					if socket == nil {
+						socket, err = openBehavingSocket(ctx, cfg.base, addr, session)
+					}
+					if err == nil {
+						err = socket.roundTrip(ctx, text)
+					}
+					if ctx.Err() != nil {
+						return // the phase ended mid-round-trip: not counted
+					}
+					d := time.Since(t0)
+					mu.Lock()
+					res.BehavingSent++
+					res.BehavingSocketSent++
+					latencies = append(latencies, d)
+					if err == nil {
+						res.BehavingOK++
+						res.BehavingSocketOK++
+					}
+					mu.Unlock()
+					if err != nil {
+						problem("behaving client %d: %v", c, err)
+						if socket != nil {
+							socket.close()
+							socket = nil // open a new one next time
+						}
+					}
+					select {
+					case <-ctx.Done():
+					case <-tick.C:
+					}
+					continue
+				}
 				tok, err := cfg.signer.Sign(secretdata.Claims{Subject: "flood-customer",
 					SecretData: map[string]any{secretdata.ClaimAuthenticationStatus: "authenticated"}})
 				if err != nil {

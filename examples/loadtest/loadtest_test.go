@@ -26,7 +26,7 @@ func TestLoadToolSmallRun(t *testing.T) {
 	}
 	require.NoErrorf(t, run(context.Background(), args, &out), "%s", out.String())
 	for _, want := range []string{"wrong decisions 0", "policy reloads during the run: 10", `"load test v11"`,
-		"refused with 431", "refused with 413", "refused with 401", "5 behaving clients", "PASS"} {
+		"refused with 431", "refused with 413", "refused with 401", "5 behaving clients", "over a WebSocket", "flooder sockets:", "PASS"} {
 		assert.Contains(t, out.String(), want, "the report")
 	}
 }
@@ -35,6 +35,8 @@ func TestLoadToolSmallRun(t *testing.T) {
 // when the flooder was never limited, or when memory grew with the flood.
 func TestFloodJudge(t *testing.T) {
 	good := floodResult{BehavingSent: 100, BehavingOK: 100, SuccessRate: 1, FloodLimited: 5000, FloodRetryAfter: true,
+		BehavingSocketSent: 50, BehavingSocketOK: 50,
+		Sockets: socketFlood{Attempts: 12, Upgrades: 8, Refused: 4, Frames: 9000, Limited: 8990, Stored: 10},
 		RSSHalf: 20 << 20, RSSEnd: 21 << 20, PeakRSS: 22 << 20}
 	rep := &report{Flood: &good}
 	judge(rep, options{})
@@ -46,6 +48,10 @@ func TestFloodJudge(t *testing.T) {
 		"memory grew":      func(f *floodResult) { f.RSSEnd = f.RSSHalf + 64<<20 },
 		"peak too high":    func(f *floodResult) { f.PeakRSS = 1 << 30 },
 		"behaving silence": func(f *floodResult) { f.BehavingSent, f.BehavingOK, f.SuccessRate = 0, 0, 0 },
+		"no socket used":   func(f *floodResult) { f.BehavingSocketSent, f.BehavingSocketOK = 0, 0 },
+		"no flood socket":  func(f *floodResult) { f.Sockets.Upgrades = 0 },
+		"sockets unbound":  func(f *floodResult) { f.Sockets.Upgrades, f.Sockets.Refused = 12, 0 },
+		"socket unlimited": func(f *floodResult) { f.Sockets.Limited = 0 },
 	} {
 		f := good
 		bad(&f)

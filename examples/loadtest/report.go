@@ -78,6 +78,19 @@ func judge(rep *report, o options) {
 		case f.SuccessRate < floodMinSuccess:
 			fail("flood: behaving clients' success rate %.2f%% below %.1f%%", 100*f.SuccessRate, 100*floodMinSuccess)
 		}
+		if f.BehavingSent > 0 && f.BehavingSocketSent == 0 {
+			fail("flood: the behaving clients sent nothing over their sockets")
+		}
+		if s := f.Sockets; s.Attempts > 0 {
+			switch {
+			case s.Upgrades == 0:
+				fail("flood: the flooder opened no socket")
+			case s.Attempts > 8 && s.Refused == 0:
+				fail("flood: the flooder opened %d of %d sockets, none refused 429", s.Upgrades, s.Attempts)
+			case s.Frames > 100 && s.Limited == 0:
+				fail("flood: %d messages over the flooder's sockets, none rate-limited", s.Frames)
+			}
+		}
 		if f.FloodLimited == 0 || !f.FloodRetryAfter {
 			fail("flood: the flooder got %d answers 429 (with Retry-After: %v)", f.FloodLimited, f.FloodRetryAfter)
 		}
@@ -136,6 +149,10 @@ func printReport(w io.Writer, rep *report) {
 	if f := rep.Flood; f != nil {
 		p("flood       %.0f s: 1 flooder sent %d requests (%d answered 429, %d accepted); %d behaving clients: %d/%d ok (%.2f%%), p99 %v",
 			f.Seconds, f.FloodSent, f.FloodLimited, f.FloodAccepted, f.Behaving, f.BehavingOK, f.BehavingSent, 100*f.SuccessRate, f.BehavingP99.Round(time.Microsecond))
+		p("            %d of the behaving messages over a WebSocket: %d/%d echoed", f.BehavingSocketSent, f.BehavingSocketOK, f.BehavingSocketSent)
+		s := f.Sockets
+		p("            flooder sockets: %d of %d upgrades opened (%d refused 429); %d messages over them: %d rate-limited, %d other errors, %d stored",
+			s.Upgrades, s.Attempts, s.Refused, s.Frames, s.Limited, s.OtherErrors, s.Stored)
 		p("            server memory: rss %d MiB before, %d MiB half-way, %d MiB at the end, peak %d MiB",
 			rep.RSSFloodStart>>20, f.RSSHalf>>20, f.RSSEnd>>20, f.PeakRSS>>20)
 		for _, pr := range f.Problems {

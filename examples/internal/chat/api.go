@@ -1,13 +1,12 @@
 package chat
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -78,7 +77,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.sessions.Create(r.Context(), ss, s.maxSessions); err != nil {
 		s.log.Warn("chat: session refused", "connection", p.ID(), "err", err)
-		s.limited(r, p.ID(), err)
+		s.limited(r.Context(), p.ID(), err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
@@ -93,9 +92,9 @@ type messageRequest struct {
 	Cookies map[string]string `json:"cookies"`
 }
 
-// postMessage serves POST …/sessions/{session}/messages: the widget iframe
-// (same origin) or the bank page (an allowed origin) sends a customer
-// message; the echo agent answers.
+// postMessage serves POST …/sessions/{session}/messages: the bank page
+// (an allowed origin) or a client of the API sends a customer message; the
+// echo agent answers. The widget itself sends over its WebSocket.
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	in, ok := s.info(w, r)
 	if !ok {
@@ -110,9 +109,22 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	if req.Text == "" || len(req.Text) > MaxTextBytes || !utf8.ValidString(req.Text) {
-		http.Error(w, fmt.Sprintf("text must be 1 to %d bytes of UTF-8", MaxTextBytes), http.StatusBadRequest)
+	if no := s.take(r.Context(), in, r.PathValue("session"), req); no != nil {
+		no.writeHTTP(w)
 		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// take stores a customer message and the echo agent's answer in the
+// session id of the request's connection, within the session's bounds
+// (MaxMessages, Limits.MaxSessionBytes) and the store's
+// (Limits.MaxTotalBytes). It returns nil, or why not: text must be 1 to
+// MaxTextBytes bytes of UTF-8; cookies, when sent, are filtered like those
+// sent at opening and replace the session's.
+func (s *Server) take(ctx context.Context, in requestInfo, id string, req messageRequest) *refusal {
+	if req.Text == "" || len(req.Text) > MaxTextBytes || !utf8.ValidString(req.Text) {
+		return &refusal{status: http.StatusBadRequest, detail: fmt.Sprintf("text must be 1 to %d bytes of UTF-8", MaxTextBytes)}
 	}
 	var cookies []Cookie
 	if req.Cookies != nil {
@@ -126,16 +138,33 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		{From: FromCustomer, Text: req.Text, At: now},
 		{From: FromAgent, Text: echo(req.Text), At: now},
 	}
-	if err := s.sessions.Append(r.Context(), in.policy.ID(), r.PathValue("session"), cookies, msgs, s.bounds()); err != nil {
+	if err := s.sessions.Append(ctx, in.policy.ID(), id, cookies, msgs, s.bounds()); err != nil {
 		s.logStoreError("append", in.policy.ID(), err)
-		s.limited(r, in.policy.ID(), err)
+		s.limited(ctx, in.policy.ID(), err)
 		if errors.Is(err, ErrTooMuchText) {
-			tooLarge(w, "this chat")
-			return
+			return tooLargeRefusal("this chat")
 		}
+		return &refusal{status: statusFor(err), detail: http.StatusText(statusFor(err))}
+	}
+	return nil
+}
+
+// endSession serves DELETE …/sessions/{session}: the customer closes the
+// chat (the widget's "End chat"). The session, its messages and its
+// server-to-server secret data are deleted, and its sockets close with
+// 1000 "session ended".
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	in, ok := s.info(w, r)
+	if !ok {
+		return
+	}
+	conn, id := in.policy.ID(), r.PathValue("session")
+	if err := s.sessions.End(r.Context(), conn, id); err != nil {
+		s.logStoreError("end", conn, err)
 		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
 		return
 	}
+	s.sessionEnded(conn, id)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -164,102 +193,12 @@ func (s *Server) allowedCookies(in requestInfo, sent map[string]string) []Cookie
 	return out
 }
 
-// events serves GET …/sessions/{session}/events as Server-Sent Events:
-// every message since Last-Event-ID, then each new one, until the session
-// ends or the client leaves.
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.info(w, r)
-	if !ok {
-		return
-	}
-	done, ok := s.clients.openStream(s.client(r))
-	if !ok {
-		s.metrics.RateLimited(r.Context(), in.policy.ID(), "streams")
-		rateLimited(w, "open stream", 10*time.Second)
-		return
-	}
-	defer done()
-	conn, id := in.policy.ID(), r.PathValue("session")
-	after, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
-	// Watch first, then read: a message added in between still wakes us.
-	wake, stop := s.sessions.Watch(conn, id)
-	defer stop()
-	msgs, expires, err := s.sessions.Messages(r.Context(), conn, id, after)
-	if err != nil {
-		s.logStoreError("messages", conn, err)
-		http.Error(w, http.StatusText(statusFor(err)), statusFor(err))
-		return
-	}
-
-	rc := http.NewResponseController(w)
-	// The stream outlives the server's ReadTimeout, whose expiry would
-	// cancel the request; the request itself (a GET) has been read.
-	_ = rc.SetReadDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	end := time.NewTimer(time.Until(expires))
-	defer end.Stop()
-	keepAlive := time.NewTicker(15 * time.Second)
-	defer keepAlive.Stop()
-	for {
-		for _, m := range msgs {
-			after = m.ID
-			if !writeEvent(w, m) {
-				return
-			}
-		}
-		if rc.Flush() != nil {
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-end.C:
-			_, _ = w.Write([]byte("event: end\ndata: {}\n\n"))
-			_ = rc.Flush()
-			return
-		case <-keepAlive.C:
-			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
-				return
-			}
-			msgs = nil
-		case <-wake:
-			msgs, _, err = s.sessions.Messages(r.Context(), conn, id, after)
-			switch {
-			case errors.Is(err, ErrNoSession): // the session ended
-				_, _ = w.Write([]byte("event: end\ndata: {}\n\n"))
-				_ = rc.Flush()
-				return
-			case err != nil:
-				// The store is down: close; the browser reconnects with
-				// Last-Event-ID and resumes when it is back.
-				s.logStoreError("messages", conn, err)
-				return
-			}
-		}
-	}
-}
-
 // logStoreError logs a session-store failure; a session that does not
 // exist or is full is the client's business, not an error.
 func (s *Server) logStoreError(op, connection string, err error) {
 	if statusFor(err) >= http.StatusInternalServerError {
 		s.log.Error("chat: session store", "op", op, "connection", connection, "err", err)
 	}
-}
-
-// writeEvent writes one message as an SSE event. JSON never contains a
-// raw newline, so one data line holds it.
-func writeEvent(w http.ResponseWriter, m Message) bool {
-	data, err := json.Marshal(m)
-	if err != nil {
-		return false
-	}
-	_, err = fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, data)
-	return err == nil
 }
 
 // decode reads a bounded application/json body into v, refusing unknown

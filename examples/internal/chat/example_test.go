@@ -4,12 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/msgsec/msgsec/examples/internal/chat"
@@ -82,13 +87,54 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	hs := &http.Server{Addr: "127.0.0.1:8080", Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(srv.CloseSockets) // Shutdown leaves hijacked connections open
 
-	r := httptest.NewRequest("GET", "http://127.0.0.1:8080/connections/retail-bank/config", nil)
-	r.Header.Set("Origin", "http://www.uplusbank.localhost:8081")
-	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, r)
-	fmt.Println(w.Code)
-	// Output: 200
+	// (Here on a random port, instead of hs.ListenAndServe.)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go hs.Serve(ln)
+	base := "http://" + ln.Addr().String() + "/connections/retail-bank"
+	bank := http.Header{"Origin": {"http://www.uplusbank.localhost:8081"}, "Content-Type": {"application/json"}}
+
+	// The bank's page opens a session, then its socket, and chats.
+	req, _ := http.NewRequest("POST", base+"/sessions", strings.NewReader(`{}`))
+	req.Header = bank
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var opened struct{ Session string }
+	_ = json.NewDecoder(resp.Body).Decode(&opened)
+	resp.Body.Close()
+	ws := "ws" + strings.TrimPrefix(base, "http") + "/sessions/" + opened.Session + "/ws"
+	c, _, err := websocket.Dial(ctx, ws, &websocket.DialOptions{HTTPHeader: bank})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = c.Write(ctx, websocket.MessageText, []byte(`{"text":"hello"}`))
+	for range 2 {
+		_, frame, _ := c.Read(ctx)
+		var m struct{ From, Text string }
+		_ = json.Unmarshal(frame, &m)
+		fmt.Println(m.From+":", m.Text)
+	}
+
+	// Another site that learnt the session ID: refused before any handshake.
+	_, resp, _ = websocket.Dial(ctx, ws, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.localhost:8082"}}})
+	fmt.Println("evil.localhost:", resp.StatusCode, resp.Header.Get("Content-Type"))
+
+	// Shutdown closes the socket (1001, going away).
+	_ = hs.Shutdown(ctx)
+	_, _, err = c.Read(ctx)
+	fmt.Println(websocket.CloseStatus(err))
+	// Output:
+	// customer: hello
+	// agent: Echo: hello
+	// evil.localhost: 403 application/problem+json
+	// StatusGoingAway
 }
 
 // DefaultPolicy is a policy document like any other: check it, or start

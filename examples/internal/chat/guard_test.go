@@ -66,7 +66,7 @@ func TestHandlersRefuseWithoutGuard(t *testing.T) {
 		f := newFixture(t, Config{DangerouslyNoMiddleware: bare})
 		handlers := map[string]http.HandlerFunc{
 			"config": f.srv.config, "open": f.srv.openSession, "message": f.srv.postMessage,
-			"events": f.srv.events, "widget": f.srv.widgetPage,
+			"socket": f.srv.socket, "widget": f.srv.widgetPage,
 		}
 		for name, h := range handlers {
 			t.Run(name, func(t *testing.T) {

@@ -60,6 +60,14 @@ type fixture struct {
 // newFixture builds a server on the built-in policy, with cfg's limits.
 func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
+	return newFixtureWith(t, cfg, DefaultPolicy())
+}
+
+// newFixtureWith builds a server on the policy document doc, whose
+// connections' keys read UPLUS_JWT_SECRET; the signer signs for the first.
+// Open sockets are closed at the end of the test.
+func newFixtureWith(t testing.TB, cfg Config, doc []byte) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now()}
 	env := map[string]string{"UPLUS_JWT_SECRET": string(testSecret)} // the policy uses the text as the key
@@ -69,7 +77,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	if cfg.Metrics != nil {
 		opts.OnReload, opts.Compile.OnVerify = cfg.Metrics.Reloaded, cfg.Metrics.Verified
 	}
-	reg, err := policy.NewRegistryFromBytes(ctx, DefaultPolicy(), opts)
+	reg, err := policy.NewRegistryFromBytes(ctx, doc, opts)
 	require.NoError(t, err)
 	store, err := delivery.NewMemoryStore(make32(7), delivery.MemoryStoreConfig{Now: clk.now})
 	require.NoError(t, err)
@@ -78,7 +86,8 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(cfg)
 	require.NoError(t, err)
-	file, err := policy.Parse(DefaultPolicy(), policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	t.Cleanup(srv.CloseSockets)
+	file, err := policy.Parse(doc, policy.LoadOptions{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	require.NoError(t, err)
 	signerCfg, err := file.Connections[0].SignerConfig("", clk.now())
 	require.NoError(t, err)

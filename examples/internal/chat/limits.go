@@ -31,8 +31,8 @@ type Limits struct {
 	// messages, over all its sessions.
 	MessagesPerSecond float64
 	MessageBurst      int
-	// MaxStreamsPerClient bounds a client's open event streams (SSE or
-	// WebSocket), MaxStreams everyone's.
+	// MaxStreamsPerClient bounds a client's open chat WebSockets,
+	// MaxStreams everyone's; an upgrade over either is refused 429.
 	MaxStreamsPerClient int
 	MaxStreams          int
 	// MaxSessionBytes bounds the text one session holds, the customer's
@@ -205,7 +205,7 @@ func (c *clients) take(b *rate.Limiter) (ok bool, retry time.Duration) {
 	return true, 0
 }
 
-// openStream counts a new event stream of cl, unless cl or everyone is at
+// openStream counts a new stream (a chat WebSocket) of cl, unless cl or everyone is at
 // the bound; done must be called when it ends.
 func (c *clients) openStream(cl *client) (done func(), ok bool) {
 	c.mu.Lock()
@@ -234,23 +234,53 @@ func (s *Server) bounds() Bounds {
 	return Bounds{Messages: s.maxMessages, Bytes: s.limits.MaxSessionBytes}
 }
 
-// rateLimited answers 429 with Retry-After (whole seconds, at least 1) and
-// a problem document naming what was limited; nothing from the request is
-// echoed.
-func rateLimited(w http.ResponseWriter, what string, retry time.Duration) {
-	secs := int64(math.Ceil(retry.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
-	writeProblem(w, http.StatusTooManyRequests, "rate-limited", "too many requests",
-		"this client is over its "+what+" limit; retry later", secs)
+// refusal is why the server did not take a request or a socket message:
+// over HTTP its answer (a problem document when kind is set, else plain
+// text), over a socket the text of an error frame.
+type refusal struct {
+	status int
+	kind   string // problem type: "rate-limited", "storage-limit"; "" for plain text
+	title  string
+	detail string
+	retry  time.Duration // Retry-After (429s)
 }
 
-// tooLarge answers 429 when a session or the server holds as much text as
-// it may: retrying later helps once sessions end.
-func tooLarge(w http.ResponseWriter, what string) {
-	writeProblem(w, http.StatusTooManyRequests, "storage-limit", "too much chat text",
-		what+" holds as much text as it may", 60)
+// rateLimitedRefusal: the client is over its what limit; a token is there
+// in retry.
+func rateLimitedRefusal(what string, retry time.Duration) *refusal {
+	return &refusal{status: http.StatusTooManyRequests, kind: "rate-limited", title: "too many requests",
+		detail: "this client is over its " + what + " limit; retry later", retry: retry}
+}
+
+// tooLargeRefusal: a session or the server holds as much text as it may;
+// retrying later helps once sessions end.
+func tooLargeRefusal(what string) *refusal {
+	return &refusal{status: http.StatusTooManyRequests, kind: "storage-limit", title: "too much chat text",
+		detail: what + " holds as much text as it may", retry: time.Minute}
+}
+
+// retryAfter is Retry-After in whole seconds: at least 1 for a problem
+// (a limit), none (0) for a plain refusal.
+func (f *refusal) retryAfter() int64 {
+	if f.kind == "" {
+		return 0
+	}
+	return max(1, int64(math.Ceil(f.retry.Seconds())))
+}
+
+// writeHTTP answers the request with f; nothing from the request is echoed.
+func (f *refusal) writeHTTP(w http.ResponseWriter) {
+	if f.kind == "" {
+		http.Error(w, f.detail, f.status)
+		return
+	}
+	writeProblem(w, f.status, f.kind, f.title, f.detail, f.retryAfter())
+}
+
+// rateLimited answers 429 with Retry-After (whole seconds, at least 1) and
+// a problem document naming what was limited.
+func rateLimited(w http.ResponseWriter, what string, retry time.Duration) {
+	rateLimitedRefusal(what, retry).writeHTTP(w)
 }
 
 // writeProblem writes an RFC 9457 problem document. The type URIs are the

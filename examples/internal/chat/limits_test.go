@@ -187,3 +187,21 @@ func TestAgentViewIsPaginated(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, f.do(t, req{method: "GET", path: "/agent?page=" + bad}).Code, bad)
 	}
 }
+
+// Ending a chat (DELETE) gives its text back to the store's total.
+func TestEndingAChatFreesItsText(t *testing.T) {
+	f := newFixture(t, Config{Limits: Limits{MaxSessionBytes: 4 * MaxTextBytes, MaxTotalBytes: 4 * MaxTextBytes, MessageBurst: 100}})
+	text := strings.Repeat("x", MaxTextBytes/2) // 2006 bytes stored with its echo
+	send := func(id string) *httptest.ResponseRecorder {
+		return f.do(t, req{method: "POST", path: "/connections/retail-bank/sessions/" + id + "/messages",
+			body: `{"text":"` + text + `"}`, header: map[string]string{"Origin": bankOrigin, "Content-Type": "application/json"}})
+	}
+	a, b := f.open(t, `{}`, nil), f.open(t, `{}`, nil)
+	for range 3 {
+		require.Equal(t, http.StatusNoContent, send(a).Code)
+	}
+	assertLimited(t, send(b), "storage-limit")
+	w := f.do(t, req{method: "DELETE", path: "/connections/retail-bank/sessions/" + a, header: map[string]string{"Origin": bankOrigin}})
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	assert.Equal(t, http.StatusNoContent, send(b).Code, "a's text no longer counts")
+}

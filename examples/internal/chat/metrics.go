@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -33,13 +34,13 @@ func NewPrometheusMetrics() (m *otelmetrics.Metrics, h http.Handler, err error) 
 
 // limited counts a session-store refusal that is a limit (MaxSessions,
 // MaxMessages: both answered 429) in the rate-limit metric.
-func (s *Server) limited(r *http.Request, connection string, err error) {
+func (s *Server) limited(ctx context.Context, connection string, err error) {
 	switch {
 	case errors.Is(err, ErrSessionsFull):
-		s.metrics.RateLimited(r.Context(), connection, "max-sessions")
+		s.metrics.RateLimited(ctx, connection, "max-sessions")
 	case errors.Is(err, ErrTooManyMessages):
-		s.metrics.RateLimited(r.Context(), connection, "max-messages")
+		s.metrics.RateLimited(ctx, connection, "max-messages")
 	case errors.Is(err, ErrTooMuchText):
-		s.metrics.RateLimited(r.Context(), connection, "max-text")
+		s.metrics.RateLimited(ctx, connection, "max-text")
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/msgsec/msgsec/middleware"
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
@@ -153,4 +155,49 @@ func TestMetricsRateLimited(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, f.do(t, msg).Code)
 	eventually(t, ts, "msgsec_rate_limited_total", map[string]string{"connection": conn, "limit": "max-sessions"}, 1)
 	eventually(t, ts, "msgsec_rate_limited_total", map[string]string{"connection": conn, "limit": "max-messages"}, 1)
+}
+
+// With both Metrics and OnEvent set, the middleware's one event handler
+// fans out: the metrics and OnEvent each hear every event, in the same
+// numbers, whatever the route (an API POST, a WebSocket upgrade, cookies
+// dropped).
+func TestMetricsAndOnEventHearEveryEvent(t *testing.T) {
+	var mu sync.Mutex
+	heard := map[middleware.Kind]int{}
+	f, ts := metricsFixture(t, Config{OnEvent: func(e middleware.Event) {
+		mu.Lock()
+		heard[e.Kind]++
+		mu.Unlock()
+	}})
+	sid := f.open(t, `{}`, nil)
+	const n = 3
+	for range n {
+		w := f.do(t, req{method: "POST", path: "/connections/retail-bank/sessions", body: `{}`,
+			header: map[string]string{"Origin": evilOrigin, "Content-Type": "application/json"}})
+		require.Equal(t, http.StatusForbidden, w.Code)
+		r := dial(t, ts, "/connections/retail-bank/sessions/"+sid+"/ws", map[string]string{"Origin": evilOrigin})
+		require.Equal(t, http.StatusForbidden, r.status, r.body)
+		w = f.do(t, req{method: "POST", path: "/connections/retail-bank/sessions/" + sid + "/messages", body: `{"text":"hi"}`,
+			header: map[string]string{"Origin": bankOrigin, "Content-Type": "application/json", "Cookie": privateName + "=" + privateValue}})
+		require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	}
+	eventually(t, ts, "msgsec_middleware_decisions_total", map[string]string{"connection": conn, "kind": "origin-denied", "blocked": "true"}, 2*n)
+	eventually(t, ts, "msgsec_middleware_decisions_total", map[string]string{"connection": conn, "kind": "cookie-dropped"}, n)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[middleware.Kind]int{middleware.KindOriginDenied: 2 * n, middleware.KindCookieDropped: n}, heard)
+}
+
+// Each of Metrics and OnEvent alone is the handler; neither: none.
+func TestEventHandlerFanOut(t *testing.T) {
+	assert.Nil(t, eventHandler(nil, nil), "no handler: denials build no event")
+	var got []string
+	on := func(e middleware.Event) { got = append(got, "on:"+string(e.Kind)) }
+	eventHandler(nil, on)(middleware.Event{Kind: middleware.KindOriginDenied})
+	assert.Equal(t, []string{"on:origin-denied"}, got)
+	m, _, err := NewPrometheusMetrics()
+	require.NoError(t, err)
+	assert.NotNil(t, eventHandler(m, nil))
+	eventHandler(m, on)(middleware.Event{Kind: middleware.KindCookieDropped})
+	assert.Equal(t, []string{"on:origin-denied", "on:cookie-dropped"}, got)
 }

@@ -75,6 +75,7 @@ var widgetTemplate = template.Must(template.New("widget").Parse(`<!doctype html>
 <header>{{.}}</header>
 <ol id="log" aria-live="polite"></ol>
 <form id="send"><input id="text" autocomplete="off" maxlength="2000" placeholder="Type a message" aria-label="Message"><button>Send</button></form>
+<button id="end" type="button">End chat</button>
 </body>
 </html>
 `))

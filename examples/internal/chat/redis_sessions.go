@@ -39,7 +39,7 @@ type RedisSessionsConfig struct {
 	// Timeout bounds each Redis call. Default DefaultRedisTimeout, at
 	// most 30s.
 	Timeout time.Duration
-	// PollInterval is how often an event stream on this instance looks
+	// PollInterval is how often a chat socket on this instance looks
 	// for messages another instance added (this instance's own are pushed
 	// at once). Default DefaultPollInterval, 10ms to 5s.
 	PollInterval time.Duration
@@ -354,6 +354,31 @@ func (r *RedisSessions) Append(ctx context.Context, connection, id string, cooki
 		return ErrTooManyMessages
 	case n == -3:
 		return ErrTooMuchText
+	}
+	r.wake(m)
+	return nil
+}
+
+// endScript deletes a live session, its messages and its index entry.
+// KEYS: meta, msgs, index. ARGV: member. Returns 0 without a session.
+var endScript = redis.NewScript(`
+if redis.call('PTTL', KEYS[1]) <= 0 then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1`)
+
+// End implements SessionStore. Sockets on other instances notice within
+// PollInterval.
+func (r *RedisSessions) End(ctx context.Context, connection, id string) error {
+	m := member(connection, id)
+	ctx, cancel := context.WithTimeout(ctx, r.tmo)
+	defer cancel()
+	n, err := endScript.Run(ctx, r.c, []string{r.metaKey(m), r.msgsKey(m), r.index}, m).Int()
+	switch {
+	case err != nil:
+		return unavailable("end", err)
+	case n == 0:
+		return ErrNoSession
 	}
 	r.wake(m)
 	return nil

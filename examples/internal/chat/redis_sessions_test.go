@@ -11,6 +11,7 @@ import (
 
 	"github.com/msgsec/msgsec/internal/testenv"
 
+	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -95,7 +96,7 @@ func TestNewRedisSessionsRefusesBadConfig(t *testing.T) {
 // TestTwoServersShareRedisSessions: two chat servers on one Redis, as two
 // instances behind a load balancer. A session opened on A takes messages
 // through B, B's agent view shows it with its verified browser data, and
-// an event stream on B sees what A appends.
+// a socket on B sees what A appends (and its messages reach A).
 func TestTwoServersShareRedisSessions(t *testing.T) {
 	c, prefix := sharedRedis(t)
 	a := newFixture(t, Config{Sessions: newRedisSessions(t, c, prefix, make32(9))})
@@ -114,19 +115,27 @@ func TestTwoServersShareRedisSessions(t *testing.T) {
 		assert.Contains(t, page, want)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	r, _ := http.NewRequestWithContext(ctx, "GET", tsB.URL+path+"/events", nil)
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	r.Header.Set("Last-Event-ID", "2")
-	resp, err := http.DefaultClient.Do(r)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	sock := dial(t, tsB, path+"/ws?after=2", map[string]string{"Origin": selfOrigin})
+	require.NotNil(t, sock.conn, sock.body)
 	w = a.do(t, req{method: "POST", path: path + "/messages", body: `{"text":"via A"}`, header: h})
 	require.Equal(t, http.StatusNoContent, w.Code)
-	got := scanEvents(t, resp, 2)
-	assert.Equal(t, []Message{{ID: 3, From: FromCustomer, Text: "via A"}, {ID: 4, From: FromAgent, Text: "Echo: via A"}}, got)
+	assert.Equal(t, []socketFrame{
+		{Type: "message", Message: &Message{ID: 3, From: FromCustomer, Text: "via A"}},
+		{Type: "message", Message: &Message{ID: 4, From: FromAgent, Text: "Echo: via A"}},
+	}, []socketFrame{readFrame(t, sock.conn), readFrame(t, sock.conn)}, "a socket on B sees what A appends")
+	// And a message sent over B's socket is stored for A.
+	write(t, sock.conn, websocket.MessageText, `{"text":"socket on B"}`)
+	assert.Equal(t, []string{"customer: socket on B", "agent: Echo: socket on B"}, readTexts(t, sock.conn, 2))
+	assert.Contains(t, a.agentPage(t), "Echo: socket on B")
+
+	// Ending the chat on A closes B's socket and removes it everywhere.
+	w = a.do(t, req{method: "DELETE", path: path, header: h})
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	code, reason := closedWith(t, sock.conn, 10*time.Second)
+	assert.Equal(t, websocket.StatusNormalClosure, code)
+	assert.Equal(t, closeSessionEnded, reason)
+	assert.NotContains(t, b.agentPage(t), sid)
+	assert.Equal(t, http.StatusNotFound, b.do(t, req{method: "DELETE", path: path, header: h}).Code)
 }
 
 // TestRedisSessionsOutage: with Redis stopped every session route fails
@@ -148,7 +157,8 @@ func TestRedisSessionsOutage(t *testing.T) {
 	}{
 		{"open", req{method: "POST", path: "/connections/retail-bank/sessions", body: `{}`, header: map[string]string{"Origin": bankOrigin, "Content-Type": jsonCT}}},
 		{"message", req{method: "POST", path: path + "/messages", body: `{"text":"hi"}`, header: h}},
-		{"events", req{method: "GET", path: path + "/events", header: map[string]string{"Sec-Fetch-Site": "same-origin"}}},
+		{"socket", req{method: "GET", path: path + "/ws", header: upgrade(selfOrigin)}},
+		{"end", req{method: "DELETE", path: path, header: h}},
 		{"agent view", req{method: "GET", path: "/agent"}},
 	}
 	for _, tt := range tests {

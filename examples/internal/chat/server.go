@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/middleware"
+	"github.com/msgsec/msgsec/origin"
 	"github.com/msgsec/msgsec/otelmetrics"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
@@ -66,9 +67,19 @@ type Config struct {
 	// DefaultMaxMessages.
 	MaxMessages int
 
-	// Limits bound each client's sessions, messages and streams, and the
+	// Limits bound each client's sessions, messages and sockets, and the
 	// text sessions hold (see Limits for the defaults).
 	Limits Limits
+
+	// SocketPingInterval, SocketWriteTimeout and SocketIdleTimeout bound
+	// each chat WebSocket: a ping every SocketPingInterval, whose pong and
+	// every write must come within SocketWriteTimeout, and the socket
+	// closed when the customer has sent nothing for SocketIdleTimeout.
+	// Defaults DefaultSocketPingInterval, DefaultSocketWriteTimeout and
+	// DefaultSocketIdleTimeout.
+	SocketPingInterval time.Duration
+	SocketWriteTimeout time.Duration
+	SocketIdleTimeout  time.Duration
 
 	// Sessions keeps the chats. Default: this process's memory (one
 	// instance). Several instances behind a load balancer share a
@@ -97,6 +108,12 @@ type Config struct {
 	// keep it off the public internet or behind your monitoring's auth.
 	MetricsHandler http.Handler
 
+	// OnEvent, when set, hears every msgsec middleware event (denials,
+	// would-be denials, cookie drops), e.g. for an event log or tests. It
+	// runs on the request goroutine. With Metrics set too, both hear every
+	// event: Metrics first, then OnEvent.
+	OnEvent func(middleware.Event)
+
 	// Logger hears denials and failures; never secrets. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -120,8 +137,14 @@ type Server struct {
 	bare        bool // DangerouslyNoMiddleware
 	log         *slog.Logger
 	host        string               // SelfOrigin's host[:port]: the only Host served
+	self        *origin.Matcher      // SelfOrigin, as the middleware admits it
 	metrics     *otelmetrics.Metrics // nil: none (its methods do nothing)
 	metricsH    http.Handler         // nil: no /metrics
+
+	sockets      *socketRegistry
+	pingEvery    time.Duration
+	writeTimeout time.Duration
+	idleTimeout  time.Duration
 }
 
 // New validates cfg and builds the server's routes.
@@ -129,21 +152,30 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	self, err := origin.NewMatcher([]string{cfg.SelfOrigin})
+	if err != nil {
+		return nil, fmt.Errorf("%w: SelfOrigin: %w", ErrConfig, err)
+	}
 	s := &Server{
-		mux:         http.NewServeMux(),
-		policies:    cfg.Policies,
-		store:       cfg.Store,
-		sessions:    cfg.Sessions,
-		lifetime:    cfg.SessionLifetime,
-		maxSessions: cfg.MaxSessions,
-		maxMessages: cfg.MaxMessages,
-		limits:      cfg.Limits,
-		now:         cfg.Now,
-		bare:        cfg.DangerouslyNoMiddleware,
-		log:         cfg.Logger,
-		host:        strings.TrimPrefix(strings.TrimPrefix(cfg.SelfOrigin, "https://"), "http://"),
-		metrics:     cfg.Metrics,
-		metricsH:    cfg.MetricsHandler,
+		mux:          http.NewServeMux(),
+		policies:     cfg.Policies,
+		store:        cfg.Store,
+		sessions:     cfg.Sessions,
+		lifetime:     cfg.SessionLifetime,
+		maxSessions:  cfg.MaxSessions,
+		maxMessages:  cfg.MaxMessages,
+		limits:       cfg.Limits,
+		now:          cfg.Now,
+		bare:         cfg.DangerouslyNoMiddleware,
+		log:          cfg.Logger,
+		host:         strings.TrimPrefix(strings.TrimPrefix(cfg.SelfOrigin, "https://"), "http://"),
+		self:         self,
+		metrics:      cfg.Metrics,
+		metricsH:     cfg.MetricsHandler,
+		sockets:      newSocketRegistry(),
+		pingEvery:    cfg.SocketPingInterval,
+		writeTimeout: cfg.SocketWriteTimeout,
+		idleTimeout:  cfg.SocketIdleTimeout,
 	}
 	s.clients = newClients(&s.limits, cfg.Now)
 	if s.sessions == nil {
@@ -152,15 +184,15 @@ func New(cfg Config) (*Server, error) {
 	g := s.bareGuard()
 	if !s.bare {
 		opts := []middleware.Option{
-			// The widget iframe is served by this server: its POSTs carry our
-			// own Origin, and its EventSource (a same-origin GET) carries none,
-			// only "Sec-Fetch-Site: same-origin", which pages cannot forge.
+			// The widget iframe is served by this server: its POSTs and its
+			// WebSocket handshake carry our own Origin (browsers send Origin
+			// on every WebSocket handshake, same-origin ones included), so no
+			// route needs to admit a request without one.
 			middleware.WithSelfOrigins(cfg.SelfOrigin),
-			middleware.AllowSameOriginFetches(),
 			middleware.WithLogger(cfg.Logger),
 		}
-		if cfg.Metrics != nil { // an event handler makes every denial build its event
-			opts = append(opts, middleware.WithEventHandler(cfg.Metrics.MiddlewareEvent))
+		if h := eventHandler(cfg.Metrics, cfg.OnEvent); h != nil { // a handler makes every denial build its event
+			opts = append(opts, middleware.WithEventHandler(h))
 		}
 		m, err := middleware.ForRegistry(cfg.Policies, opts...)
 		if err != nil {
@@ -217,6 +249,21 @@ func (c *Config) defaults() error {
 	if err := c.Limits.defaults(); err != nil {
 		return err
 	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&c.SocketPingInterval, DefaultSocketPingInterval},
+		{&c.SocketWriteTimeout, DefaultSocketWriteTimeout},
+		{&c.SocketIdleTimeout, DefaultSocketIdleTimeout},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < 0 {
+			return fmt.Errorf("%w: socket intervals and timeouts must be positive", ErrConfig)
+		}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -224,6 +271,22 @@ func (c *Config) defaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// eventHandler is the middleware's one event handler (it takes only one):
+// the metrics' and OnEvent, each hearing every event; nil when neither is
+// set, so denials build no event for nobody.
+func eventHandler(m *otelmetrics.Metrics, on func(middleware.Event)) func(middleware.Event) {
+	switch {
+	case m == nil:
+		return on
+	case on == nil:
+		return m.MiddlewareEvent
+	}
+	return func(e middleware.Event) {
+		m.MiddlewareEvent(e)
+		on(e)
+	}
 }
 
 // checkOrigin accepts a bare http(s) origin: scheme://host[:port].
@@ -276,7 +339,8 @@ func (s *Server) routes(g guard, secretData http.Handler) {
 	api("GET", conn+"/config", s.config)
 	api("POST", conn+"/sessions", s.openSession)
 	api("POST", conn+"/sessions/{session}/messages", s.postMessage)
-	api("GET", conn+"/sessions/{session}/events", s.events)
+	api("DELETE", conn+"/sessions/{session}", s.endSession)
+	api("GET", conn+"/sessions/{session}/ws", s.socket)
 	s.mux.Handle(delivery.Pattern, g.server(secretData))
 	s.mux.HandleFunc("GET /static/{file}", serveAsset)
 	s.mux.HandleFunc("GET /agent", s.ownHostOnly(s.agent))
@@ -313,7 +377,7 @@ func (s *Server) remaining(ctx context.Context, connection, id string) (time.Dur
 	return ss.Expires.Sub(s.now()), nil
 }
 
-// sessionEnded forgets an expired session's server-to-server secret data.
+// sessionEnded forgets an ended session's server-to-server secret data.
 func (s *Server) sessionEnded(connection, id string) {
 	if err := s.store.Delete(context.Background(), connection, id); err != nil {
 		s.log.Error("chat: deleting secret data of an ended session", "connection", connection, "err", err)

@@ -1,11 +1,8 @@
 package chat
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -47,15 +44,17 @@ func TestRoutesEnforcePolicy(t *testing.T) {
 		{"message from the bank page", req{method: "POST", path: sessionPath + "/messages", body: `{"text":"hi"}`, header: map[string]string{"Origin": bankOrigin, "Content-Type": jsonCT}}, 204, bankOrigin, ""},
 		{"message from another site", req{method: "POST", path: sessionPath + "/messages", body: `{"text":"hi"}`, header: map[string]string{"Origin": evilOrigin, "Content-Type": jsonCT}}, 403, "", "origin-denied"},
 		{"message to another connection's session ID", req{method: "POST", path: "/connections/other/sessions/" + sid + "/messages", body: `{"text":"hi"}`, header: map[string]string{"Origin": selfOrigin, "Content-Type": jsonCT}}, 404, "", ""},
-		{"events from another site", req{method: "GET", path: sessionPath + "/events", header: map[string]string{"Origin": evilOrigin}}, 403, "", "origin-denied"},
-		{"events without Origin, cross-site", req{method: "GET", path: sessionPath + "/events", header: map[string]string{"Sec-Fetch-Site": "cross-site"}}, 403, "", "origin-required"},
-		{"events without Origin or fetch metadata", req{method: "GET", path: sessionPath + "/events"}, 403, "", "origin-required"},
-		{"events for an unknown session", req{method: "GET", path: "/connections/retail-bank/sessions/nope/events", header: map[string]string{"Sec-Fetch-Site": "same-origin"}}, 404, "", ""},
+		{"socket from another site", req{method: "GET", path: sessionPath + "/ws", header: upgrade(evilOrigin)}, 403, "", "origin-denied"},
+		{"socket without Origin", req{method: "GET", path: sessionPath + "/ws", header: upgrade("")}, 403, "", "origin-required"},
+		{"socket without Origin, marked same-origin", req{method: "GET", path: sessionPath + "/ws", header: map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-Fetch-Site": "same-origin"}}, 403, "", "origin-required"},
+		{"socket for an unknown session", req{method: "GET", path: "/connections/retail-bank/sessions/nope/ws", header: upgrade(selfOrigin)}, 404, selfOrigin, ""},
+		{"socket for another connection's session ID", req{method: "GET", path: "/connections/other/sessions/" + sid + "/ws", header: upgrade(selfOrigin)}, 404, "", ""},
+		{"GET without Origin (no more same-origin exemption)", req{method: "GET", path: "/connections/retail-bank/config", header: map[string]string{"Sec-Fetch-Site": "same-origin"}}, 403, "", "origin-required"},
 		{"widget page", req{method: "GET", path: "/connections/retail-bank/widget"}, 200, "", `src="/static/widget-app.js"`},
 		{"widget page for an unknown connection", req{method: "GET", path: "/connections/other/widget"}, 404, "", ""},
 		{"loader", req{method: "GET", path: "/connections/retail-bank/widget.js"}, 200, "", "msgsecGetToken"},
 		{"loader for an unknown connection", req{method: "GET", path: "/connections/other/widget.js"}, 404, "", ""},
-		{"static asset", req{method: "GET", path: "/static/widget-app.js"}, 200, "", "EventSource"},
+		{"static asset", req{method: "GET", path: "/static/widget-app.js"}, 200, "", "new WebSocket("},
 		{"static: only listed files", req{method: "GET", path: "/static/default_policy.yaml"}, 404, "", ""},
 		{"secret data from a browser on another site", req{method: "POST", path: sessionPath + "/secret-data", body: `{}`, header: map[string]string{"Origin": evilOrigin, "Content-Type": jsonCT}}, 403, "", "origin-denied"},
 		{"secret data preflight is never granted", req{method: "OPTIONS", path: sessionPath + "/secret-data", header: map[string]string{"Origin": bankOrigin, "Access-Control-Request-Method": "POST"}}, 403, "", ""},
@@ -264,90 +263,6 @@ func TestServerToServerDelivery(t *testing.T) {
 	_, err = f.store.Get(ctx, conn, sid)
 	assert.ErrorIs(t, err, delivery.ErrNotFound, "secret data deleted with the session")
 	assert.NotContains(t, f.agentPage(t), sid)
-}
-
-// TestMessagesAndEvents: a message round-trips through the echo agent and
-// the event stream, which resumes after Last-Event-ID.
-func TestMessagesAndEvents(t *testing.T) {
-	f := newFixture(t, Config{})
-	ts := httptest.NewServer(f.srv)
-	defer ts.Close()
-	sid := f.open(t, `{}`, nil)
-	path := "/connections/retail-bank/sessions/" + sid
-	w := f.do(t, req{method: "POST", path: path + "/messages", body: `{"text":"<b>hello</b>"}`, header: map[string]string{"Origin": selfOrigin, "Content-Type": jsonCT}})
-	require.Equal(t, 204, w.Code, w.Body.String())
-
-	tests := []struct {
-		name        string
-		lastEventID string
-		want        []Message
-	}{
-		{"from the start", "", []Message{{ID: 1, From: FromCustomer, Text: "<b>hello</b>"}, {ID: 2, From: FromAgent, Text: "Echo: <b>hello</b>"}}},
-		{"after event 1", "1", []Message{{ID: 2, From: FromAgent, Text: "Echo: <b>hello</b>"}}},
-		{"unknown id: everything again", "99", []Message{{ID: 1, From: FromCustomer, Text: "<b>hello</b>"}, {ID: 2, From: FromAgent, Text: "Echo: <b>hello</b>"}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := readEvents(t, ts.URL+path+"/events", tt.lastEventID, len(tt.want))
-			assert.Equal(t, tt.want, got)
-		})
-	}
-
-	t.Run("live message reaches an open stream", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		r, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+path+"/events", nil)
-		r.Header.Set("Sec-Fetch-Site", "same-origin")
-		r.Header.Set("Last-Event-ID", "2")
-		resp, err := http.DefaultClient.Do(r)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, 200, resp.StatusCode)
-		assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-		w := f.do(t, req{method: "POST", path: path + "/messages", body: `{"text":"again"}`, header: map[string]string{"Origin": selfOrigin, "Content-Type": jsonCT}})
-		require.Equal(t, 204, w.Code)
-		got := scanEvents(t, resp, 2)
-		assert.Equal(t, []string{"again", "Echo: again"}, []string{got[0].Text, got[1].Text})
-	})
-
-	page := f.agentPage(t)
-	assert.Contains(t, page, "&lt;b&gt;hello&lt;/b&gt;", "message text is HTML-escaped")
-	assert.NotContains(t, page, "<b>hello</b>")
-}
-
-func readEvents(t *testing.T, url, lastID string, n int) []Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	r, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	if lastID != "" {
-		r.Header.Set("Last-Event-ID", lastID)
-	}
-	resp, err := http.DefaultClient.Do(r)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
-	return scanEvents(t, resp, n)
-}
-
-// scanEvents reads n message events (At zeroed for comparison).
-func scanEvents(t *testing.T, resp *http.Response, n int) []Message {
-	t.Helper()
-	var out []Message
-	sc := bufio.NewScanner(resp.Body)
-	for len(out) < n && sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var m Message
-		require.NoError(t, json.Unmarshal([]byte(data), &m))
-		m.At = time.Time{}
-		out = append(out, m)
-	}
-	require.Len(t, out, n)
-	return out
 }
 
 // TestRequestValidation: malformed bodies and limits fail closed.

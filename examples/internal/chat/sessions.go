@@ -22,7 +22,7 @@ const (
 
 // Message is one line of a chat.
 type Message struct {
-	ID   int       `json:"id"` // 1, 2, … within the session (the SSE event id)
+	ID   int       `json:"id"` // 1, 2, … within the session (a socket resumes with ?after=N)
 	From string    `json:"from"`
 	Text string    `json:"text"`
 	At   time.Time `json:"at"`
@@ -76,6 +76,9 @@ type SessionStore interface {
 	// List returns a page of the live sessions, newest first, with their
 	// last messages, and how many sessions are live in all.
 	List(ctx context.Context, p Page) ([]Session, int, error)
+	// End removes a live session and its messages (ErrNoSession if there
+	// is none); its watchers are signalled, on this instance at once.
+	End(ctx context.Context, connection, id string) error
 	// Watch returns a channel signalled (never blocked on) when the
 	// session may have changed, and a function that stops it. Call Watch
 	// before reading, so no change between the two is missed.
@@ -289,6 +292,20 @@ func (s *memorySessions) Messages(_ context.Context, connection, id string, afte
 	return slices.Clone(ss.Messages[after:]), ss.Expires, nil
 }
 
+// End implements SessionStore.
+func (s *memorySessions) End(_ context.Context, connection, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.getLocked(connection, id)
+	if !ok {
+		return ErrNoSession
+	}
+	delete(s.byKey, key(connection, id))
+	s.total -= int64(ss.bytes) // its text no longer counts against MaxTotalBytes
+	ss.wake()
+	return nil
+}
+
 // Watch implements SessionStore. A session that does not exist is never
 // signalled: the caller's next read finds ErrNoSession.
 func (s *memorySessions) Watch(connection, id string) (<-chan struct{}, func()) {
@@ -371,7 +388,7 @@ func (s *memorySessions) purge(max int, force bool) []*memorySession {
 		if !now.Before(ss.Expires) {
 			delete(s.byKey, k)
 			s.total -= int64(ss.bytes)
-			ss.wake() // event streams notice the end
+			ss.wake() // sockets notice the end
 			expired = append(expired, ss)
 		}
 	}
