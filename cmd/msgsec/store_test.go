@@ -175,11 +175,12 @@ func TestPolicyPushRefusesAnInvalidFile(t *testing.T) {
 	require.Contains(t, r.stdout, "nothing was written")
 	require.Equal(t, before, e.rawRedis(t), "nothing was written")
 
-	// A stored document that does not parse fails check and pull.
+	// A document written into Redis by hand (no MAC under the sealing
+	// key) fails check and pull.
 	require.NoError(t, e.client.HSet(context.Background(), e.prefix+":{retail-bank}", "doc", "connections: [").Err())
 	r = e.run(t, "policy", "check")
 	require.Equal(t, exitFail, r.code)
-	require.Contains(t, r.stdout, "store("+e.prefix+"): error: retail-bank: line 1:")
+	require.Contains(t, r.stdout, "store("+e.prefix+"): error: retail-bank: the stored document is not authenticated")
 	r = e.run(t, "policy", "pull")
 	require.Equal(t, exitFail, r.code)
 	require.Contains(t, r.stderr, "connection retail-bank (version 1)")
