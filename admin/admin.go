@@ -35,6 +35,13 @@ type Config struct {
 	// for a missing or bad login (401), any other error to refuse (403).
 	// An empty principal with a nil error is refused (401).
 	Authorize func(r *http.Request) (principal string, err error)
+	// AuthorizeConnection, if set, decides per connection after
+	// Authorize: nil lets principal see and change connection, an error
+	// refuses it (403 on its routes; it is left out of the list and of
+	// the audit). Without it, every principal Authorize admits may act
+	// on every connection. A platform that hosts several businesses sets
+	// it, so one bank's operators never see another's connections.
+	AuthorizeConnection func(r *http.Request, principal, connection string) error
 	// Journal keeps the audit trail and the roll-out counts; a
 	// MemoryJournal when nil (one process only).
 	Journal Journal
@@ -55,6 +62,7 @@ type Config struct {
 type Handler struct {
 	store     *policy.Store
 	authorize func(*http.Request) (string, error)
+	perConn   func(*http.Request, string, string) error
 	journal   Journal
 	log       *slog.Logger
 	now       func() time.Time
@@ -80,7 +88,7 @@ func New(cfg Config) (*Handler, error) {
 	if err := cfgerr.Join("admin: invalid config", problems); err != nil {
 		return nil, err
 	}
-	h := &Handler{store: cfg.Store, authorize: cfg.Authorize, journal: cfg.Journal, log: cfg.Logger, now: cfg.Now}
+	h := &Handler{store: cfg.Store, authorize: cfg.Authorize, perConn: cfg.AuthorizeConnection, journal: cfg.Journal, log: cfg.Logger, now: cfg.Now}
 	if h.journal == nil {
 		h.journal = NewMemoryJournal()
 	}
@@ -135,6 +143,22 @@ func (h *Handler) authorized(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
+}
+
+// mayUse reports whether the request's principal may act on connection.
+func (h *Handler) mayUse(r *http.Request, connection string) bool {
+	return h.perConn == nil || h.perConn(r, principal(r), connection) == nil
+}
+
+// forConnection refuses a {id} route the principal may not use.
+func (h *Handler) forConnection(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.mayUse(r, r.PathValue("id")) {
+			writeProblem(w, http.StatusForbidden, "admin-forbidden", "forbidden", "this login may not use this connection", nil)
+			return
+		}
+		next(w, r)
+	}
 }
 
 func principal(r *http.Request) string {

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/msgsec/msgsec/cookies"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/secretdata"
@@ -91,17 +93,24 @@ func view(c *policy.ConnectionPolicy, v uint64) *ConnectionView {
 func (h *Handler) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/connections", h.list)
 	mux.HandleFunc("POST /api/connections", h.create)
-	mux.HandleFunc("GET /api/connections/{id}", h.get)
-	mux.HandleFunc("PATCH /api/connections/{id}", h.edit(h.patch))
-	mux.HandleFunc("DELETE /api/connections/{id}", h.remove)
-	mux.HandleFunc("POST /api/connections/{id}/domains", h.edit(h.addDomain))
-	mux.HandleFunc("DELETE /api/connections/{id}/domains", h.edit(h.removeDomain))
-	mux.HandleFunc("POST /api/connections/{id}/cookies", h.edit(h.addCookie))
-	mux.HandleFunc("DELETE /api/connections/{id}/cookies/{name}", h.edit(h.removeCookie))
-	mux.HandleFunc("POST /api/connections/{id}/keys", h.edit(h.addKey))
-	mux.HandleFunc("PATCH /api/connections/{id}/keys/{kid}", h.edit(h.patchKey))
-	mux.HandleFunc("DELETE /api/connections/{id}/keys/{kid}", h.edit(h.removeKey))
-	mux.HandleFunc("GET /api/connections/{id}/refused-origins", h.refusals)
+	for _, r := range []struct {
+		pattern string
+		h       http.HandlerFunc
+	}{
+		{"GET /api/connections/{id}", h.get},
+		{"PATCH /api/connections/{id}", h.edit(h.patch)},
+		{"DELETE /api/connections/{id}", h.remove},
+		{"POST /api/connections/{id}/domains", h.edit(h.addDomain)},
+		{"DELETE /api/connections/{id}/domains", h.edit(h.removeDomain)},
+		{"POST /api/connections/{id}/cookies", h.edit(h.addCookie)},
+		{"DELETE /api/connections/{id}/cookies/{name}", h.edit(h.removeCookie)},
+		{"POST /api/connections/{id}/keys", h.edit(h.addKey)},
+		{"PATCH /api/connections/{id}/keys/{kid}", h.edit(h.patchKey)},
+		{"DELETE /api/connections/{id}/keys/{kid}", h.edit(h.removeKey)},
+		{"GET /api/connections/{id}/refused-origins", h.refusals},
+	} {
+		mux.HandleFunc(r.pattern, h.forConnection(r.h))
+	}
 	mux.HandleFunc("GET /api/audit", h.audit)
 	h.pageRoutes(mux)
 }
@@ -120,6 +129,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []item{}
 	for i := range f.Connections {
+		if !h.mayUse(r, f.Connections[i].ID) {
+			continue
+		}
 		v := view(&f.Connections[i], 0)
 		out = append(out, item{ID: v.ID, Name: v.Name, Mode: v.Mode, AnyWebsite: v.AnyWebsite})
 	}
@@ -150,6 +162,15 @@ type createRequest struct {
 func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 	var req createRequest
 	if !decodeBody(w, r, &req) {
+		return
+	}
+	if !h.mayUse(r, req.ID) {
+		writeProblem(w, http.StatusForbidden, "admin-forbidden", "forbidden", "this login may not create this connection", nil)
+		return
+	}
+	if len(req.Name) > maxName {
+		writeProblem(w, http.StatusUnprocessableEntity, "admin-invalid", "the change is not a valid policy", "nothing was changed",
+			[]fieldError{{Field: "name", Reason: fmt.Sprintf("at most %d bytes", maxName)}})
 		return
 	}
 	c := &policy.ConnectionPolicy{ID: req.ID, Name: req.Name, Mode: policy.Mode(req.Mode), AllowedDomains: []string{}, AllowedCookies: []string{}}
@@ -264,6 +285,11 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, c *policy.Connec
 	}
 	var parts []string
 	if req.Name != nil {
+		if len(*req.Name) > maxName {
+			writeProblem(w, http.StatusUnprocessableEntity, "admin-invalid", "the change is not a valid policy", "nothing was changed",
+				[]fieldError{{Field: "name", Reason: fmt.Sprintf("at most %d bytes", maxName)}})
+			return "", nil, false
+		}
 		c.Name = *req.Name
 		parts = append(parts, "name")
 	}
@@ -392,6 +418,9 @@ type keyRequest struct {
 	RetireAfter *time.Time `json:"retire_after"`
 }
 
+// maxName bounds a connection's display name.
+const maxName = 200
+
 // maxKeys bounds a connection's keys (Zendesk allows 10).
 const maxKeys = 10
 
@@ -407,6 +436,11 @@ func (h *Handler) addKey(w http.ResponseWriter, r *http.Request, c *policy.Conne
 	now := h.now().UTC().Truncate(time.Second)
 	if req.ID == "" {
 		req.ID = "k-" + strconv.FormatInt(now.Unix(), 36) + "-" + base64.RawURLEncoding.EncodeToString(secretdata.GenerateSecret()[:3])
+	}
+	if !validKid(req.ID) {
+		writeProblem(w, http.StatusUnprocessableEntity, "admin-invalid", "the change is not a valid policy", "nothing was changed",
+			[]fieldError{{Field: "id", Reason: "a key ID is 1 to 64 letters, digits, '.', '_' or '-'"}})
+		return "", nil, false
 	}
 	k := policy.KeyConfig{ID: req.ID, Algorithm: req.Algorithm, Created: &now, NotBefore: req.NotBefore, RetireAfter: req.RetireAfter}
 	extra := map[string]any{}
@@ -486,7 +520,8 @@ func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request, c *policy.Co
 // this hour and the last, top 100 each.
 func (h *Handler) refusals(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, _, err := h.store.Get(r.Context(), id); err != nil {
+	c, _, err := h.store.Get(r.Context(), id)
+	if err != nil {
 		h.writeStoreError(w, r, err)
 		return
 	}
@@ -503,18 +538,56 @@ func (h *Handler) refusals(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"connection": id,
+		"note":       "origins are what clients sent: anyone can send any Origin value, so allow only sites you know are yours",
 		"hours": []map[string]any{
-			{"start": hour, "origins": nonNil(cur)},
-			{"start": hour.Add(-time.Hour), "origins": nonNil(prev)},
+			{"start": hour, "origins": annotate(cur, c.AllowedDomains)},
+			{"start": hour.Add(-time.Hour), "origins": annotate(prev, c.AllowedDomains)},
 		},
 	})
 }
 
-func nonNil(rs []Refusal) []Refusal {
-	if rs == nil {
-		return []Refusal{}
+// refusalView is a refused origin as the console lists it: with the
+// allowed domain it shares a site with, if any — the likely "forgot a
+// subdomain" case; the others are more likely someone else's site, or
+// forged.
+type refusalView struct {
+	Refusal
+	SameSiteAs string `json:"same_site_as,omitempty"`
+}
+
+func annotate(rs []Refusal, allowed []string) []refusalView {
+	out := make([]refusalView, 0, len(rs))
+	for _, r := range rs {
+		v := refusalView{Refusal: r}
+		if site := siteOfOrigin(r.Origin); site != "" {
+			for _, p := range allowed {
+				if siteOfOrigin(strings.Replace(p, "*.", "", 1)) == site {
+					v.SameSiteAs = p
+					break
+				}
+			}
+		}
+		out = append(out, v)
 	}
-	return rs
+	return out
+}
+
+// siteOfOrigin is scheme://registrable-domain of an origin or pattern,
+// "" when it has none.
+func siteOfOrigin(o string) string {
+	scheme, rest, ok := strings.Cut(o, "://")
+	if !ok {
+		return ""
+	}
+	host := rest
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		host = host[:i]
+	}
+	site, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return ""
+	}
+	return scheme + "://" + site
 }
 
 func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
@@ -527,10 +600,24 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	es, err := h.journal.Entries(r.Context(), r.URL.Query().Get("connection"), limit)
+	conn := r.URL.Query().Get("connection")
+	if conn != "" && !h.mayUse(r, conn) {
+		writeProblem(w, http.StatusForbidden, "admin-forbidden", "forbidden", "this login may not use this connection", nil)
+		return
+	}
+	es, err := h.journal.Entries(r.Context(), conn, limit)
 	if err != nil {
 		h.writeStoreError(w, r, err)
 		return
+	}
+	if conn == "" && h.perConn != nil {
+		kept := es[:0]
+		for _, e := range es {
+			if h.mayUse(r, e.Connection) {
+				kept = append(kept, e)
+			}
+		}
+		es = kept // of the newest limit entries, those this login may see
 	}
 	if es == nil {
 		es = []Entry{}
@@ -624,4 +711,18 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// validKid bounds the key IDs the console accepts: they appear in tokens'
+// headers, logs and audit entries.
+func validKid(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

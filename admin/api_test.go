@@ -529,3 +529,85 @@ func TestAuditEntriesAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Less(t, len(raw), admin.MaxChanges*(admin.MaxChangeValue+64))
 }
+
+func TestExplanationsOfOtherPatterns(t *testing.T) {
+	c := newConsole(t)
+	et := c.create("retail-bank")
+	for _, tc := range []struct {
+		pattern        string
+		admits, refuse string
+	}{
+		{"http://localhost:*", "http://localhost:8080", "https://localhost:8080"},
+		{"https://*.uplusbank.com", "https://app.uplusbank.com", "https://uplusbank.com"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8443"},
+		{"*", "every website", ""},
+	} {
+		a := c.do("POST", "/api/connections/retail-bank/domains", map[string]any{"pattern": tc.pattern}, "If-Match", et)
+		require.Equal(t, http.StatusOK, a.status, a.body)
+		et = a.etag
+		ex := a.body["explanation"].(map[string]any)
+		admits, refuses := origins(ex["admits"]), origins(ex["refuses"])
+		require.Contains(t, admits, tc.admits, tc.pattern)
+		if tc.refuse != "" {
+			require.Contains(t, refuses, tc.refuse, tc.pattern)
+		}
+		for _, o := range append(admits, refuses...) {
+			require.NotContains(t, o, "*", "every example is an origin a browser sends")
+			require.NotContains(t, o, "account.127", tc.pattern)
+		}
+	}
+}
+
+// With AuthorizeConnection, one business's operators neither see nor
+// change another's connections.
+func TestPerConnectionAuthorization(t *testing.T) {
+	store, err := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: sealingKey})
+	require.NoError(t, err)
+	h, err := admin.New(admin.Config{
+		Store: store, Logger: slog.New(slog.DiscardHandler),
+		Authorize: func(r *http.Request) (string, error) {
+			if p := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "); p == "bank-a" || p == "bank-b" {
+				return p, nil
+			}
+			return "", admin.ErrUnauthenticated
+		},
+		AuthorizeConnection: func(r *http.Request, principal, connection string) error {
+			if strings.HasPrefix(connection, principal+"-") {
+				return nil
+			}
+			return admin.ErrForbidden
+		},
+	})
+	require.NoError(t, err)
+	c := &console{t: t, srv: httptest.NewServer(h)}
+	defer c.srv.Close()
+	as := func(who string) []string { return []string{"Authorization", "Bearer " + who} }
+
+	a := c.do("POST", "/api/connections", map[string]any{"id": "bank-a-retail"}, as("bank-a")...)
+	require.Equal(t, http.StatusCreated, a.status, a.body)
+	et := a.etag
+	problem(t, c.do("POST", "/api/connections", map[string]any{"id": "bank-a-other"}, as("bank-b")...), http.StatusForbidden, "admin-forbidden")
+	require.Equal(t, http.StatusCreated, c.do("POST", "/api/connections", map[string]any{"id": "bank-b-retail"}, as("bank-b")...).status)
+
+	list := c.do("GET", "/api/connections", nil, as("bank-b")...)
+	require.Len(t, list.body["connections"], 1, "bank-b sees only its own")
+	problem(t, c.do("GET", "/api/connections/bank-a-retail", nil, as("bank-b")...), http.StatusForbidden, "admin-forbidden")
+	problem(t, c.do("POST", "/api/connections/bank-a-retail/domains", map[string]any{"pattern": "https://evil.example"}, append(as("bank-b"), "If-Match", et)...), http.StatusForbidden, "admin-forbidden")
+	problem(t, c.do("DELETE", "/api/connections/bank-a-retail", nil, append(as("bank-b"), "If-Match", et)...), http.StatusForbidden, "admin-forbidden")
+	problem(t, c.do("GET", "/api/audit?connection=bank-a-retail", nil, as("bank-b")...), http.StatusForbidden, "admin-forbidden")
+	audit := c.do("GET", "/api/audit", nil, as("bank-b")...)
+	require.Len(t, audit.body["entries"], 1, "only bank-b's own entries")
+	require.Equal(t, http.StatusOK, c.do("GET", "/api/connections/bank-a-retail", nil, as("bank-a")...).status)
+}
+
+func TestKeyIDsNamesAndStaticFilesAreBounded(t *testing.T) {
+	c := newConsole(t)
+	et := c.create("retail-bank")
+	for _, kid := range []string{"k 1", strings.Repeat("k", 65), "k\n1", "ключ"} {
+		a := c.do("POST", "/api/connections/retail-bank/keys", map[string]any{"kind": "hmac", "id": kid}, "If-Match", et)
+		problem(t, a, http.StatusUnprocessableEntity, "admin-invalid")
+	}
+	problem(t, c.do("PATCH", "/api/connections/retail-bank", map[string]any{"name": strings.Repeat("n", 201)}, "If-Match", et), http.StatusUnprocessableEntity, "admin-invalid")
+	require.Equal(t, http.StatusNotFound, c.do("GET", "/static/", nil).status, "no directory listing")
+	require.Equal(t, http.StatusNotFound, c.do("GET", "/static/console.html", nil).status, "only the page's script and style")
+}

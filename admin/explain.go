@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"net"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
@@ -40,6 +41,10 @@ func explain(pattern string, mode policy.DomainMatching) (*Explanation, error) {
 		mode = policy.MatchExact
 	}
 	ex := &Explanation{Pattern: pattern, Mode: string(mode), Admits: []Example{}, Refuses: []Example{}}
+	if pattern == "*" {
+		ex.Admits = append(ex.Admits, Example{Origin: "every website", Why: "\"*\" admits any origin: the widget may run anywhere"})
+		return ex, nil
+	}
 	seen := map[string]bool{}
 	for _, o := range probes(pattern) {
 		if seen[o] {
@@ -47,6 +52,9 @@ func explain(pattern string, mode policy.DomainMatching) (*Explanation, error) {
 		}
 		seen[o] = true
 		d := m.Explain(o)
+		if d.Reason == origin.ReasonMalformed || d.Reason == origin.ReasonNotCanonical || d.Reason == origin.ReasonEmpty {
+			continue // not an origin a browser sends: no example
+		}
 		if d.Allowed {
 			ex.Admits = append(ex.Admits, Example{Origin: o, Why: d.Detail})
 		} else {
@@ -66,16 +74,21 @@ func probes(pattern string) []string {
 	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.HasSuffix(hostport, "]") {
 		host, port = hostport[:i], hostport[i:]
 	}
+	if port == ":*" {
+		port = ":8080" // any port: one for the examples
+	}
+	if strings.HasPrefix(host, "[") || net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		// An IP or a single label (localhost): no subdomains or
+		// look-alikes to show, only scheme and port.
+		return []string{scheme + "://" + host + port, otherScheme(scheme) + "://" + host + port, scheme + "://" + host + ":8443"}
+	}
 	wild := strings.HasPrefix(host, "*.")
 	base := strings.TrimPrefix(host, "*.")
 	site, err := publicsuffix.EffectiveTLDPlusOne(base)
 	if err != nil {
 		site = base
 	}
-	other := "http"
-	if scheme == "http" {
-		other = "https"
-	}
+	other := otherScheme(scheme)
 	s := scheme + "://"
 	var out []string
 	if wild {
@@ -95,4 +108,11 @@ func probes(pattern string) []string {
 		out = append(out, s+"www."+label[:len(label)/2+1]+"."+suffix+port)
 	}
 	return out
+}
+
+func otherScheme(scheme string) string {
+	if scheme == "http" {
+		return "https"
+	}
+	return "http"
 }

@@ -21,5 +21,7 @@ func (h *Handler) pageRoutes(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = pageTmpl.Execute(w, map[string]any{"Principal": principal(r)})
 	})
-	mux.Handle("GET /static/", http.FileServerFS(static))
+	for _, name := range []string{"console.js", "console.css"} {
+		mux.Handle("GET /static/"+name, http.FileServerFS(static)) // the two files only: no listing
+	}
 }

@@ -63,6 +63,7 @@ func TestRolloutListsRefusedOriginsOfReportOnlyConnections(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, post(t, url, "https://partner.example"), "report-only lets it through")
 	}
 	require.Equal(t, http.StatusNoContent, post(t, url, "https://shop.example"))
+	require.Equal(t, http.StatusNoContent, post(t, url, "https://account.uplusbank.com"))
 	require.Equal(t, http.StatusNoContent, post(t, url, "https://www.uplusbank.com"), "an allowed origin is not counted")
 	require.Equal(t, http.StatusNoContent, post(t, url, "https://PARTNER.example"), "not canonical: not counted")
 	require.Equal(t, http.StatusNoContent, post(t, url, "null"))
@@ -74,6 +75,7 @@ func TestRolloutListsRefusedOriginsOfReportOnlyConnections(t *testing.T) {
 	hour := a.body["hours"].([]any)[0].(map[string]any)
 	require.Equal(t, []any{
 		map[string]any{"origin": "https://partner.example", "count": float64(3)},
+		map[string]any{"origin": "https://account.uplusbank.com", "count": float64(1), "same_site_as": "https://www.uplusbank.com"},
 		map[string]any{"origin": "https://shop.example", "count": float64(1)},
 	}, hour["origins"])
 	a = c.do("GET", "/api/connections/enforced/refused-origins", nil)

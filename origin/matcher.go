@@ -380,7 +380,7 @@ func (m *Matcher) hint(s string, d *Decision) {
 		return
 	}
 	for _, p := range m.patterns {
-		if p.kind != kindAny && p.site() == site {
+		if p.kind != kindAny && p.site() == site && p.scheme == o.scheme { // sites are schemeful
 			d.Pattern = p.norm
 			d.Detail = "same site as " + p.norm + " but the matching mode is exact; list the origin or use same-site matching"
 			return

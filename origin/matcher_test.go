@@ -414,3 +414,13 @@ func parseOne(s string) (pattern, error) {
 	}
 	return p, nil
 }
+
+// The exact-mode hint "same site as …, use same-site matching" applies to
+// an origin of the same scheme only: sites are schemeful, so same-site
+// matching would not admit http://example.com for https://*.example.com.
+func TestExplainSameSiteHintIsSchemeful(t *testing.T) {
+	m, err := NewMatcher([]string{"https://www.example.com"})
+	require.NoError(t, err)
+	require.Contains(t, m.Explain("https://other.example.com").Detail, "same site as https://www.example.com")
+	require.NotContains(t, m.Explain("http://other.example.com").Detail, "same site")
+}

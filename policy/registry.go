@@ -76,6 +76,9 @@ type Registry struct {
 	// goroutines) and closes those of URLs no policy names any more.
 	keysets map[string]keySetEntry
 	closed  bool
+
+	following atomic.Bool    // Follow runs at most once
+	done      chan struct{} // closed by Close: ends Follow
 }
 
 type keySetEntry struct {
@@ -150,7 +153,7 @@ func NewRegistryFromSource(ctx context.Context, src Source, opts RegistryOptions
 }
 
 func newRegistry(opts RegistryOptions) *Registry {
-	r := &Registry{opts: opts, keysets: map[string]keySetEntry{}}
+	r := &Registry{opts: opts, keysets: map[string]keySetEntry{}, done: make(chan struct{})}
 	if r.opts.Compile.Replay == nil {
 		cache, err := secretdata.NewMemoryReplayCache(secretdata.MemoryReplayCacheConfig{Now: opts.Compile.Now})
 		if err != nil {
@@ -411,6 +414,7 @@ func (r *Registry) Close() error {
 		return nil
 	}
 	r.closed = true
+	close(r.done)
 	for _, e := range r.keysets {
 		e.close()
 	}
@@ -476,17 +480,28 @@ func (r *Registry) WatchFile(ctx context.Context, interval time.Duration) {
 // Follow applies the changes of the registry's [Store] (or any Source with
 // a Watch method) until ctx ends: at each change the source reports, and
 // every resync interval in any case, so a missed notification costs at
-// most one interval. A load that fails (the store unreachable, a document
+// most one interval; every tenth resync reloads even an unchanged store,
+// so rotated env and file secrets are read again. Follow runs once per
+// registry (later calls do nothing) and stops when ctx ends or the
+// registry is closed. A load that fails (the store unreachable, a document
 // that does not compile here) is logged and the policies in force stay;
 // an unchanged one is skipped. It returns at once; it does nothing for a
 // registry read from a file (see WatchFile).
 func (r *Registry) Follow(ctx context.Context, resync time.Duration) {
-	if r.src == nil {
-		return
+	if r.src == nil || !r.following.CompareAndSwap(false, true) {
+		return // a file registry, or already following
 	}
 	if resync <= 0 {
 		resync = 30 * time.Second
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() { // Close ends the following too
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
 	kick := make(chan struct{}, 1)
 	changed := func() {
 		select {
@@ -518,20 +533,25 @@ func (r *Registry) Follow(ctx context.Context, resync time.Duration) {
 	go func() {
 		t := time.NewTicker(resync)
 		defer t.Stop()
-		for {
+		for n := 1; ; n++ {
+			full := false
 			select {
 			case <-ctx.Done():
 				return
 			case <-kick:
 			case <-t.C:
+				// Every tenth resync reloads even an unchanged store, so
+				// secrets behind env and file references that were
+				// rotated on this instance are read again.
+				full = n%10 == 0
 			}
-			r.followOnce(ctx)
+			r.followOnce(ctx, full)
 		}
 	}()
 }
 
-func (r *Registry) followOnce(ctx context.Context) {
-	swapped, err := r.reloadIf(ctx, true)
+func (r *Registry) followOnce(ctx context.Context, full bool) {
+	swapped, err := r.reloadIf(ctx, !full)
 	if r.opts.Logf == nil || errors.Is(err, ErrRegistryClosed) {
 		return
 	}

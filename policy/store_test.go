@@ -527,3 +527,42 @@ func TestOneBrokenConnectionDoesNotFreezeTheOthers(t *testing.T) {
 	require.ErrorContains(t, r.Reload(ctx), "other-tenant (left out)", "Reload names it")
 	require.False(t, allows(r, "retail-bank", "https://leaked.example"), "and still applies the rest")
 }
+
+// Every tenth resync reloads an unchanged store, so a secret rotated
+// behind an env reference on this instance is read again; Close ends
+// Follow.
+func TestFollowRereadsReferencesAndStopsOnClose(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	env := map[string]string{"RB_SECRET": string(storeSecret)}
+	lookup := func(k string) (string, bool) { mu.Lock(); defer mu.Unlock(); v, ok := env[k]; return v, ok }
+	b := policy.NewMemoryBackend()
+	s, err := policy.NewStore(b, policy.StoreOptions{SealingKey: storeKey, Load: policy.LoadOptions{LookupEnv: lookup}})
+	require.NoError(t, err)
+	c := storedConn("retail-bank", "https://www.uplusbank.com")
+	c.Keys[0].Secret = &policy.SecretRef{Env: "RB_SECRET"}
+	v, err := s.Put(ctx, c, 0)
+	require.NoError(t, err)
+	r, err := policy.NewRegistryFromSource(ctx, s, policy.RegistryOptions{})
+	require.NoError(t, err)
+	r.Follow(ctx, 10*time.Millisecond)
+	r.Follow(ctx, 10*time.Millisecond) // a second call does nothing
+
+	rotated := []byte("rotated-secret-0123456789-abcdefghijklmnop")
+	mu.Lock()
+	env["RB_SECRET"] = string(rotated)
+	mu.Unlock()
+	testenv.Eventually(t, 5*time.Second, "the rotated secret is read again", func() error {
+		p, _ := r.Get("retail-bank")
+		_, err := p.Verifier().Verify(ctx, signFor(t, "retail-bank", rotated))
+		return err
+	})
+
+	require.NoError(t, r.Close())
+	c.AllowedDomains = []string{"https://new.example"}
+	_, err = s.Put(ctx, c, v)
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond)
+	require.False(t, allows(r, "retail-bank", "https://new.example"), "a closed registry follows no more")
+}

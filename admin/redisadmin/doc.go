@@ -2,8 +2,9 @@
 // and the roll-out counts of refused origins — in Redis, so every console
 // and chat-server instance of a fleet reads and adds to the same one.
 //
-// Keys: <prefix>:audit, a list of JSON entries, newest first, trimmed to
-// [admin.MaxEntries]; and <prefix>:{<connection>}:refused:<hour>, a sorted
+// Keys: <prefix>:audit and <prefix>:{<connection>}:audit, lists of JSON
+// entries (every connection's, and one connection's), newest first, each
+// trimmed to [admin.MaxEntries]; and <prefix>:{<connection>}:refused:<hour>, a sorted
 // set of origins by count per connection and hour, at most
 // [admin.MaxOriginsPerHour] members plus [admin.OtherOrigins], expiring
 // after three hours. The connection ID is the key's hash tag, so a

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,17 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w: %w", policy.ErrUnavailable, err)
 }
 
-// Record implements admin.Journal.
+func (j *Journal) auditKey(connection string) string {
+	if connection == "" {
+		return j.prefix + ":audit"
+	}
+	return j.prefix + ":{" + connection + "}:audit"
+}
+
+// Record implements admin.Journal: the entry goes to the trail of all
+// connections and to its connection's own (both trimmed to
+// admin.MaxEntries), so reading one connection's newest entries reads no
+// more than those.
 func (j *Journal) Record(ctx context.Context, e admin.Entry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -74,10 +85,11 @@ func (j *Journal) Record(ctx context.Context, e admin.Entry) error {
 	}
 	ctx, cancel := j.ctx(ctx)
 	defer cancel()
-	key := j.prefix + ":audit"
-	_, err = j.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.LPush(ctx, key, b)
-		p.LTrim(ctx, key, 0, admin.MaxEntries-1)
+	_, err = j.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, key := range []string{j.auditKey(""), j.auditKey(e.Connection)} {
+			p.LPush(ctx, key, b)
+			p.LTrim(ctx, key, 0, admin.MaxEntries-1)
+		}
 		return nil
 	})
 	if err != nil {
@@ -88,17 +100,17 @@ func (j *Journal) Record(ctx context.Context, e admin.Entry) error {
 
 // Entries implements admin.Journal.
 func (j *Journal) Entries(ctx context.Context, connection string, limit int) ([]admin.Entry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
 	ctx, cancel := j.ctx(ctx)
 	defer cancel()
-	raw, err := j.c.LRange(ctx, j.prefix+":audit", 0, admin.MaxEntries-1).Result()
+	raw, err := j.c.LRange(ctx, j.auditKey(connection), 0, int64(min(limit, admin.MaxEntries))-1).Result()
 	if err != nil {
 		return nil, unavailable(err)
 	}
 	var out []admin.Entry
 	for _, s := range raw {
-		if len(out) >= limit {
-			break
-		}
 		var e admin.Entry
 		if err := json.Unmarshal([]byte(s), &e); err != nil {
 			continue // not ours: skip rather than fail the whole trail
@@ -160,5 +172,13 @@ func (j *Journal) Refusals(ctx context.Context, connection string, hour time.Tim
 		o, _ := z.Member.(string)
 		out = append(out, admin.Refusal{Origin: o, Count: int64(z.Score)})
 	}
+	// Redis orders equal counts by origin, descending; the console (and
+	// MemoryJournal) list them ascending.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Origin < out[j].Origin
+	})
 	return out, nil
 }

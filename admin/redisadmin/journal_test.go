@@ -52,6 +52,10 @@ func TestJournalsAgree(t *testing.T) {
 			rs, err := j.Refusals(ctx, "a", hour, 10)
 			require.NoError(t, err)
 			require.Equal(t, []admin.Refusal{{Origin: "https://q.example", Count: 6}, {Origin: "https://p.example", Count: 3}}, rs)
+			require.NoError(t, j.AddRefusals(ctx, "t", hour, map[string]int64{"https://b.example": 2, "https://a.example": 2, "https://c.example": 2}))
+			rs, err = j.Refusals(ctx, "t", hour, 10)
+			require.NoError(t, err)
+			require.Equal(t, []string{"https://a.example", "https://b.example", "https://c.example"}, []string{rs[0].Origin, rs[1].Origin, rs[2].Origin}, "ties in origin order")
 			rs, err = j.Refusals(ctx, "a", hour.Add(-time.Hour), 10)
 			require.NoError(t, err)
 			require.Empty(t, rs, "another hour")
@@ -76,7 +80,7 @@ func TestJournalsAgree(t *testing.T) {
 	require.NoError(t, err)
 	for _, k := range keys {
 		if strings.Contains(k, "refused") {
-			require.Regexp(t, `^t:TestJournalsAgree:\{[a-c]\}:refused:\d+$`, k, "one hash tag per connection")
+			require.Regexp(t, `^t:TestJournalsAgree:\{[a-ct]\}:refused:\d+$`, k, "one hash tag per connection")
 			ttl, err := c.TTL(ctx, k).Result()
 			require.NoError(t, err)
 			require.Greater(t, ttl, 2*time.Hour, "counts expire")

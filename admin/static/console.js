@@ -124,14 +124,18 @@
     const tb = $("#refused tbody");
     tb.replaceChildren();
     const { data } = await api("GET", "connections/" + encodeURIComponent(current.view.id) + "/refused-origins");
+    $("#refused-note").textContent = data.note;
     for (const r of data.hours[0].origins) {
       const tr = el("tr");
-      tr.append(el("td", r.origin), el("td", String(r.count)));
+      tr.append(el("td", r.origin + (r.same_site_as ? " (same site as " + r.same_site_as + ")" : "")), el("td", String(r.count)));
       const td = el("td");
       if (r.origin.startsWith("http")) {
         const b = el("button", "Allow", "small");
         b.type = "button";
-        b.addEventListener("click", () => edit("POST", "domains", { pattern: r.origin }));
+        b.addEventListener("click", () => {
+          if (!r.same_site_as && !confirm(r.origin + " is not on the site of any allowed domain. Origin values are sent by clients and can be forged: allow it only if this website is yours.")) return;
+          edit("POST", "domains", { pattern: r.origin });
+        });
         td.append(b);
       }
       tr.append(td);
