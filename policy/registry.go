@@ -77,7 +77,7 @@ type Registry struct {
 	keysets map[string]keySetEntry
 	closed  bool
 
-	following atomic.Bool    // Follow runs at most once
+	following atomic.Bool   // Follow runs at most once
 	done      chan struct{} // closed by Close: ends Follow
 }
 
