@@ -1,13 +1,17 @@
 package admin_test
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/msgsec/msgsec/admin"
+	"github.com/msgsec/msgsec/middleware"
 	"github.com/msgsec/msgsec/policy"
 )
 
@@ -56,4 +60,35 @@ func ExampleNew() {
 	fmt.Println(err)
 	// Output:
 	// admin: invalid config: Authorize: required: the console has no default login
+}
+
+// A chat server counts the origins its report-only connections would have
+// refused, for the console's roll-out list: the Recorder hears the
+// middleware's events and adds to the shared Journal every few seconds.
+func ExampleNewRecorder() {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	store, _ := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: key})
+	_, _ = store.Put(context.Background(), &policy.ConnectionPolicy{
+		ID: "retail-bank", Mode: policy.ModeReportOnly, AllowedDomains: []string{"https://www.uplusbank.com"},
+		Token: policy.TokenRules{SecretData: policy.SecretDataOptional},
+	}, 0)
+	reg, _ := policy.NewRegistryFromSource(context.Background(), store, policy.RegistryOptions{})
+	defer reg.Close()
+
+	journal := admin.NewMemoryJournal() // redisadmin.New for a fleet
+	rec := admin.NewRecorder(journal, reg)
+	mw, _ := middleware.ForRegistry(reg, middleware.WithEventHandler(rec.Event), middleware.WithLogger(slog.New(slog.DiscardHandler)))
+	mux := http.NewServeMux()
+	mw.Routes(mux).Handle("POST /connections/{connection}/messages", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	req := httptest.NewRequest("POST", "/connections/retail-bank/messages", nil)
+	req.Header.Set("Origin", "https://shop.uplusbank.com")
+	mux.ServeHTTP(httptest.NewRecorder(), req) // report-only: let through, counted
+	_ = rec.Flush(context.Background())        // Run(ctx, 5*time.Second) does this in the background
+
+	rs, _ := journal.Refusals(context.Background(), "retail-bank", time.Now().UTC().Truncate(time.Hour), 100)
+	fmt.Println(rs)
+	// Output:
+	// [{https://shop.uplusbank.com 1}]
 }

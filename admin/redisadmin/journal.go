@@ -15,6 +15,7 @@ import (
 
 	"github.com/msgsec/msgsec/admin"
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/redisopt"
 	"github.com/msgsec/msgsec/policy"
 )
 
@@ -40,8 +41,11 @@ type Journal struct {
 // New returns a Journal on c, reporting every problem of cfg at once.
 func New(c redis.UniversalClient, cfg Config) (*Journal, error) {
 	var problems []*cfgerr.Error
-	if c == nil {
+	switch {
+	case c == nil:
 		problems = append(problems, &cfgerr.Error{Field: "client", Kind: ErrConfig, Reason: "required"})
+	case !redisopt.ContextTimeoutEnabled(c):
+		problems = append(problems, &cfgerr.Error{Field: "client", Kind: ErrConfig, Reason: "ContextTimeoutEnabled must be true so Timeout bounds every call"})
 	}
 	j := &Journal{c: c, prefix: cmp.Or(cfg.Prefix, "msgsec:admin"), timeout: cmp.Or(cfg.Timeout, 500*time.Millisecond)}
 	if len(j.prefix) > 64 || strings.ContainsAny(j.prefix, " {}") || strings.IndexFunc(j.prefix, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {

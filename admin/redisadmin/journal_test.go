@@ -118,4 +118,9 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		require.ErrorIs(t, e, redisadmin.ErrConfig)
 	}
 	require.Equal(t, []string{"client", "Prefix", "Timeout"}, fields)
+
+	unbounded := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer unbounded.Close()
+	_, err = redisadmin.New(unbounded, redisadmin.Config{})
+	require.ErrorContains(t, err, "ContextTimeoutEnabled")
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/redisopt"
 )
 
 // Defaults and bounds for Config.
@@ -60,12 +61,8 @@ func (cfg Config) validate() (settings, error) {
 		problems = append(problems, problem("Client", "", "required"))
 	case *redis.Ring:
 		problems = append(problems, problem("Client", "", "a Ring's shards share no pub/sub: use a Client (single node or Sentinel) or a ClusterClient"))
-	case *redis.Client:
-		if !c.Options().ContextTimeoutEnabled {
-			problems = append(problems, problem("Client", "", "ContextTimeoutEnabled must be true so Timeout bounds every call"))
-		}
-	case *redis.ClusterClient:
-		if !c.Options().ContextTimeoutEnabled {
+	default:
+		if !redisopt.ContextTimeoutEnabled(c) {
 			problems = append(problems, problem("Client", "", "ContextTimeoutEnabled must be true so Timeout bounds every call"))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/redisopt"
 )
 
 // Defaults and bounds for Config.
@@ -60,7 +61,7 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) 
 	switch {
 	case c == nil:
 		problems = append(problems, cfgProblem("client", "", "required"))
-	case !contextTimeoutEnabled(c):
+	case !redisopt.ContextTimeoutEnabled(c):
 		problems = append(problems, cfgProblem("client", "", "ContextTimeoutEnabled must be true so Timeout bounds every call"))
 	}
 	s := settings{prefix: cmp.Or(cfg.Prefix, defaultPrefix), timeout: cmp.Or(cfg.Timeout, defaultTimeout), now: cfg.Now}
@@ -78,23 +79,6 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) 
 
 func cfgProblem(field, value, reason string) *cfgerr.Error {
 	return &cfgerr.Error{Field: field, Value: value, Reason: reason, Kind: ErrConfig}
-}
-
-// contextTimeoutEnabled refuses the go-redis clients that would ignore our
-// deadline: without ContextTimeoutEnabled they read and write with their own
-// ReadTimeout/WriteTimeout (3s by default, per retry), so Config.Timeout
-// would be a promise we could not keep. Other UniversalClient
-// implementations are taken on trust.
-func contextTimeoutEnabled(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 func validPrefix(p string) bool {
