@@ -39,6 +39,13 @@
 //     lint, compile; Registry.
 //   - [github.com/msgsec/msgsec/middleware]: net/http middleware enforcing
 //     a compiled policy.
+//   - [github.com/msgsec/msgsec/policy/redispolicy]: the shared policy
+//     store in Redis, for fleets of chat servers.
+//   - [github.com/msgsec/msgsec/admin]: the Security tab, an admin console
+//     over the store; [github.com/msgsec/msgsec/admin/redisadmin] keeps its
+//     audit and roll-out counts in Redis.
+//   - [github.com/msgsec/msgsec/otelmetrics]: msgsec's decisions as
+//     OpenTelemetry metrics.
 //   - [github.com/msgsec/msgsec/cfgerr]: the configuration errors every
 //     constructor reports, all at once.
 //
