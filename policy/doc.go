@@ -34,6 +34,16 @@
 //
 // The seed rule: no allowed domain, or "*", means any website.
 //
+// # Many instances
+//
+// A [Store] is the policy set as shared, versioned data, for fleets and
+// admin consoles: over a [Backend] ([NewMemoryBackend]; Redis in
+// policy/redispolicy), it validates every write as a file is validated,
+// refuses a stale one ([ConflictError]), keeps secrets sealed under the
+// operator's sealing key and authenticates each document with it. A
+// [Registry] from [NewRegistryFromSource] reads it connection by
+// connection and [Registry.Follow] applies its changes as they happen.
+//
 // # Example
 //
 //	reg, err := policy.NewRegistry(ctx, "policies.yaml", policy.RegistryOptions{})

@@ -7,7 +7,9 @@
 //
 // The Store does the policy work — validation exactly as for a policy
 // file, compare-and-set versions, secrets sealed with AES-256-GCM under the
-// operator's sealing key — and the Backend moves bytes:
+// operator's sealing key, a MAC on every document so that what someone
+// writes into Redis without that key is refused — and the Backend moves
+// bytes:
 //
 //   - [Backend.Swap] is one Lua script on one key: it compares the stored
 //     version with the one the write read (0: none), stores the document
@@ -17,7 +19,8 @@
 //   - [Backend.List] finds the connections with SCAN (on every master of a
 //     Cluster) and reads each one's document and version atomically, in
 //     pipelined batches. A document over [MaxDocumentBytes] (1 MiB, the
-//     bound of a policy file) is refused without being read.
+//     bound of a policy file) is not read: that connection is refused,
+//     the others load.
 //   - [Backend.Watch] subscribes to the change channel and calls back after
 //     every (re)subscription and every notice; a broken subscription
 //     returns an error, and [policy.Registry.Follow] subscribes again and
