@@ -84,6 +84,46 @@ func BenchmarkAllows(b *testing.B) {
 	}
 }
 
+// BenchmarkAllowsScale is the "pair" case (a listed exact origin and a
+// miss) from 10 to 100,000 allowed origins, for BENCHMARKS.md's picture
+// (scripts/benchplot): msgsec stays flat, a list scan does not.
+func BenchmarkAllowsScale(b *testing.B) {
+	for _, n := range []int{10, 100, 1000, 10000, 100000} {
+		patterns := benchPatterns(n)
+		origins := benchOrigins(n)
+		m, err := NewMatcher(patterns)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hit, miss := origins["hit-exact"], origins["miss"]
+		if !m.Allows(hit) || m.Allows(miss) {
+			b.Fatal("msgsec: wrong decision")
+		}
+		b.Run(fmt.Sprintf("n=%d/msgsec", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				benchSink = m.Allows(hit)
+				benchSink = m.Allows(miss)
+			}
+		})
+		c := cors.New(cors.Options{AllowedOrigins: patterns})
+		r1, _ := http.NewRequest(http.MethodGet, "https://chat.example/", nil)
+		r1.Header.Set("Origin", hit)
+		r2, _ := http.NewRequest(http.MethodGet, "https://chat.example/", nil)
+		r2.Header.Set("Origin", miss)
+		if !c.OriginAllowed(r1) || c.OriginAllowed(r2) {
+			b.Fatal("rs/cors: wrong decision")
+		}
+		b.Run(fmt.Sprintf("n=%d/rs-cors", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				benchSink = c.OriginAllowed(r1)
+				benchSink = c.OriginAllowed(r2)
+			}
+		})
+	}
+}
+
 func BenchmarkAllowsSameSite(b *testing.B) {
 	m, err := NewMatcher(benchPatterns(1000), SameSite())
 	if err != nil {
