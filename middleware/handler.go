@@ -249,22 +249,46 @@ func answerWithoutCORS(w http.ResponseWriter) {
 // preflight answers a CORS preflight: refused ones here, before rs/cors
 // runs (no CORS headers, so the browser stops), allowed ones by rs/cors.
 func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy.Compiled, o string, n sent) {
-	if n != oneOrigin || !m.originAllowed(p, o) {
-		reason := func() string {
-			if n == severalOrigins {
-				return "more than one Origin header"
+	if n == oneOrigin {
+		pair := m.corsFor(p)
+		method, headers, memoable := preflightParts(r, o)
+		om, known := pair.origins.Get(o)
+		if !known {
+			om = &originMemo{refused: !m.originAllowed(p, o)}
+			// Refused origins, which anyone can vary, get half of the
+			// memo at most, so they cannot crowd out the admitted ones.
+			if memoable && (!om.refused || pair.refusedN.Add(1) <= maxPreflightMemo/2) {
+				pair.origins.Add(o, om) // dropped when full: om serves this request alone
 			}
-			if n == noOriginHeader {
-				return "preflight without an Origin header"
+		}
+		if !om.refused {
+			if a := om.find(method, headers); memoable && a != nil {
+				a.replay(w) // recorded for this admitted origin, this policy
+				return
 			}
-			return explainOrigin(p, o)
+			e := pair.pick(policyview.Of(p).CredentialsFor(o))
+			if !memoable {
+				e.cors.HandlerFunc(w, r)
+				return
+			}
+			a := e.record(r)
+			om.add(method, headers, a)
+			a.replay(w)
+			return
 		}
-		if m.deny(w, r, p, KindPreflightDenied, reason, o) {
-			answerWithoutCORS(w) // report-only: reported, never given CORS access
-		}
-		return
 	}
-	m.corsFor(p).pick(policyview.Of(p).CredentialsFor(o)).preflight(w, r, o)
+	reason := func() string {
+		if n == severalOrigins {
+			return "more than one Origin header"
+		}
+		if n == noOriginHeader {
+			return "preflight without an Origin header"
+		}
+		return explainOrigin(p, o)
+	}
+	if m.deny(w, r, p, KindPreflightDenied, reason, o) {
+		answerWithoutCORS(w) // report-only: reported, never given CORS access
+	}
 }
 
 // checkOrigin applies the Origin rules of route kind rt to an actual

@@ -207,7 +207,7 @@ func (m *Middleware) newCors(p *policy.Compiled) *corsPair {
 	}
 	headers = append(headers, m.extraHeaders...)
 	entry := func(credentials bool) *corsEntry {
-		return &corsEntry{memo: cowmap.New[preflightKey, *preflightAnswer](maxPreflightMemo), cors: cors.New(cors.Options{
+		return &corsEntry{cors: cors.New(cors.Options{
 			// rs/cors only ever sees requests from origins msgsec has
 			// admitted; refused ones (report-only included) never reach it,
 			// so the decision is not made twice and a refused origin never
@@ -219,7 +219,7 @@ func (m *Middleware) newCors(p *policy.Compiled) *corsPair {
 			MaxAge:                     preflightMaxAge,
 		})}
 	}
-	pair := &corsPair{plain: entry(false)}
+	pair := &corsPair{plain: entry(false), origins: cowmap.New[string, *originMemo](maxPreflightMemo)}
 	if policyview.Of(p).AllowCredentials {
 		pair.cred = entry(true)
 	}

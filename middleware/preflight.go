@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"net/http"
+	"sync/atomic"
 
 	"github.com/rs/cors"
 
@@ -12,8 +13,66 @@ import (
 // admitted origin, cred (nil unless the policy turns credentials on) for
 // the origins it lists by name, the only ones that may be told
 // Access-Control-Allow-Credentials: true.
+//
+// An allowed preflight's answer is a pure function of the policy and three
+// request values — Origin, Access-Control-Request-Method and
+// Access-Control-Request-Headers — so rs/cors computes it once per distinct
+// triple and later preflights replay its headers from memo, before the
+// origin is even parsed again (the answer was only ever recorded for an
+// origin the policy admits). Likewise refused remembers origins the policy
+// refuses, so a repeated refused preflight skips the origin match. rs/cors
+// and the matcher stay the ones that decide; the memos only save redoing
+// the same work. Both are bounded (an allowed site can vary the request
+// headers at will, anyone the Origin) and die with the policy on reload.
 type corsPair struct {
 	plain, cred *corsEntry
+
+	// origins remembers, per Origin value, whether the policy refuses it
+	// and, when it admits it, the answers recorded for it: one string
+	// hash finds both. Bounded, as are the answers per origin.
+	origins  *cowmap.Map[string, *originMemo]
+	refusedN atomic.Int32 // refused origins offered to origins
+}
+
+// originMemo is what a policy decided for one Origin value.
+type originMemo struct {
+	refused bool
+	answers atomic.Pointer[[]memoAnswer] // copy-on-write, at most maxAnswersPerOrigin
+}
+
+type memoAnswer struct {
+	method, headers string
+	a               *preflightAnswer
+}
+
+// find returns the answer recorded for (method, headers), or nil.
+func (om *originMemo) find(method, headers string) *preflightAnswer {
+	if as := om.answers.Load(); as != nil {
+		for i := range *as {
+			if e := &(*as)[i]; e.method == method && e.headers == headers {
+				return e.a
+			}
+		}
+	}
+	return nil
+}
+
+// add records an answer unless the origin has maxAnswersPerOrigin.
+func (om *originMemo) add(method, headers string, a *preflightAnswer) {
+	for {
+		old := om.answers.Load()
+		var cur []memoAnswer
+		if old != nil {
+			cur = *old
+		}
+		if len(cur) >= maxAnswersPerOrigin {
+			return
+		}
+		next := append(append(make([]memoAnswer, 0, len(cur)+1), cur...), memoAnswer{method, headers, a})
+		if om.answers.CompareAndSwap(old, &next) {
+			return
+		}
+	}
 }
 
 // pick returns the entry for an admitted origin.
@@ -24,67 +83,52 @@ func (c *corsPair) pick(credentials bool) *corsEntry {
 	return c.plain
 }
 
-// corsEntry is one rs/cors instance, with a memo of the preflight answers
-// it gave.
-//
-// An allowed preflight's answer is a pure function of the policy and three
-// request values — Origin, Access-Control-Request-Method and
-// Access-Control-Request-Headers — so rs/cors computes it once per distinct
-// triple and later preflights replay its headers. rs/cors stays the one that
-// decides; the memo only saves redoing the same work. It is bounded (an
-// allowed site can vary the request headers at will) and dies with the
-// policy on reload.
+// corsEntry is one rs/cors instance.
 type corsEntry struct {
 	cors *cors.Cors
-
-	memo *cowmap.Map[preflightKey, *preflightAnswer] // lock-free reads, bounded
-}
-
-type preflightKey struct {
-	origin, method, headers string
 }
 
 type preflightAnswer struct {
 	status int
 	keys   []string
 	values [][]string // shared, never modified
+	vary   int        // index of "Vary" in keys, or -1
 }
 
 const (
-	maxPreflightMemo    = 1024
+	maxPreflightMemo    = 1024 // origins remembered per policy
+	maxAnswersPerOrigin = 16   // (method, headers) answers per origin
 	maxPreflightKeySize = 1024
 )
 
-// preflight answers an allowed preflight through rs/cors, or from the memo
-// of an identical earlier one.
-func (e *corsEntry) preflight(w http.ResponseWriter, r *http.Request, origin string) {
-	method := r.Header["Access-Control-Request-Method"]
-	headers := r.Header["Access-Control-Request-Headers"]
-	if len(method) != 1 || len(headers) > 1 {
-		e.cors.HandlerFunc(w, r) // unusual: no memo
-		return
+// preflightParts returns the request's Access-Control-Request-Method and
+// -Headers, and false when the request is unusual (several method or
+// header lines, huge values): those are answered without the memo.
+func preflightParts(r *http.Request, origin string) (method, headers string, memoable bool) {
+	m := r.Header["Access-Control-Request-Method"]
+	h := r.Header["Access-Control-Request-Headers"]
+	if len(m) != 1 || len(h) > 1 {
+		return "", "", false
 	}
-	k := preflightKey{origin: origin, method: method[0]}
-	if len(headers) == 1 {
-		k.headers = headers[0]
+	if len(h) == 1 {
+		headers = h[0]
 	}
-	if len(k.origin)+len(k.method)+len(k.headers) > maxPreflightKeySize {
-		e.cors.HandlerFunc(w, r)
-		return
-	}
-	a, ok := e.memo.Get(k)
-	if !ok {
-		a = e.record(r)
-		e.memo.Add(k, a)
-	}
+	return m[0], headers, len(origin)+len(m[0])+len(headers) <= maxPreflightKeySize
+}
+
+// replay writes a recorded answer: as rs/cors does, Vary is added to,
+// everything else is set (one map write per header; only Vary is read
+// first).
+func (a *preflightAnswer) replay(w http.ResponseWriter) {
 	h := w.Header()
 	for i, key := range a.keys {
-		// As rs/cors does: Vary is added to, everything else is set.
-		if prev, ok := h[key]; ok && key == "Vary" {
-			h[key] = append(prev[:len(prev):len(prev)], a.values[i]...)
-		} else {
-			h[key] = a.values[i]
+		if i == a.vary {
+			if prev, ok := h[key]; ok {
+				h[key] = append(prev[:len(prev):len(prev)], a.values[i]...)
+				continue
+			}
 		}
+		h[key] = a.values[i]
 	}
 	w.WriteHeader(a.status)
 }
@@ -93,8 +137,11 @@ func (e *corsEntry) preflight(w http.ResponseWriter, r *http.Request, origin str
 func (e *corsEntry) record(r *http.Request) *preflightAnswer {
 	rec := &headerRecorder{h: http.Header{}}
 	e.cors.HandlerFunc(rec, r)
-	a := &preflightAnswer{status: rec.status}
+	a := &preflightAnswer{status: rec.status, vary: -1}
 	for k, v := range rec.h {
+		if k == "Vary" {
+			a.vary = len(a.keys)
+		}
 		a.keys = append(a.keys, k)
 		a.values = append(a.values, append([]string(nil), v...))
 	}

@@ -3,6 +3,7 @@ package middleware
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -71,13 +72,31 @@ func TestPreflightMemoIsPerOriginAndBounded(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
-	assert.LessOrEqual(t, m.staticCors.plain.memo.Len(), maxPreflightMemo)
-	// A refused origin never reaches the memo.
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, preflight("https://evil.example"))
-	assert.Empty(t, w.Header().Get("Access-Control-Allow-Origin"))
-	m.staticCors.plain.memo.Range(func(k preflightKey, _ *preflightAnswer) {
-		assert.NotEqual(t, "https://evil.example", k.origin)
+	assert.LessOrEqual(t, m.staticCors.origins.Len(), maxPreflightMemo)
+	// A refused origin never reaches the answers' memo, only the refused
+	// one, which is bounded too and never admits.
+	for i := 0; i < 2*maxPreflightMemo; i++ {
+		o := "https://evil" + itoa(i) + ".example"
+		for range 2 { // the second time from the refused memo
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, preflight(o))
+			require.Equal(t, http.StatusForbidden, w.Code, o)
+			require.Empty(t, w.Header().Get("Access-Control-Allow-Origin"), o)
+		}
+	}
+	assert.LessOrEqual(t, m.staticCors.origins.Len(), maxPreflightMemo, "bounded")
+	refused := 0
+	m.staticCors.origins.Range(func(_ string, om *originMemo) {
+		if om.refused {
+			refused++
+		}
+	})
+	assert.LessOrEqual(t, refused, maxPreflightMemo/2, "refused origins never take more than half")
+	m.staticCors.origins.Range(func(o string, om *originMemo) {
+		if strings.Contains(o, "evil") {
+			assert.True(t, om.refused)
+			assert.Nil(t, om.answers.Load(), "a refused origin has no answer")
+		}
 	})
 }
 
