@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,14 +46,32 @@ type Config struct {
 	Timeout time.Duration
 	// Now is the clock that turns an expiry into a TTL. Default time.Now.
 	Now func() time.Time
+
+	// WaitReplicas (replay cache only) makes Record wait, with Redis's
+	// WAIT, until its entry has reached this many replicas before a token
+	// is accepted; an entry not acknowledged within WaitTimeout refuses
+	// the token as ErrReplayCheckUnavailable (the 503), never accepts it.
+	// Zero (the default) does not wait. See the package doc for what it
+	// guarantees across a failover and what it does not. Not for a
+	// *redis.Ring (its shards are separate servers).
+	WaitReplicas int
+	// WaitTimeout bounds the wait: zero means 50ms; at least 1ms and
+	// below Timeout.
+	WaitTimeout time.Duration
 }
 
 // settings is a validated Config.
 type settings struct {
-	prefix  string
-	timeout time.Duration
-	now     func() time.Time
+	prefix       string
+	timeout      time.Duration
+	now          func() time.Time
+	waitReplicas int
+	waitTimeout  time.Duration
 }
+
+// defaultWaitTimeout bounds a WAIT when Config.WaitTimeout is zero: a
+// replica on the same network acknowledges in about a millisecond.
+const defaultWaitTimeout = 50 * time.Millisecond
 
 // validate checks c and cfg and records every problem (Field "client" for
 // c, the Config field otherwise).
@@ -74,7 +93,24 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) 
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.waitReplicas, s.waitTimeout = cfg.WaitReplicas, cmp.Or(cfg.WaitTimeout, defaultWaitTimeout)
+	switch {
+	case cfg.WaitReplicas < 0 || cfg.WaitReplicas > 16:
+		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "must be between 0 and 16"))
+	case cfg.WaitReplicas > 0 && isRing(c):
+		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "a Ring's shards are separate servers: WAIT needs a Client (single node or Sentinel) or a ClusterClient"))
+	}
+	if cfg.WaitTimeout != 0 && (cfg.WaitTimeout < time.Millisecond || cfg.WaitTimeout >= s.timeout) {
+		problems = append(problems, cfgProblem("WaitTimeout", cfg.WaitTimeout.String(), "must be at least 1ms and below Timeout"))
+	} else if cfg.WaitReplicas > 0 && s.waitTimeout >= s.timeout {
+		problems = append(problems, cfgProblem("WaitTimeout", s.waitTimeout.String(), "must be below Timeout ("+s.timeout.String()+")"))
+	}
 	return s, problems
+}
+
+func isRing(c redis.UniversalClient) bool {
+	_, ok := c.(*redis.Ring)
+	return ok
 }
 
 func cfgProblem(field, value, reason string) *cfgerr.Error {

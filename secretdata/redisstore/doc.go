@@ -57,6 +57,31 @@
 // replayed until they expire. Production deployments should run Redis with
 // appendonly yes, or accept that window.
 //
+// # Replicas and failover
+//
+// Redis replicates asynchronously: an entry the primary has acknowledged
+// but not yet sent to a replica is lost when that replica is promoted
+// (Sentinel, Cluster failover), and the token it recorded is then
+// accepted a second time. [Config].WaitReplicas closes that window for
+// what it covers: each Record sends SET NX and WAIT n timeout in one
+// pipeline to the key's primary and accepts the token only when n
+// replicas have the entry; not acknowledged within WaitTimeout, the token
+// is refused with ErrReplayCheckUnavailable (the middleware's 503), and
+// since the entry is on the primary it stays refused (as replayed) after.
+//
+// What it guarantees: an accepted token's entry was on the primary and on
+// n replicas when it was accepted, so a failover that promotes one of
+// those replicas keeps it. What it does not: WAIT does not make Redis
+// strongly consistent (Redis's own documentation says so) — a failover
+// may promote a replica that was not among the n (set n to the number of
+// replicas to leave none out, at the price of refusing every token while
+// one replica is down), a replica can lose the entry if it restarts
+// without persistence, and the entry is not fsynced anywhere by WAIT.
+// Sentinel promotes the replica with the most replicated data, which is
+// one that acknowledged. Its cost is one replication round trip per token
+// (BENCHMARKS.md has the figure), and 503s instead of accepted tokens
+// while too few replicas answer.
+//
 // # Example
 //
 // The same client serves [NewStore] (sealed secret data for

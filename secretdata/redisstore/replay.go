@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -68,12 +69,48 @@ func (r *ReplayCache) Record(ctx context.Context, issuer, jti string, expires ti
 	ttl := max(expires.Sub(r.s.now())+secretdata.MaxLeeway, minReplayTTL)
 	ctx, cancel := context.WithTimeout(ctx, r.s.timeout)
 	defer cancel()
-	set, err := r.c.SetNX(ctx, replayKey(r.s.prefix, issuer, jti), 1, ttl).Result()
+	key := replayKey(r.s.prefix, issuer, jti)
+	if r.s.waitReplicas > 0 {
+		return r.recordAndWait(ctx, key, ttl)
+	}
+	set, err := r.c.SetNX(ctx, key, 1, ttl).Result()
 	if err != nil {
 		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: err}
 	}
 	if !set {
 		return secretdata.ErrReplayed
+	}
+	return nil
+}
+
+// recordAndWait is Record with WaitReplicas: SET NX and WAIT in one
+// pipeline, so both run on one connection of the key's primary (WAIT
+// counts the replicas that have that connection's writes).
+func (r *ReplayCache) recordAndWait(ctx context.Context, key string, ttl time.Duration) error {
+	var pipe redis.Pipeliner
+	switch c := r.c.(type) {
+	case *redis.ClusterClient:
+		node, err := c.MasterForKey(ctx, key)
+		if err != nil {
+			return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: err}
+		}
+		pipe = node.Pipeline()
+	default:
+		pipe = r.c.Pipeline()
+	}
+	set := pipe.SetNX(ctx, key, 1, ttl)
+	acked := pipe.Do(ctx, "wait", r.s.waitReplicas, r.s.waitTimeout.Milliseconds())
+	if _, err := pipe.Exec(ctx); err != nil {
+		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: err}
+	}
+	if !set.Val() {
+		return secretdata.ErrReplayed
+	}
+	if n, _ := acked.Int64(); n < int64(r.s.waitReplicas) {
+		// Recorded on the primary but not (yet) on enough replicas: a
+		// failover now could lose it, so the token is not accepted.
+		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable,
+			err: fmt.Errorf("the entry reached %d of %d replicas within %v", n, r.s.waitReplicas, r.s.waitTimeout)}
 	}
 	return nil
 }

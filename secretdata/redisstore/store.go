@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,6 +44,9 @@ var _ delivery.Store = (*Store)(nil)
 // once (see ErrConfig); the key is never quoted.
 func NewStore(c redis.UniversalClient, key []byte, cfg Config) (*Store, error) {
 	s, problems := cfg.validate(c)
+	if cfg.WaitReplicas != 0 {
+		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "replay cache only: a Store does not wait for replicas"))
+	}
 	sealer, err := delivery.NewSealer(key)
 	for p := range cfgerr.All(err) {
 		problems = append(problems, cfgProblem("key", p.Value, p.Reason))
