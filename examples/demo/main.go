@@ -316,11 +316,11 @@ Open them in Chromium, Chrome or Firefox (they resolve *.localhost to this machi
      the widget page refuses to be framed there (CSP frame-ancestors), and a chat's
      WebSocket refuses its handshake (403: cross-site WebSocket hijacking). See the
      browser console.
-  5. Open the console login URL, then the retail-bank connection's Security tab. Add
-     %[2]s under "New domain" and reload the evil site: the widget now opens there,
-     without a restart; remove it and it is refused again. "Create secret" makes an HMAC
-     key (shown once); "Switch to report-only" lets every site through and lists the
-     origins enforce mode would refuse.
+  5. Open the console login URL, then the U+ Bank connection's Security tab. Add the
+     evil site, %[2]s, under "New domain" and reload it: the widget now opens
+     there, without a restart; remove it and it is refused again. "Create secret" makes
+     an HMAC key (its secret shown once). "Switch to report-only" stops refusing unlisted
+     sites on the chat API and lists, under "Refused origins", what enforce would refuse.
 
 The JWT secret was made at random for this run and is not shown. The console's login
 token is %[6]s (for scripts: MSGSEC_ADMIN_TOKEN=<token> msgsec admin list --url %[4]s).
