@@ -45,6 +45,15 @@ func TestStartAndStop(t *testing.T) {
 		})
 	}
 
+	// The console's store holds the built-in policy, its secret sealed
+	// (not an environment reference: the store is the one source).
+	docs, err := d.policies.List(ctx)
+	require.NoError(t, err)
+	require.Contains(t, docs, "retail-bank")
+	doc := string(docs["retail-bank"].Doc)
+	assert.Contains(t, doc, "sealed: ")
+	assert.NotContains(t, doc, "UPLUS_JWT_SECRET")
+
 	var out strings.Builder
 	d.printWelcome(&out)
 	for _, u := range []string{d.bankURL, d.evilURL, d.chatURL + "/agent", d.consoleURL, d.loginURL()} {

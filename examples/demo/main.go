@@ -99,7 +99,8 @@ type demo struct {
 	consoleURL                string // with a trailing slash
 	chat                      *chat.Server
 	console                   *console
-	done                      chan struct{} // closed when every server has stopped
+	policies                  *policy.MemoryBackend // the console's store's documents (tests)
+	done                      chan struct{}         // closed when every server has stopped
 }
 
 // loginURL is the console's browser login (it holds the token).
@@ -178,7 +179,8 @@ func (d *demo) build(ctx context.Context, cfg config) ([]http.Handler, error) {
 	// sealing key is random too: the store lives as long as the process.
 	sealingKey := make([]byte, 32)
 	_, _ = rand.Read(sealingKey)
-	policies, err := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: sealingKey})
+	d.policies = policy.NewMemoryBackend()
+	policies, err := policy.NewStore(d.policies, policy.StoreOptions{SealingKey: sealingKey})
 	if err != nil {
 		return nil, err
 	}
