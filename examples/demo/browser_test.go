@@ -132,7 +132,7 @@ func newBrowserEnv(t *testing.T, lim chat.Limits) *browserEnv {
 	t.Cleanup(cancel)
 	seen := &serverLog{}
 	d, err := start(ctx, config{
-		chatAddr: "127.0.0.1:0", bankAddr: "127.0.0.1:0", otherAddr: "127.0.0.1:0",
+		chatAddr: "127.0.0.1:0", bankAddr: "127.0.0.1:0", otherAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0",
 		logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		onEvent: seen.event, wrapChat: seen.wrap, limits: lim,
 	})

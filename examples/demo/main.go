@@ -2,25 +2,33 @@
 //
 //	go run ./examples/demo
 //
-// It starts three servers on loopback:
+// It starts four servers on loopback:
 //
 //   - the chat server (package examples/internal/chat) on
 //     http://127.0.0.1:8080, with the built-in U+ Bank policy;
 //   - the U+ Bank site (package examples/internal/bank) on
 //     http://www.uplusbank.localhost:8081, the policy's allowed domain;
 //   - an unlisted site on http://evil.localhost:8082 that embeds the
-//     widget too, and is refused.
+//     widget too, and is refused;
+//   - the security console (package admin) on http://127.0.0.1:8090, over
+//     an in-memory policy store seeded with the built-in policy. The chat
+//     server's registry follows that store, so what the console changes
+//     (domains, cookies, keys, enforce or report-only) applies at once.
 //
-// The policy's JWT secret is made at random at start-up and handed to the
-// chat server and the bank in-process; it is never printed. Browsers
-// (Chromium, Chrome, Firefox) resolve *.localhost to loopback by themselves.
+// The policy's JWT secret is made at random at start-up, handed to the
+// bank in-process and kept sealed in the policy store; it is never
+// printed. The console's login token is random too, and printed (with the
+// login URL) for this run. Browsers (Chromium, Chrome, Firefox) resolve
+// *.localhost to loopback by themselves.
 //
-// Flags -chat-addr, -bank-addr and -other-addr move the listeners (the
-// bank and evil sites keep their host names, on the new ports).
+// Flags -chat-addr, -bank-addr, -other-addr and -admin-addr move the
+// listeners (the bank and evil sites keep their host names, on the new
+// ports).
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"flag"
 	"fmt"
@@ -34,6 +42,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/msgsec/msgsec/admin"
 	"github.com/msgsec/msgsec/examples/internal/bank"
 	"github.com/msgsec/msgsec/examples/internal/chat"
 	"github.com/msgsec/msgsec/middleware"
@@ -56,6 +65,7 @@ func main() {
 	fs.StringVar(&cfg.chatAddr, "chat-addr", "127.0.0.1:8080", "chat server listen address")
 	fs.StringVar(&cfg.bankAddr, "bank-addr", "127.0.0.1:8081", "U+ Bank site listen address (served as http://"+bankHost+":<port>)")
 	fs.StringVar(&cfg.otherAddr, "other-addr", "127.0.0.1:8082", "unlisted site listen address (served as http://"+evilHost+":<port>)")
+	fs.StringVar(&cfg.adminAddr, "admin-addr", "127.0.0.1:8090", "security console listen address (keep it on loopback)")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -72,8 +82,8 @@ func main() {
 }
 
 type config struct {
-	chatAddr, bankAddr, otherAddr string
-	logger                        *slog.Logger
+	chatAddr, bankAddr, otherAddr, adminAddr string
+	logger                                   *slog.Logger
 	// For the tests: onEvent hears the chat server's msgsec events,
 	// wrapChat (if set) wraps its handler, and limits replace the chat
 	// server's default flood limits (every tab of a browser test is one
@@ -83,14 +93,20 @@ type config struct {
 	limits   chat.Limits
 }
 
-// demo is the three running servers.
+// demo is the four running servers.
 type demo struct {
 	chatURL, bankURL, evilURL string
+	consoleURL                string // with a trailing slash
 	chat                      *chat.Server
-	done                      chan struct{} // closed when every server has stopped
+	console                   *console
+	policies                  *policy.MemoryBackend // the console's store's documents (tests)
+	done                      chan struct{}         // closed when every server has stopped
 }
 
-// start listens on the three addresses and serves until ctx ends.
+// loginURL is the console's browser login (it holds the token).
+func (d *demo) loginURL() string { return d.consoleURL + "login?token=" + d.console.token }
+
+// start listens on the four addresses and serves until ctx ends.
 func start(ctx context.Context, cfg config) (*demo, error) {
 	var lns []net.Listener
 	closeAll := func() {
@@ -98,7 +114,11 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 			ln.Close()
 		}
 	}
-	for _, addr := range []string{cfg.chatAddr, cfg.bankAddr, cfg.otherAddr} {
+	for _, addr := range []string{cfg.chatAddr, cfg.bankAddr, cfg.otherAddr, cfg.adminAddr} {
+		if addr == "" {
+			closeAll()
+			return nil, errNoAddr
+		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			closeAll()
@@ -110,7 +130,10 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 		chatURL: "http://" + lns[0].Addr().String(),
 		bankURL: "http://" + bankHost + ":" + port(lns[1]),
 		evilURL: "http://" + evilHost + ":" + port(lns[2]),
-		done:    make(chan struct{}),
+		// The console is served by its loopback address: its login cookie
+		// is for that host alone.
+		consoleURL: "http://" + lns[3].Addr().String() + "/",
+		done:       make(chan struct{}),
 	}
 	handlers, err := d.build(ctx, cfg)
 	if err != nil {
@@ -140,8 +163,8 @@ func start(ctx context.Context, cfg config) (*demo, error) {
 	return d, nil
 }
 
-// build makes the chat server, the bank site and the evil site, sharing a
-// random JWT secret that never leaves the process.
+// build makes the chat server, the bank site, the evil site and the
+// console, sharing a random JWT secret that never leaves the process.
 func (d *demo) build(ctx context.Context, cfg config) ([]http.Handler, error) {
 	logger := cfg.logger
 	// As `msgsec secret new` prints it: the policy's key is this text (its
@@ -151,16 +174,50 @@ func (d *demo) build(ctx context.Context, cfg config) ([]http.Handler, error) {
 	load := policy.LoadOptions{LookupEnv: func(name string) (string, bool) {
 		return secret, name == "UPLUS_JWT_SECRET"
 	}}
-	reg, err := policy.NewRegistryFromBytes(ctx, chat.DefaultPolicy(), policy.RegistryOptions{Load: load})
+
+	// The policy store the console edits and the chat server follows. Its
+	// sealing key is random too: the store lives as long as the process.
+	sealingKey := make([]byte, 32)
+	_, _ = rand.Read(sealingKey)
+	d.policies = policy.NewMemoryBackend()
+	policies, err := policy.NewStore(d.policies, policy.StoreOptions{SealingKey: sealingKey})
 	if err != nil {
 		return nil, err
 	}
+	if err := seedStore(ctx, policies, load.LookupEnv); err != nil {
+		return nil, err
+	}
+	reg, err := policy.NewRegistryFromSource(ctx, policies, policy.RegistryOptions{
+		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg.Follow(ctx, storeResync) // applies each change within milliseconds
+	journal := admin.NewMemoryJournal()
+	// The console's roll-out list: origins a report-only connection would
+	// have refused, counted from the middleware's events.
+	recorder := admin.NewRecorder(journal, reg)
+	go recorder.Run(ctx, refusalFlush)
+	con, err := newConsole(policies, journal, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.console = con
+
 	store, err := delivery.NewMemoryStore(secretdata.GenerateSecret()[:delivery.KeySize], delivery.MemoryStoreConfig{})
 	if err != nil {
 		return nil, err
 	}
+	onEvent := recorder.Event
+	if cfg.onEvent != nil {
+		onEvent = func(e middleware.Event) {
+			recorder.Event(e)
+			cfg.onEvent(e)
+		}
+	}
 	chatSrv, err := chat.New(chat.Config{Policies: reg, Store: store, SelfOrigin: d.chatURL, Logger: logger,
-		OnEvent: cfg.onEvent, Limits: cfg.limits})
+		OnEvent: onEvent, Limits: cfg.limits})
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +258,7 @@ func (d *demo) build(ctx context.Context, cfg config) ([]http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []http.Handler{chatSrv, bankSite, evilSite(d.chatURL)}, nil
+	return []http.Handler{chatSrv, bankSite, evilSite(d.chatURL), con}, nil
 }
 
 func port(ln net.Listener) string {
@@ -245,6 +302,8 @@ func (d *demo) printWelcome(w io.Writer) {
   U+ Bank (allowed domain)   %[1]s/
   evil site (not allowed)    %[2]s/
   chat agent view            %[3]s/agent
+  security console           %[4]s
+  console login (this run)   %[5]s
 
 Open them in Chromium, Chrome or Firefox (they resolve *.localhost to this machine):
 
@@ -259,7 +318,14 @@ Open them in Chromium, Chrome or Firefox (they resolve *.localhost to this machi
      the widget page refuses to be framed there (CSP frame-ancestors), and a chat's
      WebSocket refuses its handshake (403: cross-site WebSocket hijacking). See the
      browser console.
+  5. Open the console login URL, then the U+ Bank connection's Security tab. Add the
+     evil site, %[2]s, under "New domain" and reload it: the widget now opens
+     there, without a restart; remove it and it is refused again. "Create secret" makes
+     an HMAC key (its secret shown once). "Switch to report-only" stops refusing unlisted
+     sites on the chat API and lists, under "Refused origins", what enforce would refuse.
 
-The JWT secret was made at random for this run and is not shown. Ctrl-C stops the demo.
-`, d.bankURL, d.evilURL, d.chatURL)
+The JWT secret was made at random for this run and is not shown. The console's login
+token is %[6]s (for scripts: MSGSEC_ADMIN_TOKEN=<token> msgsec admin list --url %[4]s).
+Ctrl-C stops the demo.
+`, d.bankURL, d.evilURL, d.chatURL, d.consoleURL, d.loginURL(), d.console.token)
 }
