@@ -18,6 +18,16 @@ import (
 // preflight we answer ourselves carries the same, so caches behave alike.
 var preflightVary = []string{"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
 
+// addPreflightVary adds preflightVary to h's Vary, as rs/cors does on an
+// allowed preflight: a Vary an outer handler set stays.
+func addPreflightVary(h http.Header) {
+	if prev, ok := h["Vary"]; ok {
+		h["Vary"] = append(prev[:len(prev):len(prev)], preflightVary...)
+		return
+	}
+	h["Vary"] = preflightVary
+}
+
 // Vary values of answers to requests without an Origin: the answer would
 // differ with one (and, with AllowSameOriginFetches, with another
 // Sec-Fetch-Site), so shared caches must not reuse it.
@@ -242,7 +252,7 @@ func addVary(w http.ResponseWriter, v string) {
 // through: 204 with the preflight Vary and no CORS headers, which is what
 // the browser would get with no msgsec at all (it then sends nothing).
 func answerWithoutCORS(w http.ResponseWriter) {
-	w.Header()["Vary"] = preflightVary
+	addPreflightVary(w.Header())
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -257,8 +267,13 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy
 			om = &originMemo{refused: !m.originAllowed(p, o)}
 			// Refused origins, which anyone can vary, get half of the
 			// memo at most, so they cannot crowd out the admitted ones.
-			if memoable && (!om.refused || pair.refusedN.Add(1) <= maxPreflightMemo/2) {
+			switch {
+			case !memoable:
+			case !om.refused:
 				pair.origins.Add(o, om) // dropped when full: om serves this request alone
+			case pair.refusedN.Load() < maxPreflightMemo/2:
+				pair.refusedN.Add(1) // may overshoot by the racing requests, never wraps
+				pair.origins.Add(o, om)
 			}
 		}
 		if !om.refused {
@@ -272,7 +287,9 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, p *policy
 				return
 			}
 			a := e.record(r)
-			om.add(method, headers, a)
+			if pair.answersN.Load() < maxPreflightAnswers && om.add(method, headers, a) {
+				pair.answersN.Add(1)
+			}
 			a.replay(w)
 			return
 		}
@@ -377,7 +394,7 @@ func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, p *policy.Comp
 	if k == KindPreflightDenied {
 		// A browser never shows a preflight's body to the page: answer
 		// with no CORS headers, the Vary rs/cors would set, and no body.
-		w.Header()["Vary"] = preflightVary
+		addPreflightVary(w.Header())
 		w.WriteHeader(problems[k].Status)
 		return false
 	}

@@ -23,7 +23,10 @@ import (
 // refuses, so a repeated refused preflight skips the origin match. rs/cors
 // and the matcher stay the ones that decide; the memos only save redoing
 // the same work. Both are bounded (an allowed site can vary the request
-// headers at will, anyone the Origin) and die with the policy on reload.
+// headers at will, anyone the Origin: refused origins get at most half of
+// the origins, answers at most maxPreflightAnswers in all) and die with the
+// policy on reload. A replayed answer's header values are shared: a
+// handler must not modify them in place (append or Set, as rs/cors does).
 type corsPair struct {
 	plain, cred *corsEntry
 
@@ -31,7 +34,8 @@ type corsPair struct {
 	// and, when it admits it, the answers recorded for it: one string
 	// hash finds both. Bounded, as are the answers per origin.
 	origins  *cowmap.Map[string, *originMemo]
-	refusedN atomic.Int32 // refused origins offered to origins
+	refusedN atomic.Int64 // refused origins stored in origins
+	answersN atomic.Int64 // answers stored across all origins
 }
 
 // originMemo is what a policy decided for one Origin value.
@@ -57,8 +61,9 @@ func (om *originMemo) find(method, headers string) *preflightAnswer {
 	return nil
 }
 
-// add records an answer unless the origin has maxAnswersPerOrigin.
-func (om *originMemo) add(method, headers string, a *preflightAnswer) {
+// add records an answer unless the origin has maxAnswersPerOrigin, and
+// reports whether it did.
+func (om *originMemo) add(method, headers string, a *preflightAnswer) bool {
 	for {
 		old := om.answers.Load()
 		var cur []memoAnswer
@@ -66,11 +71,11 @@ func (om *originMemo) add(method, headers string, a *preflightAnswer) {
 			cur = *old
 		}
 		if len(cur) >= maxAnswersPerOrigin {
-			return
+			return false
 		}
 		next := append(append(make([]memoAnswer, 0, len(cur)+1), cur...), memoAnswer{method, headers, a})
 		if om.answers.CompareAndSwap(old, &next) {
-			return
+			return true
 		}
 	}
 }
@@ -98,6 +103,7 @@ type preflightAnswer struct {
 const (
 	maxPreflightMemo    = 1024 // origins remembered per policy
 	maxAnswersPerOrigin = 16   // (method, headers) answers per origin
+	maxPreflightAnswers = 2048 // answers per policy, across its origins
 	maxPreflightKeySize = 1024
 )
 

@@ -53,7 +53,9 @@ type Config struct {
 	// the token as ErrReplayCheckUnavailable (the 503), never accepts it.
 	// Zero (the default) does not wait. See the package doc for what it
 	// guarantees across a failover and what it does not. Not for a
-	// *redis.Ring (its shards are separate servers).
+	// *redis.Ring or other client types: a *redis.Client (single node or
+	// Sentinel) or *redis.ClusterClient, whose ReadTimeout is longer than
+	// WaitTimeout.
 	WaitReplicas int
 	// WaitTimeout bounds the wait: zero means 50ms; at least 1ms and
 	// below Timeout.
@@ -97,8 +99,10 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) 
 	switch {
 	case cfg.WaitReplicas < 0 || cfg.WaitReplicas > 16:
 		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "must be between 0 and 16"))
-	case cfg.WaitReplicas > 0 && isRing(c):
-		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "a Ring's shards are separate servers: WAIT needs a Client (single node or Sentinel) or a ClusterClient"))
+	case cfg.WaitReplicas > 0 && !waitable(c):
+		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "WAIT needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient"))
+	case cfg.WaitReplicas > 0 && readTimeout(c) > 0 && readTimeout(c) <= s.waitTimeout:
+		problems = append(problems, cfgProblem("WaitTimeout", s.waitTimeout.String(), "the client's ReadTimeout ("+readTimeout(c).String()+") must be longer than WaitTimeout, or every slow replica retries the record"))
 	}
 	if cfg.WaitTimeout != 0 && (cfg.WaitTimeout < time.Millisecond || cfg.WaitTimeout >= s.timeout) {
 		problems = append(problems, cfgProblem("WaitTimeout", cfg.WaitTimeout.String(), "must be at least 1ms and below Timeout"))
@@ -108,9 +112,24 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) 
 	return s, problems
 }
 
-func isRing(c redis.UniversalClient) bool {
-	_, ok := c.(*redis.Ring)
-	return ok
+// waitable reports whether WAIT can run on the connection of a key's
+// write with client c.
+func waitable(c redis.UniversalClient) bool {
+	switch c.(type) {
+	case *redis.Client, *redis.ClusterClient:
+		return true
+	}
+	return false
+}
+
+func readTimeout(c redis.UniversalClient) time.Duration {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ReadTimeout
+	case *redis.ClusterClient:
+		return c.Options().ReadTimeout
+	}
+	return 0
 }
 
 func cfgProblem(field, value, reason string) *cfgerr.Error {

@@ -66,8 +66,11 @@
 // what it covers: each Record sends SET NX and WAIT n timeout in one
 // pipeline to the key's primary and accepts the token only when n
 // replicas have the entry; not acknowledged within WaitTimeout, the token
-// is refused with ErrReplayCheckUnavailable (the middleware's 503), and
-// since the entry is on the primary it stays refused (as replayed) after.
+// is refused with ErrReplayCheckUnavailable (the middleware's 503) — and
+// while the entry survives on the primary, a second try is refused as
+// replayed. A reply lost and retried by go-redis is detected (the entry
+// holds a nonce per Record) and refused as unavailable too, never as a
+// replay and never accepted.
 //
 // What it guarantees: an accepted token's entry was on the primary and on
 // n replicas when it was accepted, so a failover that promotes one of
@@ -77,10 +80,11 @@
 // replicas to leave none out, at the price of refusing every token while
 // one replica is down), a replica can lose the entry if it restarts
 // without persistence, and the entry is not fsynced anywhere by WAIT.
-// Sentinel promotes the replica with the most replicated data, which is
-// one that acknowledged. Its cost is one replication round trip per token
-// (BENCHMARKS.md has the figure), and 503s instead of accepted tokens
-// while too few replicas answer.
+// Sentinel orders candidates by replica-priority first and then by how
+// much they have replicated, so with equal priorities it usually promotes
+// one that acknowledged; keep the priorities equal. Its cost is one
+// replication round trip per token (BENCHMARKS.md has the figure), and
+// 503s instead of accepted tokens while too few replicas answer.
 //
 // # Example
 //

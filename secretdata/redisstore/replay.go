@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,10 +85,19 @@ func (r *ReplayCache) Record(ctx context.Context, issuer, jti string, expires ti
 	return nil
 }
 
-// recordAndWait is Record with WaitReplicas: SET NX and WAIT in one
+// recordAndWait is Record with WaitReplicas: SET NX GET and WAIT in one
 // pipeline, so both run on one connection of the key's primary (WAIT
-// counts the replicas that have that connection's writes).
-func (r *ReplayCache) recordAndWait(ctx context.Context, key string, ttl time.Duration) error {
+// counts the replicas that have that connection's writes). The value set
+// is a fresh nonce: if go-redis retries the pipeline after a lost reply,
+// the retry finds this call's own nonce — the entry was written by an
+// attempt whose WAIT this call never saw — and the token is refused as
+// unavailable, not as replayed (and never accepted).
+func (r *ReplayCache) recordAndWait(ctx context.Context, key string, ttl time.Duration) (err error) {
+	defer func() {
+		if cc, ok := r.c.(*redis.ClusterClient); ok && err != nil && !errors.Is(err, secretdata.ErrReplayed) {
+			cc.ReloadState(ctx) // lazy: a failover or a moved slot is seen by the next call
+		}
+	}()
 	var pipe redis.Pipeliner
 	switch c := r.c.(type) {
 	case *redis.ClusterClient:
@@ -95,18 +106,30 @@ func (r *ReplayCache) recordAndWait(ctx context.Context, key string, ttl time.Du
 			return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: err}
 		}
 		pipe = node.Pipeline()
+	case *redis.Client:
+		pipe = c.Pipeline()
 	default:
-		pipe = r.c.Pipeline()
+		// NewReplayCache refuses other client types with WaitReplicas.
+		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: fmt.Errorf("WAIT needs a *redis.Client or *redis.ClusterClient, not %T", r.c)}
 	}
-	set := pipe.SetNX(ctx, key, 1, ttl)
+	var nonce [16]byte
+	_, _ = rand.Read(nonce[:])
+	mine := string(nonce[:])
+	set := pipe.Do(ctx, "set", key, mine, "nx", "get", "px", ttl.Milliseconds())
 	acked := pipe.Do(ctx, "wait", r.s.waitReplicas, r.s.waitTimeout.Milliseconds())
-	if _, err := pipe.Exec(ctx); err != nil {
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: err}
 	}
-	if !set.Val() {
-		return secretdata.ErrReplayed
+	switch prev, err := set.Text(); {
+	case err == nil && prev == mine:
+		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable,
+			err: errors.New("the reply to this record was lost and retried: its replication is unknown")}
+	case err == nil:
+		return secretdata.ErrReplayed // another Record set it first
+	case !errors.Is(err, redis.Nil):
+		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable, err: err}
 	}
-	if n, _ := acked.Int64(); n < int64(r.s.waitReplicas) {
+	if n, err := acked.Int64(); err != nil || n < int64(r.s.waitReplicas) {
 		// Recorded on the primary but not (yet) on enough replicas: a
 		// failover now could lose it, so the token is not accepted.
 		return &unavailableError{op: "record", kind: secretdata.ErrReplayCheckUnavailable,

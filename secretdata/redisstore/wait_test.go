@@ -95,6 +95,10 @@ func TestWaitConfigProblems(t *testing.T) {
 	defer ring.Close()
 	_, err = redisstore.NewReplayCache(ring, redisstore.Config{WaitReplicas: 1})
 	require.Equal(t, []string{"WaitReplicas"}, fields(err))
+	short := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, ReadTimeout: 10 * time.Millisecond})
+	defer short.Close()
+	_, err = redisstore.NewReplayCache(short, redisstore.Config{WaitReplicas: 1})
+	require.Equal(t, []string{"WaitTimeout"}, fields(err), "a read timeout shorter than the wait would retry every slow record")
 	_, err = redisstore.NewStore(c, make32(), redisstore.Config{WaitReplicas: 1})
 	require.Equal(t, []string{"WaitReplicas"}, fields(err), "a Store does not wait")
 }
