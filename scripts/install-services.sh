@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need when it is missing and we may
-# install (root with apt-get): redis-server and chromium; for the interop
+# install (root with apt-get): redis-server with redis-cli (redis-tools:
+# the Cluster tests create their Cluster with redis-cli --cluster create)
+# and redis-sentinel (the Sentinel tests; without it they run
+# redis-server --sentinel, the same program), and chromium; for the interop
 # suite (interop/), Node.js with npm, the Debian Python JWT libraries (used
 # through /usr/bin/python3, not a pyenv shim), a JDK for the Java snippet
 # and mono's C# compiler for the C# one; then the suite's npm packages,
@@ -11,6 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 # Node.js: a machine may carry a nodejs build that bundles npm; Debian's
 # npm package would conflict with it, so ask for npm only when it is absent.
@@ -35,7 +40,17 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "install-services: installing ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # Debian's packages start their daemons (redis-server on 6379,
+    # redis-sentinel on 26379) where they can; the tests start their own
+    # on free ports, so keep the package scripts from starting any.
+    policy_rc=/usr/sbin/policy-rc.d
+    added_policy=""
+    if [ ! -e "$policy_rc" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy_rc" && chmod +x "$policy_rc" && added_policy=1
+    fi
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || status=$?
+    [ -n "$added_policy" ] && rm -f "$policy_rc"
+    [ "${status:-0}" = 0 ] || exit "$status"
   fi
 fi
 # The interop suite's npm packages, exactly as locked. The Go test runs the

@@ -27,15 +27,23 @@ func redisClient(t *testing.T, url string) *redis.Client {
 	return c
 }
 
-// TestJournalsAgree runs the same sequence on the Redis journal and the
-// in-memory one: the console reads the same answers from either.
+// TestJournalsAgree runs the same sequence on the Redis journal (one
+// server, and a 3-primary Cluster without a CROSSSLOT error) and the
+// in-memory one: the console reads the same answers from each.
 func TestJournalsAgree(t *testing.T) {
 	c := redisClient(t, testenv.StartRedis(t).URL())
 	rj, err := redisadmin.New(c, redisadmin.Config{Prefix: "t:" + t.Name()})
 	require.NoError(t, err)
+	cl := testenv.StartCluster(t)
+	cj, err := redisadmin.New(cl.Client(t), redisadmin.Config{Prefix: "t:" + t.Name()})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		n, first := cl.CrossSlotErrors()
+		require.Zero(t, n, "CROSSSLOT errors on the Cluster (first: %v)", first)
+	})
 	ctx := context.Background()
 	hour := time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
-	for name, j := range map[string]admin.Journal{"redis": rj, "memory": admin.NewMemoryJournal()} {
+	for name, j := range map[string]admin.Journal{"redis": rj, "redis cluster": cj, "memory": admin.NewMemoryJournal()} {
 		t.Run(name, func(t *testing.T) {
 			for i := range 5 {
 				require.NoError(t, j.Record(ctx, admin.Entry{Time: hour.Add(time.Duration(i) * time.Second), Principal: "alice", Connection: []string{"a", "b"}[i%2], Action: fmt.Sprint("change ", i)}))

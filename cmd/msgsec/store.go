@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/msgsec/msgsec/cfgerr"
+	"github.com/msgsec/msgsec/internal/redisurl"
 	"github.com/msgsec/msgsec/internal/sealkey"
 	"github.com/msgsec/msgsec/policy"
 	"github.com/msgsec/msgsec/policy/redispolicy"
@@ -24,14 +24,19 @@ import (
 // sealing key unless --sealing-key-env or --sealing-key-file says otherwise.
 const defaultSealingKeyEnv = "MSGSEC_POLICY_SEALING_KEY"
 
-const storeFlagsHelp = `The store is a Redis (--redis redis://[user:password@]host:port/db, or
-rediss:// for TLS) holding one hash per connection under --prefix
+const storeFlagsHelp = `The store is a Redis holding one hash per connection under --prefix
 (default msgsec:policy). The sealing key — 32 random bytes in base64url,
 as "msgsec secret new --jwe" prints (standard base64 is read too) — is
 read from the environment variable --sealing-key-env (default
 MSGSEC_POLICY_SEALING_KEY) or from --sealing-key-file; every chat-server
 instance on the store needs the same key. Neither the key nor the URL is
-ever printed.`
+ever printed. --redis takes one of:
+  redis://[user:password@]host:port/db     one server (rediss:// for TLS);
+                                           a Cluster node works too
+  redis-cluster://host1:port,host2:port    a Cluster, by some of its nodes
+  redis-sentinel://host1:26379,host2:26379/<master-name>?db=0
+                                           a Sentinel-managed primary
+(userinfo as in redis://; rediss-cluster:// and rediss-sentinel:// for TLS).`
 
 // storeFlags are the flags of the commands that use a policy store.
 type storeFlags struct {
@@ -40,35 +45,41 @@ type storeFlags struct {
 
 func addStoreFlags(fs *flag.FlagSet) storeFlags {
 	return storeFlags{
-		redisURL: fs.String("redis", "", "the policy store: a redis:// `URL`"),
+		redisURL: fs.String("redis", "", "the policy store: a Redis `URL` (redis://, redis-cluster://, redis-sentinel://; see below)"),
 		prefix:   fs.String("prefix", redispolicy.DefaultPrefix, "the store's key `prefix`"),
 		keyEnv:   fs.String("sealing-key-env", defaultSealingKeyEnv, "environment variable holding the sealing key (32 bytes, base64url)"),
 		keyFile:  fs.String("sealing-key-file", "", "read the sealing key from `FILE` instead"),
 	}
 }
 
-// openBackend connects to the store's Redis. The URL is never echoed (it
-// may hold a password). The returned func closes the client.
+// openBackend connects to the store's Redis, whatever its deployment
+// shape (package internal/redisurl). The URL is echoed only with its
+// password redacted. The returned func closes the client.
 func (c *cli) openBackend(cmd *command, sf storeFlags) (*redispolicy.Backend, func(), int, bool) {
 	if *sf.redisURL == "" {
 		return nil, nil, c.failf(exitUsage, cmd.name, "--redis URL is required"), false
 	}
-	opt, err := redis.ParseURL(*sf.redisURL)
+	u, err := redisurl.Parse(*sf.redisURL)
 	if err != nil {
-		return nil, nil, c.failf(exitUsage, cmd.name, "--redis: not a valid redis:// URL"), false
+		return nil, nil, c.failf(exitUsage, cmd.name, "--redis: %v", err), false
 	}
-	opt.ContextTimeoutEnabled = true
-	client := redis.NewClient(opt)
+	// The configuration first, on a client that has not dialled yet.
+	probe := u.Client()
+	_, err = redispolicy.New(redispolicy.Config{Client: probe, Prefix: *sf.prefix, Timeout: 5 * time.Second})
+	probe.Close()
+	if err != nil {
+		return nil, nil, c.failf(exitUsage, cmd.name, "%v", err), false
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, redisurl.DefaultConnectTimeout)
+	defer cancel()
+	client, err := u.Connect(ctx)
+	if err != nil {
+		return nil, nil, c.failf(exitUsage, cmd.name, "the store: %v", err), false
+	}
 	b, err := redispolicy.New(redispolicy.Config{Client: client, Prefix: *sf.prefix, Timeout: 5 * time.Second})
 	if err != nil {
 		client.Close()
 		return nil, nil, c.failf(exitUsage, cmd.name, "%v", err), false
-	}
-	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		client.Close()
-		return nil, nil, c.failf(exitUsage, cmd.name, "the store at %s does not answer: %v", opt.Addr, err), false
 	}
 	return b, func() { client.Close() }, exitOK, true
 }

@@ -10,13 +10,17 @@
 //	             the widget iframe's requests carry it as their Origin
 //	-config      a policy file (YAML, or JSON by extension); default: the
 //	             built-in U+ Bank policy, whose key is read from UPLUS_JWT_SECRET
-//	-redis       redis://… URL for the replay cache, the secret-data store
+//	-redis       Redis URL for the replay cache, the secret-data store
 //	             and the chat sessions, shared by several instances (see
-//	             redisBackends)
+//	             redisBackends): redis://[user:pass@]host:port/db (or
+//	             rediss:// for TLS; one node of a Cluster works too),
+//	             redis-cluster://host1:port,host2:port for a Cluster,
+//	             redis-sentinel://host1:26379,host2:26379/<master-name>?db=0
+//	             for a Sentinel-managed primary
 //	-policy-store
-//	             redis://… URL of a shared policy store (package
-//	             policy/redispolicy) to read the policies from instead of a
-//	             file, following its changes; fill it with
+//	             Redis URL (the same forms) of a shared policy store
+//	             (package policy/redispolicy) to read the policies from
+//	             instead of a file, following its changes; fill it with
 //	             `msgsec policy push FILE --redis URL`. Needs
 //	             MSGSEC_POLICY_SEALING_KEY (below)
 //	-cpuprofile  write a CPU profile (go tool pprof) until the server stops
@@ -60,6 +64,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/examples/internal/chat"
+	"github.com/msgsec/msgsec/internal/redisurl"
 	"github.com/msgsec/msgsec/internal/sealkey"
 	"github.com/msgsec/msgsec/otelmetrics"
 	"github.com/msgsec/msgsec/policy"
@@ -67,7 +72,6 @@ import (
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -82,8 +86,8 @@ func run(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	publicURL := fs.String("public-url", "", "the server's origin as browsers reach it (default http://<addr>)")
 	configPath := fs.String("config", "", "policy file (default: the built-in U+ Bank policy)")
-	redisURL := fs.String("redis", "", "redis://… URL for a shared replay cache, secret-data store and chat sessions")
-	policyStore := fs.String("policy-store", "", "redis://… URL of a shared policy store to follow instead of a policy file (needs MSGSEC_POLICY_SEALING_KEY)")
+	redisURL := fs.String("redis", "", "Redis `URL` for a shared replay cache, secret-data store and chat sessions: "+redisurl.Forms)
+	policyStore := fs.String("policy-store", "", "Redis `URL` (the -redis forms) of a shared policy store to follow instead of a policy file (needs MSGSEC_POLICY_SEALING_KEY)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file until the server stops")
 	var lim chat.Limits
 	fs.Float64Var(&lim.SessionsPerMinute, "session-rate", chat.DefaultSessionsPerMinute, "sessions one client may open per minute")
@@ -189,23 +193,20 @@ func backends(redisURL string, storeKey []byte) (backendSet, error) {
 // secretdata/redisstore's shared replay cache and sealed Store, and the
 // chat's RedisSessions, so several instances refuse each other's used
 // tokens and share each other's chats and secret data, and a restarted
-// instance finds them again. Redis errors then fail closed (503); the URL
-// is never logged (it may hold a password).
+// instance finds them again. Any deployment shape package
+// internal/redisurl names works: one server, a Cluster, Sentinel. Redis
+// errors then fail closed (503); the URL is only ever shown with its
+// password redacted.
 func redisBackends(redisURL string, storeKey []byte) (backendSet, error) {
-	opts, err := redis.ParseURL(redisURL)
+	ctx, cancel := context.WithTimeout(context.Background(), redisurl.DefaultConnectTimeout)
+	defer cancel()
+	client, _, err := redisurl.Open(ctx, redisURL)
 	if err != nil {
-		return backendSet{}, errors.New("-redis: not a valid redis:// URL")
+		return backendSet{}, fmt.Errorf("-redis: %w", err)
 	}
-	opts.ContextTimeoutEnabled = true // the stores' Timeout bounds every call
-	client := redis.NewClient(opts)
 	fail := func(err error) (backendSet, error) {
 		client.Close()
 		return backendSet{}, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		return fail(fmt.Errorf("-redis: no answer from %s: %w", opts.Addr, err))
 	}
 	replay, err := redisstore.NewReplayCache(client, redisstore.Config{})
 	if err != nil {
@@ -263,7 +264,8 @@ const storeResync = 30 * time.Second
 // storePolicies reads the policies from the shared policy store at
 // storeURL (package policy/redispolicy) and follows its changes until ctx
 // ends. It refuses to start without the sealing key the store's secrets
-// are sealed with (MSGSEC_POLICY_SEALING_KEY). The URL is never logged.
+// are sealed with (MSGSEC_POLICY_SEALING_KEY). The URL is only ever shown
+// with its password redacted.
 func storePolicies(ctx context.Context, storeURL string, env func(string) (string, bool), replay secretdata.ReplayCache, metrics *otelmetrics.Metrics, logger *slog.Logger) (*policy.Registry, error) {
 	text, ok := env("MSGSEC_POLICY_SEALING_KEY")
 	if !ok || text == "" {
@@ -273,12 +275,12 @@ func storePolicies(ctx context.Context, storeURL string, env func(string) (strin
 	if err != nil {
 		return nil, fmt.Errorf("MSGSEC_POLICY_SEALING_KEY: %w", err)
 	}
-	opts, err := redis.ParseURL(storeURL)
+	cctx, cancel := context.WithTimeout(ctx, redisurl.DefaultConnectTimeout)
+	defer cancel()
+	client, u, err := redisurl.Open(cctx, storeURL)
 	if err != nil {
-		return nil, errors.New("-policy-store: not a valid redis:// URL")
+		return nil, fmt.Errorf("-policy-store: %w", err)
 	}
-	opts.ContextTimeoutEnabled = true
-	client := redis.NewClient(opts)
 	backend, err := redispolicy.New(redispolicy.Config{Client: client})
 	if err != nil {
 		client.Close()
@@ -296,7 +298,7 @@ func storePolicies(ctx context.Context, storeURL string, env func(string) (strin
 	})
 	if err != nil {
 		client.Close()
-		return nil, fmt.Errorf("-policy-store (%s): %w", opts.Addr, err)
+		return nil, fmt.Errorf("-policy-store (%s): %w", u, err)
 	}
 	if len(reg.Snapshot().IDs()) == 0 {
 		logger.Warn("the policy store holds no connection yet: every request gets 404 until `msgsec policy push` writes one")

@@ -4,6 +4,8 @@
 //	go run ./examples/loadtest                      # the documented run
 //	go run ./examples/loadtest -h                   # flags
 //	go run ./examples/loadtest -redis redis://127.0.0.1:6379/0
+//	go run ./examples/loadtest -redis redis-cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002
+//	go run ./examples/loadtest -redis redis-sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster
 //
 // It builds examples/chatserver, starts it on a free loopback port with a
 // policy file of its own, and then:

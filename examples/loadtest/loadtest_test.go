@@ -125,6 +125,12 @@ func TestFlags(t *testing.T) {
 		{"ipv6 loopback target", []string{"-target", "http://[::1]:8080"}, true},
 		{"remote redis", []string{"-redis", "redis://redis.example:6379/0"}, false},
 		{"loopback redis", []string{"-redis", "redis://127.0.0.1:6379/0"}, true},
+		{"loopback redis with a password", []string{"-redis", "redis://:pw@localhost:6379/0"}, true},
+		{"loopback cluster", []string{"-redis", "redis-cluster://127.0.0.1:7000,127.0.0.1:7001"}, true},
+		{"cluster with one remote node", []string{"-redis", "redis-cluster://127.0.0.1:7000,10.0.0.2:7001"}, false},
+		{"loopback sentinel", []string{"-redis", "redis-sentinel://127.0.0.1:26379,[::1]:26380/mymaster"}, true},
+		{"remote sentinel", []string{"-redis", "redis-sentinel://sentinel.example:26379/mymaster"}, false},
+		{"not a redis url", []string{"-redis", "http://127.0.0.1:6379"}, false},
 		{"stray argument", []string{"now"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,8 +142,11 @@ func TestFlags(t *testing.T) {
 			}
 		})
 	}
+	_, err := parseFlags([]string{"-redis", "redis://app:S3CR3T-pw@redis.example:6379/0"}, &bytes.Buffer{})
+	require.ErrorContains(t, err, "not a loopback address")
+	require.NotContains(t, err.Error(), "S3CR3T-pw", "a refused -redis URL never shows its password")
 	var out bytes.Buffer
-	_, err := parseFlags([]string{"-print-policy"}, &out)
+	_, err = parseFlags([]string{"-print-policy"}, &out)
 	require.ErrorIs(t, err, flag.ErrHelp, "-print-policy")
 	require.Contains(t, out.String(), "id: retail-bank", "-print-policy")
 }

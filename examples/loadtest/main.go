@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msgsec/msgsec/internal/redisurl"
 	"github.com/msgsec/msgsec/secretdata"
 )
 
@@ -63,7 +64,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.baseline, "baseline", true, "also run the load against chatserver -no-middleware")
 	fs.Float64Var(&o.maxOverhead, "max-overhead", 0.20, "fail if throughput with msgsec is more than this fraction below the baseline (0: do not check)")
 	fs.StringVar(&o.chatserver, "chatserver", "", "a prebuilt examples/chatserver binary (default: go build it)")
-	fs.StringVar(&o.redis, "redis", "", "redis://127.0.0.1:… passed to the chat server's -redis")
+	fs.StringVar(&o.redis, "redis", "", "Redis `URL` on loopback passed to the chat server's -redis: "+redisurl.Forms)
 	fs.StringVar(&o.target, "target", "", "load an already running chat server at this loopback URL instead (no reloads, oversize memory or baseline); it must run the policy `loadtest -print-policy` prints, with its secret in "+secretEnv)
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	printPolicy := fs.Bool("print-policy", false, "print the load-test policy file and exit")
@@ -97,7 +98,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, errors.New("-max-overhead must be in [0, 1)")
 	}
 	if o.redis != "" {
-		if err := checkLoopback(o.redis); err != nil {
+		if err := checkRedisLoopback(o.redis); err != nil {
 			return o, err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/msgsec/msgsec/internal/loopback"
+	"github.com/msgsec/msgsec/internal/redisurl"
 )
 
 // Fixed parts of the load-test policy. The allowlist never changes across
@@ -227,6 +228,23 @@ func checkLoopback(target string) error {
 		return nil
 	}
 	return fmt.Errorf("-target %q is not a loopback address: this tool only loads this machine", host)
+}
+
+// checkRedisLoopback refuses a -redis URL (any form package
+// internal/redisurl reads) that names a host other than this machine. Its
+// errors show the URL's hosts, never its password.
+func checkRedisLoopback(raw string) error {
+	u, err := redisurl.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("-redis: %w", err)
+	}
+	for _, a := range u.Addrs() {
+		host, _, err := net.SplitHostPort(a)
+		if err != nil || !loopback.Host(host) {
+			return fmt.Errorf("-redis %s: %q is not a loopback address: this tool only loads this machine", u, host)
+		}
+	}
+	return nil
 }
 
 func lastLines(s string, n int) string {

@@ -53,13 +53,22 @@ type RedisSessionsConfig struct {
 // it survives a restart of any instance.
 //
 // Layout. No byte of a connection or session ID forms a key: each
-// session's keys end in SHA-256 over a label and the length-prefixed
-// (connection, ID). All keys share the hash tag {chat}, so the Lua scripts
-// that keep each change atomic also run on a Redis Cluster (on one slot):
+// session's keys carry SHA-256 over a label and the length-prefixed
+// (connection, ID), in hex, as their Cluster hash tag, so one session's
+// keys share a slot (its Lua scripts are atomic on a Redis Cluster too)
+// and different sessions spread over all of them:
 //
-//	<prefix>:chat:{chat}:index        sorted set: session hash → expiry (ms)
-//	<prefix>:chat:{chat}:s:<64 hex>   hash: the session (see below)
-//	<prefix>:chat:{chat}:m:<64 hex>   list: its messages, JSON, in order
+//	<prefix>:chat:index           sorted set: session hash → expiry (ms)
+//	<prefix>:chat:{<64 hex>}:s    hash: the session (see below)
+//	<prefix>:chat:{<64 hex>}:m    list: its messages, JSON, in order
+//
+// The index is the one key every session touches (Create, End and List
+// read or write it, one command each, never in a script with a session's
+// keys). Create reserves the session's index entry (refusing past max
+// live sessions), then writes the session; End deletes the session, then
+// its index entry. A step that fails after the first leaves at worst an
+// index entry whose session is gone: List skips it, and it counts towards
+// max until the session's expiry drops it.
 //
 // Values are data, never keys: connection, ID, origin and times in clear
 // (the agent view lists them); the allowed cookies as JSON (public by the
@@ -136,7 +145,7 @@ func NewRedisSessions(c redis.UniversalClient, key []byte, cfg RedisSessionsConf
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return &RedisSessions{
-		c: c, sealer: sealer, prefix: cfg.Prefix, index: cfg.Prefix + ":chat:{chat}:index",
+		c: c, sealer: sealer, prefix: cfg.Prefix, index: cfg.Prefix + ":chat:index",
 		tmo: cfg.Timeout, poll: cfg.PollInterval, now: cfg.Now,
 		waiters: map[string]map[chan struct{}]struct{}{},
 	}, nil
@@ -184,8 +193,8 @@ func member(connection, id string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (r *RedisSessions) metaKey(m string) string { return r.prefix + ":chat:{chat}:s:" + m }
-func (r *RedisSessions) msgsKey(m string) string { return r.prefix + ":chat:{chat}:m:" + m }
+func (r *RedisSessions) metaKey(m string) string { return r.prefix + ":chat:{" + m + "}:s" }
+func (r *RedisSessions) msgsKey(m string) string { return r.prefix + ":chat:{" + m + "}:m" }
 
 // storedMessage is a message as the list holds it; its ID is its place.
 type storedMessage struct {
@@ -194,17 +203,22 @@ type storedMessage struct {
 	At   time.Time `json:"at"`
 }
 
-// createScript drops expired index entries, refuses when max live
-// sessions are held, and writes the session and its index entry.
-// KEYS: index, meta. ARGV: now ms, max, member, ttl ms, expiry ms,
-// field/value pairs.
-var createScript = redis.NewScript(`
+// reserveScript drops expired index entries and adds the session's,
+// unless max live sessions are held or it is there already. KEYS: index.
+// ARGV: now ms, max, member, expiry ms. Returns 1 when added.
+var reserveScript = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 0 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 6))
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('ZADD', KEYS[1], ARGV[5], ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+return 1`)
+
+// createScript writes the session unless it exists. KEYS: meta. ARGV: ttl
+// ms, field/value pairs. Returns 1 when written.
+var createScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`)
 
 // appendScript adds messages if the session lives and stays within its
@@ -261,14 +275,26 @@ func (r *RedisSessions) Create(ctx context.Context, s *Session, max int) error {
 		fields = append(fields, "claims", sealed)
 	}
 	m := member(s.Connection, s.ID)
-	args := append([]any{now.UnixMilli(), max, m, ttl.Milliseconds() + 1, s.Expires.UnixMilli()}, fields...)
 	ctx, cancel := context.WithTimeout(ctx, r.tmo)
 	defer cancel()
-	ok, err := createScript.Run(ctx, r.c, []string{r.index, r.metaKey(m)}, args...).Int()
+	ok, err := reserveScript.Run(ctx, r.c, []string{r.index}, now.UnixMilli(), max, m, s.Expires.UnixMilli()).Int()
 	if err != nil {
 		return unavailable("create", err)
 	}
 	if ok != 1 {
+		return ErrSessionsFull
+	}
+	args := append([]any{ttl.Milliseconds() + 1}, fields...)
+	ok, err = createScript.Run(ctx, r.c, []string{r.metaKey(m)}, args...).Int()
+	if err != nil {
+		// The reservation stays (the session may have been written): List
+		// skips it if not, and it expires with the session.
+		return unavailable("create", err)
+	}
+	if ok != 1 {
+		// The session's keys exist without their index entry (a Create
+		// that failed half-way, with the same ID): give the entry back.
+		r.c.ZRem(ctx, r.index, m)
 		return ErrSessionsFull
 	}
 	return nil
@@ -359,27 +385,28 @@ func (r *RedisSessions) Append(ctx context.Context, connection, id string, cooki
 	return nil
 }
 
-// endScript deletes a live session, its messages and its index entry.
-// KEYS: meta, msgs, index. ARGV: member. Returns 0 without a session.
+// endScript deletes a live session and its messages. KEYS: meta, msgs.
+// Returns 0 without a session.
 var endScript = redis.NewScript(`
 if redis.call('PTTL', KEYS[1]) <= 0 then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
 return 1`)
 
-// End implements SessionStore. Sockets on other instances notice within
-// PollInterval.
+// End implements SessionStore, then drops the session's index entry (if
+// that fails, List skips the entry and the session's expiry drops it).
+// Sockets on other instances notice within PollInterval.
 func (r *RedisSessions) End(ctx context.Context, connection, id string) error {
 	m := member(connection, id)
 	ctx, cancel := context.WithTimeout(ctx, r.tmo)
 	defer cancel()
-	n, err := endScript.Run(ctx, r.c, []string{r.metaKey(m), r.msgsKey(m), r.index}, m).Int()
+	n, err := endScript.Run(ctx, r.c, []string{r.metaKey(m), r.msgsKey(m)}).Int()
 	switch {
 	case err != nil:
 		return unavailable("end", err)
 	case n == 0:
 		return ErrNoSession
 	}
+	r.c.ZRem(ctx, r.index, m)
 	r.wake(m)
 	return nil
 }
@@ -450,14 +477,13 @@ func (r *RedisSessions) List(ctx context.Context, p Page) ([]Session, int, error
 	if p.LastMessages > 0 {
 		first = -int64(p.LastMessages)
 	}
-	metas := make([]*redis.MapStringStringCmd, len(members))
-	msgs := make([]*redis.StringSliceCmd, len(members))
-	lens := make([]*redis.IntCmd, len(members))
-	_, err = r.c.TxPipelined(ctx, func(pl redis.Pipeliner) error { // MULTI: each LLEN and LRANGE agree
+	// One script per session (its keys share a slot, so each session is
+	// read atomically), pipelined: a Cluster client sends each node its
+	// sessions' scripts.
+	cmds := make([]*redis.Cmd, len(members))
+	_, err = r.c.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		for i, m := range members {
-			metas[i] = pl.HGetAll(ctx, r.metaKey(m))
-			lens[i] = pl.LLen(ctx, r.msgsKey(m))
-			msgs[i] = pl.LRange(ctx, r.msgsKey(m), first, -1)
+			cmds[i] = pl.Eval(ctx, readSessionScript, []string{r.metaKey(m), r.msgsKey(m)}, first)
 		}
 		return nil
 	})
@@ -466,7 +492,10 @@ func (r *RedisSessions) List(ctx context.Context, p Page) ([]Session, int, error
 	}
 	out := make([]Session, 0, len(members))
 	for i, m := range members {
-		h := metas[i].Val()
+		h, n, raw, ok := sessionReply(cmds[i].Val())
+		if !ok {
+			return nil, 0, errCorruptSession
+		}
 		if len(h) == 0 || member(h["connection"], h["id"]) != m {
 			continue // expired since the index was read, or not ours
 		}
@@ -477,14 +506,52 @@ func (r *RedisSessions) List(ctx context.Context, p Page) ([]Session, int, error
 		if err != nil {
 			return nil, 0, err
 		}
-		raw := msgs[i].Val()
-		if s.Messages, err = decodeMessages(raw, max(int(lens[i].Val())-len(raw), 0)); err != nil {
+		if s.Messages, err = decodeMessages(raw, max(int(n)-len(raw), 0)); err != nil {
 			return nil, 0, err
 		}
 		out = append(out, *s)
 	}
 	sortSessions(out)
 	return out, int(total), nil
+}
+
+// readSessionScript reads one session: its hash (flat), its message count
+// and its messages from ARGV[1] (a negative index counts from the end).
+// KEYS: meta, msgs.
+const readSessionScript = `
+return {redis.call('HGETALL', KEYS[1]), redis.call('LLEN', KEYS[2]),
+  redis.call('LRANGE', KEYS[2], tonumber(ARGV[1]), -1)}`
+
+// sessionReply decodes readSessionScript's reply.
+func sessionReply(v any) (h map[string]string, n int64, msgs []string, ok bool) {
+	parts, _ := v.([]any)
+	if len(parts) != 3 {
+		return nil, 0, nil, false
+	}
+	flat, ok1 := parts[0].([]any)
+	n, ok2 := parts[1].(int64)
+	list, ok3 := parts[2].([]any)
+	if !ok1 || !ok2 || !ok3 || len(flat)%2 != 0 {
+		return nil, 0, nil, false
+	}
+	h = make(map[string]string, len(flat)/2)
+	for i := 0; i < len(flat); i += 2 {
+		k, okk := flat[i].(string)
+		val, okv := flat[i+1].(string)
+		if !okk || !okv {
+			return nil, 0, nil, false
+		}
+		h[k] = val
+	}
+	msgs = make([]string, len(list))
+	for i, x := range list {
+		s, oks := x.(string)
+		if !oks {
+			return nil, 0, nil, false
+		}
+		msgs[i] = s
+	}
+	return h, n, msgs, true
 }
 
 // Watch implements SessionStore: messages appended through this instance

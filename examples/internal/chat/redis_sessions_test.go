@@ -184,3 +184,47 @@ func TestRedisSessionsOutage(t *testing.T) {
 	}
 	assert.True(t, strings.Contains(f.agentPage(t), "1 session(s)"))
 }
+
+// TestRedisSessionsSpreadOverACluster: on a 3-primary Cluster, one
+// session's keys share a slot (its scripts are atomic there) and
+// different sessions' keys do not: no hash tag is shared by all of them.
+func TestRedisSessionsSpreadOverACluster(t *testing.T) {
+	ctx := context.Background()
+	cl := testenv.StartCluster(t)
+	c := cl.Client(t)
+	const prefix = "msgsec-chat-spread"
+	st := newRedisSessions(t, c, prefix, make32(9))
+	const n = 60
+	ids := make([]string, n)
+	for i := range ids {
+		s := testSession(conn, time.Minute)
+		ids[i] = s.ID
+		require.NoError(t, st.Create(ctx, s, n))
+		require.NoError(t, st.Append(ctx, conn, s.ID, nil, msgs("hello", "again"), lim(10)))
+	}
+	list, total, err := st.List(ctx, Page{LastMessages: 1})
+	require.NoError(t, err)
+	require.Equal(t, n, total)
+	require.Len(t, list, n)
+	require.NoError(t, st.End(ctx, conn, ids[0]))
+	_, total, err = st.List(ctx, Page{})
+	require.NoError(t, err)
+	require.Equal(t, n-1, total)
+
+	sessionSlots := map[int64]bool{}
+	for _, id := range ids[1:] {
+		m := member(conn, id)
+		meta, err := c.ClusterKeySlot(ctx, st.metaKey(m)).Result()
+		require.NoError(t, err)
+		msgsSlot, err := c.ClusterKeySlot(ctx, st.msgsKey(m)).Result()
+		require.NoError(t, err)
+		require.Equal(t, meta, msgsSlot, "one session's keys share a slot")
+		sessionSlots[meta] = true
+	}
+	slots := cl.Slots(t, prefix+":*")
+	t.Logf("slot spread: %d sessions on %d slots; all %d keys (with the index) on %d slots",
+		n-1, len(sessionSlots), len(cl.Keys(t, prefix+":*")), len(slots))
+	require.Greater(t, len(sessionSlots), (n-1)*9/10, "different sessions apart")
+	nCross, first := cl.CrossSlotErrors()
+	require.Zero(t, nCross, "CROSSSLOT errors (first: %v)", first)
+}

@@ -19,17 +19,34 @@ import (
 // storeKind builds a fresh, empty SessionStore of one implementation.
 type storeKind struct {
 	name string
-	make func(t *testing.T) SessionStore
+	// setup, when set, runs once in the kind's own test before its cases.
+	setup func(t *testing.T)
+	make  func(t *testing.T) SessionStore
 }
 
+// storeKinds are the stores the contract runs on: memory, one Redis, and
+// a 3-primary Redis Cluster (started once for all its cases; the test
+// fails if any command hits CROSSSLOT).
 func storeKinds() []storeKind {
+	var cl *testenv.Cluster
 	return []storeKind{
-		{"memory", func(*testing.T) SessionStore {
+		{name: "memory", make: func(*testing.T) SessionStore {
 			return newMemorySessions(time.Now, DefaultMaxTotalBytes, func(string, string) {})
 		}},
-		{"redis", func(t *testing.T) SessionStore {
+		{name: "redis", make: func(t *testing.T) SessionStore {
 			c, prefix := sharedRedis(t)
 			return newRedisSessions(t, c, prefix, make32(9))
+		}},
+		{name: "redis cluster", setup: func(t *testing.T) {
+			cl = testenv.StartCluster(t)
+			t.Cleanup(func() {
+				n, first := cl.CrossSlotErrors()
+				assert.Zero(t, n, "CROSSSLOT errors on the Cluster (first: %v)", first)
+			})
+		}, make: func(t *testing.T) SessionStore {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			return newRedisSessions(t, cl.Client(t), "msgsec-chat-test-"+hex.EncodeToString(b), make32(9))
 		}},
 	}
 }
@@ -77,6 +94,9 @@ func TestSessionStores(t *testing.T) {
 	ctx := context.Background()
 	for _, kind := range storeKinds() {
 		t.Run(kind.name, func(t *testing.T) {
+			if kind.setup != nil {
+				kind.setup(t)
+			}
 			tests := []struct {
 				name string
 				run  func(t *testing.T, st SessionStore)
