@@ -5,6 +5,10 @@ import (
 	"os"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/msgsec/msgsec/internal/testenv"
+
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
@@ -16,7 +20,9 @@ import (
 //
 // Every timed Verify records a jti never seen before (a real SET NX round
 // trip to Redis, over loopback here). Tokens are signed in batches with the
-// timer stopped. The Redis case is skipped without MSGSEC_REDIS_URL.
+// timer stopped. The "redis" case is skipped without MSGSEC_REDIS_URL; the
+// others start their own servers (a primary and a replica; a 3-primary
+// Cluster), as the tests do.
 func BenchmarkVerifyReplay(b *testing.B) {
 	b.Run("memory", func(b *testing.B) {
 		benchVerify(b, nil)
@@ -27,6 +33,33 @@ func BenchmarkVerifyReplay(b *testing.B) {
 		}
 		c, prefix := sharedRedis(b)
 		benchVerify(b, newReplay(b, c, redisstore.Config{Prefix: prefix}))
+	})
+	// A primary with one replica, without and with WaitReplicas: the
+	// difference is what replica acknowledgement costs per token.
+	// The servers live as long as the whole benchmark (the outer b): a
+	// sub-benchmark's function runs several times.
+	outer := b
+	var primary *redis.Client
+	replicated := func(*testing.B) *redis.Client {
+		if primary == nil {
+			p := testenv.StartRedis(outer)
+			primary = newClient(outer, p.URL())
+			startReplica(outer, primary, p.URL())
+		}
+		return primary
+	}
+	var cluster *testenv.Cluster
+	b.Run("redis-with-replica", func(b *testing.B) {
+		benchVerify(b, newReplay(b, replicated(b), redisstore.Config{}))
+	})
+	b.Run("redis-with-replica-wait1", func(b *testing.B) {
+		benchVerify(b, newReplay(b, replicated(b), redisstore.Config{WaitReplicas: 1}))
+	})
+	b.Run("cluster", func(b *testing.B) {
+		if cluster == nil {
+			cluster = testenv.StartCluster(outer)
+		}
+		benchVerify(b, newReplay(b, cluster.Client(outer), redisstore.Config{}))
 	})
 }
 

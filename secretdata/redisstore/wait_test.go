@@ -21,7 +21,7 @@ import (
 
 // startReplica runs a redis-server replicating primary (a redis:// URL)
 // and waits until the primary counts it.
-func startReplica(t *testing.T, primary *redis.Client, primaryURL string) {
+func startReplica(t testing.TB, primary *redis.Client, primaryURL string) {
 	t.Helper()
 	u, err := url.Parse(primaryURL)
 	require.NoError(t, err)
