@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/msgsec/msgsec/internal/redisopt"
 	"github.com/msgsec/msgsec/secretdata/delivery"
 )
 
@@ -108,7 +109,7 @@ func NewRedisSessions(c redis.UniversalClient, key []byte, cfg RedisSessionsConf
 	if c == nil {
 		return nil, fmt.Errorf("%w: redis client is nil", ErrConfig)
 	}
-	if !contextTimeoutEnabled(c) {
+	if !redisopt.ContextTimeoutEnabled(c) {
 		return nil, fmt.Errorf("%w: redis client needs ContextTimeoutEnabled so Timeout bounds every call", ErrConfig)
 	}
 	if cfg.Prefix == "" {
@@ -149,21 +150,6 @@ func NewRedisSessions(c redis.UniversalClient, key []byte, cfg RedisSessionsConf
 		tmo: cfg.Timeout, poll: cfg.PollInterval, now: cfg.Now,
 		waiters: map[string]map[chan struct{}]struct{}{},
 	}, nil
-}
-
-// contextTimeoutEnabled refuses the go-redis clients that would ignore
-// our deadline (they would use their own 3s read timeout per retry).
-// Other implementations are taken on trust.
-func contextTimeoutEnabled(c redis.UniversalClient) bool {
-	switch c := c.(type) {
-	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
-	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
-	}
-	return true
 }
 
 func validPrefix(p string) bool {
