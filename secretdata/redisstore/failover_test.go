@@ -114,10 +114,11 @@ func (tok *token) present(ctx context.Context, v *secretdata.Verifier) (outcome,
 	return otherError, err
 }
 
+// event is one decision: when its request started and ended.
 type event struct {
-	at    time.Time
-	fresh bool
-	o     outcome
+	start, at time.Time
+	fresh     bool
+	o         outcome
 }
 
 // recorder collects every decision, and tells when service is clean again.
@@ -129,15 +130,15 @@ type recorder struct {
 	cleanFrom time.Time // the first fresh acceptance after the last 503 since the kill
 }
 
-func (r *recorder) add(fresh bool, o outcome, err error) {
+func (r *recorder) add(start time.Time, fresh bool, o outcome, err error) {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, event{at: now, fresh: fresh, o: o})
+	r.events = append(r.events, event{start: start, at: now, fresh: fresh, o: o})
 	if err != nil && len(r.errs) < 5 {
 		r.errs = append(r.errs, err)
 	}
-	if r.killedAt.IsZero() {
+	if r.killedAt.IsZero() || start.Before(r.killedAt) {
 		return
 	}
 	switch {
@@ -204,18 +205,20 @@ func replayFailover(t *testing.T, wait int) {
 			for loadCtx.Err() == nil {
 				raw, err := signer.Sign(testClaims())
 				if err != nil {
-					rec.add(true, otherError, err)
+					rec.add(time.Now(), true, otherError, err)
 					return
 				}
 				tok := &token{raw: raw}
 				mu.Lock()
 				tokens = append(tokens, tok)
 				mu.Unlock()
+				start := time.Now()
 				o, err := tok.present(ctx, a) // fresh, on instance A
-				rec.add(true, o, err)
+				rec.add(start, true, o, err)
 				time.Sleep(3 * time.Millisecond) // a moment later …
-				o, err = tok.present(ctx, b)     // … the same token on instance B
-				rec.add(false, o, err)
+				start = time.Now()
+				o, err = tok.present(ctx, b) // … the same token on instance B
+				rec.add(start, false, o, err)
 				if o == unavailable {
 					time.Sleep(5 * time.Millisecond) // as a client backs off
 				}
@@ -236,8 +239,8 @@ func replayFailover(t *testing.T, wait int) {
 	require.Equal(t, 2, s.DropReplicaLinks(t), "both replication links closed")
 	cutAt := time.Now()
 	time.Sleep(300 * time.Millisecond)
-	killAt := time.Now()
 	require.Equal(t, old, s.KillPrimary(t))
+	killAt := time.Now() // the primary is dead from here on
 	rec.kill(killAt)
 	for _, r := range replicas {
 		s.ResumeNode(t, r)
@@ -333,10 +336,10 @@ func summarise(rec *recorder, cutAt, killAt time.Time) figures {
 	cleanDone := false
 	for _, e := range events {
 		f.load[e.o]++
-		if e.fresh && e.o == acceptedFresh && e.at.After(cutAt) && e.at.Before(killAt) {
+		if e.fresh && e.o == acceptedFresh && e.start.After(cutAt) && e.start.Before(killAt) {
 			f.windowAccepted++
 		}
-		if !e.at.After(killAt) {
+		if e.start.Before(killAt) {
 			continue
 		}
 		if e.fresh && e.o == acceptedFresh && f.firstOK == 0 {
@@ -357,7 +360,7 @@ func summarise(rec *recorder, cutAt, killAt time.Time) figures {
 	}
 	// 503s before the kill (the window) count too.
 	for _, e := range events {
-		if e.o == unavailable && !e.at.After(killAt) && e.at.After(cutAt) {
+		if e.o == unavailable && e.start.Before(killAt) && e.start.After(cutAt) {
 			f.during503s++
 		}
 	}
