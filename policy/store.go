@@ -60,8 +60,12 @@ var (
 	// ErrConflict: a write named a version that is not the stored one
 	// (another write came first). The error is a *ConflictError.
 	ErrConflict = errors.New("policy: version conflict")
-	// ErrUnavailable: the store's backend cannot be reached. Nothing was
-	// written; try again.
+	// ErrUnavailable: the store's backend cannot be reached, or could not
+	// confirm a write. Usually nothing was written; but a write that timed
+	// out, or that a backend could not confirm on enough replicas
+	// (redispolicy's WaitReplicas), may have landed: re-read before writing
+	// again (a write naming the version read before it then fails as a
+	// conflict if the first one landed).
 	ErrUnavailable = errors.New("policy: store unavailable")
 )
 

@@ -743,3 +743,107 @@ func withoutReplicaOf(argv []string) []string {
 	}
 	return out
 }
+
+// PauseNode stops the data node at addr with SIGSTOP: it neither answers
+// nor reads its replication link until ResumeNode (a stalled replica, or
+// one cut off by a partition). A node still paused when the test ends is
+// resumed first, so it can stop. Note that on loopback the kernel keeps
+// accepting what its primary sends into the socket's buffer while it is
+// paused, and the node applies all of it once resumed: to keep writes
+// from reaching a paused replica, cut its link too (DropReplicaLinks).
+func (s *Sentinel) PauseNode(t testing.TB, addr string) {
+	t.Helper()
+	n := s.nodeAt(addr)
+	require.NotNil(t, n, "%s is not one of ours", addr)
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	require.NotNil(t, cmd, "%s is not running", addr)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT) }) // runs before the node's own stop
+}
+
+// ResumeNode continues a node PauseNode stopped (SIGCONT).
+func (s *Sentinel) ResumeNode(t testing.TB, addr string) {
+	t.Helper()
+	n := s.nodeAt(addr)
+	require.NotNil(t, n, "%s is not one of ours", addr)
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	require.NotNil(t, cmd, "%s is not running", addr)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
+}
+
+// Replicas are the addresses of the running data nodes other than the
+// primary the sentinels name now.
+func (s *Sentinel) Replicas(t testing.TB) []string {
+	t.Helper()
+	primary := s.Primary(t)
+	var out []string
+	for _, n := range s.data {
+		if n.addr() != primary && n.running() {
+			out = append(out, n.addr())
+		}
+	}
+	return out
+}
+
+// DropReplicaLinks closes the primary's connections to its replicas
+// (CLIENT KILL TYPE replica) and returns how many it closed. A running
+// replica reconnects at its next replication tick (within about a
+// second); a paused one only once resumed. Writes the primary takes in
+// between are acknowledged to their clients and kept in its backlog, but
+// reach no replica: if the primary dies first, they are lost.
+func (s *Sentinel) DropReplicaLinks(t testing.TB) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := s.cs.node(s.Primary(t)).Do(ctx, "client", "kill", "type", "replica").Int()
+	require.NoError(t, err, "CLIENT KILL TYPE replica")
+	return n
+}
+
+// WaitReplicasSynced waits (up to timeout) until the primary the
+// sentinels name has want replicas whose link is up and which have
+// acknowledged a write made now (SET and WAIT on one connection).
+func (s *Sentinel) WaitReplicasSynced(t testing.TB, want int, timeout time.Duration) {
+	t.Helper()
+	poll(t, timeout, fmt.Sprintf("%d replicas in sync", want), func(ctx context.Context) error {
+		primary, err := s.agreedPrimary(ctx)
+		if err != nil {
+			return err
+		}
+		c := s.cs.node(primary)
+		info, err := c.Info(ctx, "replication").Result()
+		if err != nil {
+			return err
+		}
+		if r := infoField(info, "role"); r != "master" {
+			return fmt.Errorf("%s is role:%s", primary, r)
+		}
+		if n := infoField(info, "connected_slaves"); n != strconv.Itoa(want) {
+			return fmt.Errorf("connected_slaves:%s", n)
+		}
+		for i := range want {
+			if st := infoField(info, "slave"+strconv.Itoa(i)); !strings.Contains(st, "state=online") {
+				return fmt.Errorf("slave%d: %s", i, st)
+			}
+		}
+		// A write, then WAIT for it, on one connection (a pipeline).
+		pipe := c.Pipeline()
+		pipe.Set(ctx, "testenv:sync-probe", time.Now().UnixNano(), time.Minute)
+		acked := pipe.Do(ctx, "wait", want, 500)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+		n, err := acked.Int()
+		if err != nil {
+			return err
+		}
+		if n < want {
+			return fmt.Errorf("%d of %d replicas acknowledged", n, want)
+		}
+		return nil
+	})
+}

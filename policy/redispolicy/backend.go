@@ -64,7 +64,7 @@ func (b *Backend) idOf(key string) (string, bool) {
 // atomic, also in a Cluster. The stored version is compared as a string
 // (no float rounding). ARGV: ifVersion, "put" or "del", doc, channel, id.
 // It returns {1, new version} or {0, stored version}.
-var swapScript = redis.NewScript(`
+const swapSource = `
 local key = KEYS[1]
 local have = '0'
 if redis.call('HEXISTS', key, 'doc') == 1 then
@@ -85,7 +85,9 @@ else
 end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return {1, v}
-`)
+`
+
+var swapScript = redis.NewScript(swapSource)
 
 // readScript reads one connection's hash atomically: {version, doc} or,
 // for a document over the bound, {version, false, its length} without
@@ -105,6 +107,12 @@ return {v, redis.call('HGET', key, 'doc')}
 // when the version differs, and an error matching policy.ErrUnavailable
 // when Redis does not answer (then nothing was written — or, after a
 // timeout, the write may have landed: re-read).
+//
+// With Config.WaitReplicas, the script and a WAIT run in one pipeline on
+// one connection of the key's primary, and a write is reported as done
+// only once that many replicas have it; otherwise the error matches
+// policy.ErrUnavailable and the write may have landed on the primary (and
+// fewer replicas): re-read before writing again.
 func (b *Backend) Swap(ctx context.Context, id string, ifVersion uint64, doc []byte) (uint64, error) {
 	if !validID(id) {
 		return 0, &cfgerr.Error{Field: "id", Value: id, Kind: policy.ErrValue, Reason: "not a connection id"}
@@ -118,8 +126,18 @@ func (b *Backend) Swap(ctx context.Context, id string, ifVersion uint64, doc []b
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.s.timeout)
 	defer cancel()
-	res, err := swapScript.Run(ctx, b.s.client, []string{b.key(id)},
-		strconv.FormatUint(ifVersion, 10), op, doc, b.channel(), id).Slice()
+	key := b.key(id)
+	args := []any{strconv.FormatUint(ifVersion, 10), op, doc, b.channel(), id}
+	var (
+		res   []any
+		acked int64
+		err   error
+	)
+	if b.s.waitReplicas > 0 {
+		res, acked, err = b.swapAndWait(ctx, key, args)
+	} else {
+		res, err = swapScript.Run(ctx, b.s.client, []string{key}, args...).Slice()
+	}
 	if err != nil {
 		return 0, unavailable("swap", err)
 	}
@@ -140,10 +158,67 @@ func (b *Backend) Swap(ctx context.Context, id string, ifVersion uint64, doc []b
 	if perr != nil {
 		return 0, unavailable("swap", errors.New("unexpected script reply"))
 	}
+	if b.s.waitReplicas > 0 && acked < int64(b.s.waitReplicas) {
+		// Written on the primary but not (yet) on enough replicas: a
+		// failover now could lose it, so it is not reported as done.
+		return 0, unavailable("swap", fmt.Errorf("the write reached %d of %d replicas within %v; it may nonetheless have landed: re-read",
+			acked, b.s.waitReplicas, b.s.waitTimeout))
+	}
 	if doc == nil {
 		return 0, nil
 	}
 	return v, nil
+}
+
+// swapAndWait runs the swap script and WAIT in one pipeline, so both run
+// on one connection of the key's primary (WAIT counts the replicas that
+// have that connection's writes), and returns the script's reply and the
+// number of replicas that acknowledged. A primary that does not have the
+// script cached (a replica just promoted) answers NOSCRIPT without running
+// it; the script is then sent whole.
+func (b *Backend) swapAndWait(ctx context.Context, key string, args []any) (res []any, acked int64, err error) {
+	var c *redis.Client
+	switch cl := b.s.client.(type) {
+	case *redis.ClusterClient:
+		defer func() {
+			if err != nil {
+				cl.ReloadState(ctx) // lazy: a failover or a moved slot is seen by the next write
+			}
+		}()
+		if c, err = cl.MasterForKey(ctx, key); err != nil {
+			return nil, 0, err
+		}
+	case *redis.Client:
+		c = cl
+	default:
+		// New refuses other client types with WaitReplicas.
+		return nil, 0, fmt.Errorf("WAIT needs a *redis.Client or *redis.ClusterClient, not %T", b.s.client)
+	}
+	run := func(script func(redis.Pipeliner) *redis.Cmd) (*redis.Cmd, *redis.Cmd, error) {
+		pipe := c.Pipeline()
+		swap := script(pipe)
+		wait := pipe.Do(ctx, "wait", b.s.waitReplicas, b.s.waitTimeout.Milliseconds())
+		_, err := pipe.Exec(ctx)
+		return swap, wait, err
+	}
+	swap, wait, err := run(func(p redis.Pipeliner) *redis.Cmd {
+		return p.EvalSha(ctx, swapScript.Hash(), []string{key}, args...)
+	})
+	if err != nil && redis.HasErrorPrefix(swap.Err(), "NOSCRIPT") {
+		swap, wait, err = run(func(p redis.Pipeliner) *redis.Cmd {
+			return p.Eval(ctx, swapSource, []string{key}, args...)
+		})
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if res, err = swap.Slice(); err != nil {
+		return nil, 0, err
+	}
+	if acked, err = wait.Int64(); err != nil {
+		return nil, 0, err // the script ran: its replication is unknown
+	}
+	return res, acked, nil
 }
 
 // List implements [policy.Backend]: it finds every connection's hash with

@@ -10,6 +10,7 @@ import (
 
 	"github.com/msgsec/msgsec/internal/testenv"
 	"github.com/msgsec/msgsec/policy"
+	"github.com/msgsec/msgsec/policy/redispolicy"
 )
 
 // TestStoreOnCluster runs the policy store on a 3-primary Redis Cluster:
@@ -75,9 +76,25 @@ func TestStoreOnCluster(t *testing.T) {
 	require.Len(t, recs, n, "List reads every primary")
 	require.Equal(t, v, recs["conn-00"].Version)
 
+	// WaitReplicas on a Cluster: the script and WAIT go to the key's
+	// primary in one pipeline. These primaries have no replica, so the
+	// write is refused as unavailable, and has landed (re-read).
+	waiting, err := redispolicy.New(redispolicy.Config{Client: cl.Client(t), Prefix: prefix, WaitReplicas: 1, WaitTimeout: 10 * time.Millisecond})
+	require.NoError(t, err)
+	ws := newStore(t, waiting)
+	for i := range 5 {
+		id := fmt.Sprintf("waited-%d", i)
+		_, err := ws.Put(ctx, connPolicy(id, bankSite), 0)
+		require.ErrorIs(t, err, policy.ErrUnavailable, id)
+		require.ErrorContains(t, err, "reached 0 of 1 replicas", id)
+		_, v, err := ws.Get(ctx, id)
+		require.NoError(t, err, "%s landed on its primary nonetheless", id)
+		require.Positive(t, v)
+	}
+
 	nCross, first := cl.CrossSlotErrors()
 	require.Zero(t, nCross, "CROSSSLOT errors (first: %v)", first)
 	slots := cl.Slots(t, prefix+":{*}")
-	t.Logf("slot spread: %d connection hashes on %d slots", n, len(slots))
-	require.Greater(t, len(slots), n*8/10)
+	t.Logf("slot spread: %d connection hashes on %d slots", n+5, len(slots))
+	require.Greater(t, len(slots), (n+5)*8/10)
 }

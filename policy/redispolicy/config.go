@@ -2,6 +2,7 @@ package redispolicy
 
 import (
 	"cmp"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,13 +46,35 @@ type Config struct {
 	// reply included). Zero means 1s; at most 30s. A caller's context with
 	// an earlier deadline wins.
 	Timeout time.Duration
+
+	// WaitReplicas makes every write (Swap) wait, with Redis's WAIT on the
+	// connection that ran it, until it has reached this many replicas
+	// before it is reported as done. A write not acknowledged within
+	// WaitTimeout fails with an error matching policy.ErrUnavailable — but
+	// it may nonetheless have landed (on the primary, and on fewer
+	// replicas): re-read before writing again; a retry that names the old
+	// version then fails as a conflict, which tells. Zero (the default)
+	// does not wait. See the package doc for what it guarantees across a
+	// failover. Needs a *redis.Client (single node or Sentinel) or a
+	// *redis.ClusterClient whose ReadTimeout is longer than WaitTimeout.
+	WaitReplicas int
+	// WaitTimeout bounds the wait: zero means 100ms; at least 1ms and
+	// below Timeout.
+	WaitTimeout time.Duration
 }
+
+// defaultWaitTimeout bounds a WAIT when Config.WaitTimeout is zero: a
+// replica on the same network acknowledges in about a millisecond, and
+// policy writes are rare.
+const defaultWaitTimeout = 100 * time.Millisecond
 
 // settings is a validated Config.
 type settings struct {
-	client  redis.UniversalClient
-	prefix  string
-	timeout time.Duration
+	client       redis.UniversalClient
+	prefix       string
+	timeout      time.Duration
+	waitReplicas int
+	waitTimeout  time.Duration
 }
 
 func (cfg Config) validate() (settings, error) {
@@ -73,7 +96,41 @@ func (cfg Config) validate() (settings, error) {
 	if s.timeout < time.Millisecond || s.timeout > maxTimeout {
 		problems = append(problems, problem("Timeout", cfg.Timeout.String(), "must be between 1ms and 30s (zero means 1s)"))
 	}
+	s.waitReplicas, s.waitTimeout = cfg.WaitReplicas, cmp.Or(cfg.WaitTimeout, defaultWaitTimeout)
+	switch rt := readTimeout(cfg.Client); {
+	case cfg.WaitReplicas < 0 || cfg.WaitReplicas > 16:
+		problems = append(problems, problem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "must be between 0 and 16"))
+	case cfg.WaitReplicas > 0 && cfg.Client != nil && !waitable(cfg.Client):
+		problems = append(problems, problem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "WAIT needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient"))
+	case cfg.WaitReplicas > 0 && rt > 0 && rt <= s.waitTimeout:
+		problems = append(problems, problem("WaitTimeout", s.waitTimeout.String(), "the client's ReadTimeout ("+rt.String()+") must be longer than WaitTimeout, or every slow replica retries the write"))
+	}
+	if cfg.WaitTimeout != 0 && (cfg.WaitTimeout < time.Millisecond || cfg.WaitTimeout >= s.timeout) {
+		problems = append(problems, problem("WaitTimeout", cfg.WaitTimeout.String(), "must be at least 1ms and below Timeout"))
+	} else if cfg.WaitReplicas > 0 && s.waitTimeout >= s.timeout {
+		problems = append(problems, problem("WaitTimeout", s.waitTimeout.String(), "must be below Timeout ("+s.timeout.String()+")"))
+	}
 	return s, cfgerr.Join("redispolicy: invalid configuration", problems)
+}
+
+// waitable reports whether WAIT can run on the connection of a write
+// with client c.
+func waitable(c redis.UniversalClient) bool {
+	switch c.(type) {
+	case *redis.Client, *redis.ClusterClient:
+		return true
+	}
+	return false
+}
+
+func readTimeout(c redis.UniversalClient) time.Duration {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ReadTimeout
+	case *redis.ClusterClient:
+		return c.Options().ReadTimeout
+	}
+	return 0
 }
 
 func problem(field, value, reason string) *cfgerr.Error {

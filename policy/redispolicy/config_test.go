@@ -22,6 +22,8 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	t.Cleanup(func() { _ = noTimeout.Close() })
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = ring.Close() })
+	shortRead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, ReadTimeout: 20 * time.Millisecond})
+	t.Cleanup(func() { _ = shortRead.Close() })
 	for _, tc := range []struct {
 		name   string
 		cfg    redispolicy.Config
@@ -34,6 +36,11 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		{"glob in prefix would widen SCAN", redispolicy.Config{Client: ok, Prefix: "a*"}, []string{"Prefix"}},
 		{"space in prefix", redispolicy.Config{Client: ok, Prefix: "a b"}, []string{"Prefix"}},
 		{"timeout too long", redispolicy.Config{Client: ok, Timeout: time.Minute}, []string{"Timeout"}},
+		{"WaitReplicas out of range", redispolicy.Config{Client: ok, WaitReplicas: -1}, []string{"WaitReplicas"}},
+		{"the default wait must fit in the Timeout", redispolicy.Config{Client: ok, WaitReplicas: 1, Timeout: 50 * time.Millisecond}, []string{"WaitTimeout"}},
+		{"WaitTimeout below 1ms", redispolicy.Config{Client: ok, WaitReplicas: 1, WaitTimeout: time.Microsecond}, []string{"WaitTimeout"}},
+		{"a read timeout shorter than the wait would retry every slow write", redispolicy.Config{Client: shortRead, WaitReplicas: 1}, []string{"WaitTimeout"}},
+		{"a ring cannot WAIT", redispolicy.Config{Client: ring, WaitReplicas: 1}, []string{"Client", "WaitReplicas"}},
 		{"everything at once", redispolicy.Config{Prefix: "[x]", Timeout: time.Nanosecond}, []string{"Client", "Prefix", "Timeout"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,6 +54,39 @@
 // empty set and removes every connection. Push the policies again before
 // that, or run with persistence.
 //
+// # Replicas and failover
+//
+// Redis replicates asynchronously: a write the primary has acknowledged
+// but not yet sent to a replica is lost when that replica is promoted
+// (Sentinel, Cluster failover) — the store then holds the version before
+// it, and the next write that names the lost version is refused as a
+// conflict. [Config].WaitReplicas closes that window for what it covers:
+// Swap sends its script and WAIT n timeout in one pipeline to the key's
+// primary and reports success only when n replicas have the write. Not
+// acknowledged within WaitTimeout, the write fails with an error matching
+// [policy.ErrUnavailable] — and may nonetheless have landed, on the primary
+// and on fewer than n replicas, and be kept or lost by a failover. The
+// caller must re-read before writing again: a retry that names the version
+// it read before fails as a conflict if the write landed, which tells.
+// Either way a write is whole or absent — one script on one hash, so a
+// failover never leaves a document without its version or the other way
+// round.
+//
+// What it guarantees: a write reported as done was on the primary and on
+// n replicas, so a failover that promotes one of those keeps it. With one
+// primary and two replicas, n=1 keeps every acknowledged write as long as
+// the replica that acknowledged it is among those Sentinel can reach when
+// it elects (replicas of one primary hold prefixes of one stream, and with
+// equal replica-priority Sentinel promotes the most advanced), and n=2
+// keeps it whichever replica is promoted, at the price of refusing every
+// write while one replica is down. What it does not: WAIT does not make
+// Redis strongly consistent (Redis's own documentation says so), a replica
+// that restarts without persistence forgets what it acknowledged, and WAIT
+// fsyncs nothing. Its cost is one replication round trip per write
+// (writes are rare), and refused writes while too few replicas answer.
+// BENCHMARKS.md ("Failover and replay protection") has the measured
+// failover.
+//
 // # Example
 //
 //	ctx := context.Background()
