@@ -18,9 +18,9 @@ import (
 	"github.com/msgsec/msgsec/secretdata"
 )
 
-// ConnectionView is a connection as the API shows it: everything but
+// connectionView is a connection as the API shows it: everything but
 // secrets.
-type ConnectionView struct {
+type connectionView struct {
 	ID                        string    `json:"id"`
 	Name                      string    `json:"name,omitempty"`
 	Version                   uint64    `json:"version"`
@@ -33,12 +33,12 @@ type ConnectionView struct {
 	Issuer                    string    `json:"issuer,omitempty"`
 	SecretData                string    `json:"secret_data"`
 	JWKSURL                   string    `json:"jwks_url,omitempty"`
-	Keys                      []KeyView `json:"keys"`
-	Warnings                  []Warning `json:"warnings"`
+	Keys                      []keyView `json:"keys"`
+	Warnings                  []warning `json:"warnings"`
 }
 
-// KeyView is a signing key's metadata; never its secret.
-type KeyView struct {
+// keyView is a signing key's metadata; never its secret.
+type keyView struct {
 	ID          string     `json:"id"`
 	Algorithm   string     `json:"algorithm"`
 	Kind        string     `json:"kind"` // "hmac" or "public"
@@ -47,20 +47,20 @@ type KeyView struct {
 	RetireAfter *time.Time `json:"retire_after,omitempty"`
 }
 
-// Warning is a policy lint warning (policy.File.Lint), path relative to
+// warning is a policy lint warning (policy.File.Lint), path relative to
 // the connection.
-type Warning struct {
+type warning struct {
 	Code    string `json:"code"`
 	Path    string `json:"path"`
 	Message string `json:"message"`
 }
 
-func view(c *policy.ConnectionPolicy, v uint64) *ConnectionView {
-	out := &ConnectionView{
+func view(c *policy.ConnectionPolicy, v uint64) *connectionView {
+	out := &connectionView{
 		ID: c.ID, Name: c.Name, Version: v, Mode: string(c.Mode), DomainMatching: string(c.DomainMatching),
 		AllowedDomains: append([]string{}, c.AllowedDomains...), AllowedCookies: append([]string{}, c.AllowedCookies...),
 		DangerouslyAllowSensitive: c.DangerouslyAllowSensitiveCookies,
-		Issuer:                    c.Token.Issuer, JWKSURL: c.JWKSURL, Keys: []KeyView{}, Warnings: []Warning{},
+		Issuer:                    c.Token.Issuer, JWKSURL: c.JWKSURL, Keys: []keyView{}, Warnings: []warning{},
 		SecretData: string(c.Token.SecretData),
 	}
 	if out.SecretData == "" {
@@ -74,7 +74,7 @@ func view(c *policy.ConnectionPolicy, v uint64) *ConnectionView {
 	}
 	out.AnyWebsite = len(c.AllowedDomains) == 0 || slices.Contains(c.AllowedDomains, "*")
 	for _, k := range c.Keys {
-		kv := KeyView{ID: k.ID, Algorithm: k.Algorithm, Kind: "public", Created: k.Created, NotBefore: k.NotBefore, RetireAfter: k.RetireAfter}
+		kv := keyView{ID: k.ID, Algorithm: k.Algorithm, Kind: "public", Created: k.Created, NotBefore: k.NotBefore, RetireAfter: k.RetireAfter}
 		if kv.Algorithm == "" {
 			kv.Algorithm = string(secretdata.HS256)
 		}
@@ -85,7 +85,7 @@ func view(c *policy.ConnectionPolicy, v uint64) *ConnectionView {
 	}
 	f := policy.File{Connections: []policy.ConnectionPolicy{*c}}
 	for _, w := range f.Lint() {
-		out.Warnings = append(out.Warnings, Warning{Code: w.Code, Path: strings.TrimPrefix(strings.TrimPrefix(w.Path, "connections[0]"), "."), Message: w.Msg})
+		out.Warnings = append(out.Warnings, warning{Code: w.Code, Path: strings.TrimPrefix(strings.TrimPrefix(w.Path, "connections[0]"), "."), Message: w.Msg})
 	}
 	return out
 }
@@ -641,7 +641,7 @@ func (h *Handler) audit1(r *http.Request, e Entry) {
 
 // changes lists what differs between two views of a connection (nil for
 // none: a create or a delete), bounded by MaxChanges and MaxChangeValue.
-func changes(before, after *ConnectionView) []Change {
+func changes(before, after *connectionView) []Change {
 	var out []Change
 	add := func(field, b, a string) {
 		if b == a {
@@ -665,7 +665,7 @@ func changes(before, after *ConnectionView) []Change {
 			}
 		}
 	}
-	var b, a ConnectionView
+	var b, a connectionView
 	if before != nil {
 		b = *before
 	}
@@ -681,7 +681,7 @@ func changes(before, after *ConnectionView) []Change {
 	add("dangerously_allow_sensitive_cookies", strconv.FormatBool(b.DangerouslyAllowSensitive), strconv.FormatBool(a.DangerouslyAllowSensitive))
 	list("allowed_domains", b.AllowedDomains, a.AllowedDomains)
 	list("allowed_cookies", b.AllowedCookies, a.AllowedCookies)
-	keyText := func(k KeyView) string {
+	keyText := func(k keyView) string {
 		t := k.ID + " " + k.Algorithm + " " + k.Kind
 		if k.NotBefore != nil {
 			t += " not_before=" + k.NotBefore.UTC().Format(time.RFC3339)

@@ -10,25 +10,25 @@ import (
 	"github.com/msgsec/msgsec/policy"
 )
 
-// Explanation says, with examples, what one allowed-domain pattern admits
+// explanation says, with examples, what one allowed-domain pattern admits
 // and refuses, as the connection's domain matching applies it: the
 // decisions are origin.Matcher.Explain's on the pattern alone.
-type Explanation struct {
+type explanation struct {
 	Pattern string    `json:"pattern"`
 	Mode    string    `json:"domain_matching"`
-	Admits  []Example `json:"admits"`
-	Refuses []Example `json:"refuses"`
+	Admits  []example `json:"admits"`
+	Refuses []example `json:"refuses"`
 }
 
-// Example is one origin and the matcher's words about it.
-type Example struct {
+// example is one origin and the matcher's words about it.
+type example struct {
 	Origin string `json:"origin"`
 	Why    string `json:"why"`
 }
 
 // explain probes pattern with origins around it: itself, siblings and the
 // parent site, other schemes and ports, and look-alikes.
-func explain(pattern string, mode policy.DomainMatching) (*Explanation, error) {
+func explain(pattern string, mode policy.DomainMatching) (*explanation, error) {
 	var opts []origin.Option
 	if mode == policy.MatchSameSite {
 		opts = append(opts, origin.SameSite())
@@ -40,9 +40,9 @@ func explain(pattern string, mode policy.DomainMatching) (*Explanation, error) {
 	if mode == "" {
 		mode = policy.MatchExact
 	}
-	ex := &Explanation{Pattern: pattern, Mode: string(mode), Admits: []Example{}, Refuses: []Example{}}
+	ex := &explanation{Pattern: pattern, Mode: string(mode), Admits: []example{}, Refuses: []example{}}
 	if pattern == "*" {
-		ex.Admits = append(ex.Admits, Example{Origin: "every website", Why: "\"*\" admits any origin: the widget may run anywhere"})
+		ex.Admits = append(ex.Admits, example{Origin: "every website", Why: "\"*\" admits any origin: the widget may run anywhere"})
 		return ex, nil
 	}
 	seen := map[string]bool{}
@@ -56,9 +56,9 @@ func explain(pattern string, mode policy.DomainMatching) (*Explanation, error) {
 			continue // not an origin a browser sends: no example
 		}
 		if d.Allowed {
-			ex.Admits = append(ex.Admits, Example{Origin: o, Why: d.Detail})
+			ex.Admits = append(ex.Admits, example{Origin: o, Why: d.Detail})
 		} else {
-			ex.Refuses = append(ex.Refuses, Example{Origin: o, Why: d.Reason.String() + ": " + d.Detail})
+			ex.Refuses = append(ex.Refuses, example{Origin: o, Why: d.Reason.String() + ": " + d.Detail})
 		}
 	}
 	return ex, nil
