@@ -236,14 +236,28 @@ func dumpLogsOnFailure(t testing.TB, nodes func() []*node) {
 // ---------------------------------------------------------------------------
 // Cluster
 
-// Cluster is a Redis Cluster of three primaries (no replicas) on loopback,
-// the 16384 slots split between them by redis-cli --cluster create.
+// Cluster is a Redis Cluster of three primaries on loopback (each with
+// ClusterOptions.ReplicasPerPrimary replicas), the 16384 slots split
+// between them by redis-cli --cluster create.
 type Cluster struct {
 	t     testing.TB
 	cs    *clients
+	o     ClusterOptions
 	nodes []*node
 
 	crossSlot crossSlotHook
+}
+
+// ClusterOptions tune StartClusterWith. The zero value is StartCluster's
+// Cluster: three primaries, no replica.
+type ClusterOptions struct {
+	// ReplicasPerPrimary is how many replicas each of the three primaries
+	// has (redis-cli --cluster create --cluster-replicas).
+	ReplicasPerPrimary int
+	// NodeTimeout is cluster-node-timeout: how long a primary must be
+	// unreachable before its replica may be promoted. Default 1s with
+	// replicas (a failover takes about 2 s), 2s without.
+	NodeTimeout time.Duration
 }
 
 // StartCluster starts three redis-server processes with cluster mode on
@@ -252,19 +266,37 @@ type Cluster struct {
 // waits until every node reports cluster_state:ok. It skips (or fails,
 // under MSGSEC_REQUIRE_INTEGRATION=1) without redis-server or redis-cli.
 // The processes stop when the test ends.
-func StartCluster(t testing.TB) *Cluster {
+func StartCluster(t testing.TB) *Cluster { return StartClusterWith(t, ClusterOptions{}) }
+
+// StartClusterWith is StartCluster with options. With replicas it starts
+// 3×(1+ReplicasPerPrimary) nodes and also waits until every replica's link
+// is up and has acknowledged a write of its primary (WaitHealthy), so a
+// failover can start as soon as a primary dies.
+func StartClusterWith(t testing.TB, o ClusterOptions) *Cluster {
 	t.Helper()
 	bin := RedisServer(t)
 	cli := RedisCLI(t)
-	cl := &Cluster{t: t, cs: newClients(t)}
+	if o.ReplicasPerPrimary < 0 {
+		o.ReplicasPerPrimary = 0
+	}
+	if o.NodeTimeout <= 0 {
+		o.NodeTimeout = 2 * time.Second
+		if o.ReplicasPerPrimary > 0 {
+			o.NodeTimeout = time.Second
+		}
+	}
+	cl := &Cluster{t: t, cs: newClients(t), o: o}
 	dumpLogsOnFailure(t, func() []*node { return cl.nodes })
-	for range 3 {
+	for range 3 * (1 + o.ReplicasPerPrimary) {
 		dir := t.TempDir()
 		port, bus := FreePort(t), FreePort(t)
 		n := &node{t: t, port: port, log: filepath.Join(dir, "redis.log"), argv: []string{bin,
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--daemonize", "no",
 			"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus),
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000",
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+			"--cluster-node-timeout", strconv.FormatInt(o.NodeTimeout.Milliseconds(), 10),
+			// A replica's full sync starts at once (see StartSentinelWith).
+			"--repl-diskless-sync-delay", "0",
 			"--dir", dir, "--save", "", "--appendonly", "no", "--loglevel", "warning"}}
 		n.start()
 		t.Cleanup(func() { n.stop(syscall.SIGTERM) })
@@ -272,49 +304,400 @@ func StartCluster(t testing.TB) *Cluster {
 	}
 	args := []string{"--cluster", "create"}
 	args = append(args, cl.Addrs()...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(o.ReplicasPerPrimary), "--cluster-yes")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput()
 	require.NoError(t, err, "redis-cli --cluster create: %s", out)
-	for _, n := range cl.nodes {
-		c := cl.cs.node(n.addr())
-		poll(t, 30*time.Second, "cluster_state:ok on "+n.addr(), func(ctx context.Context) error {
+	cl.WaitHealthy(t, 30*time.Second)
+	return cl
+}
+
+// WaitHealthy waits (up to timeout) until every running node reports
+// cluster_state:ok and knows every node, every running node maps all 16384
+// slots, each slot range to a primary and ReplicasPerPrimary replicas,
+// and (with replicas) every primary's replicas are online and have
+// acknowledged a write made now (SET and WAIT on one connection).
+func (cl *Cluster) WaitHealthy(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	want := cl.o.ReplicasPerPrimary
+	poll(t, timeout, "a healthy cluster", func(ctx context.Context) error {
+		primaries := map[string]bool{}
+		var short error // a slot range short of replicas
+		for _, n := range cl.nodes {
+			if !n.running() {
+				continue
+			}
+			c := cl.cs.node(n.addr())
 			info, err := c.ClusterInfo(ctx).Result()
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", n.addr(), err)
 			}
 			if s := infoField(info, "cluster_state"); s != "ok" {
-				return fmt.Errorf("cluster_state:%s", s)
+				return fmt.Errorf("%s: cluster_state:%s", n.addr(), s)
 			}
-			if k := infoField(info, "cluster_known_nodes"); k != "3" {
-				return fmt.Errorf("cluster_known_nodes:%s", k)
+			if k := infoField(info, "cluster_known_nodes"); k != strconv.Itoa(len(cl.nodes)) {
+				return fmt.Errorf("%s: cluster_known_nodes:%s", n.addr(), k)
 			}
-			return nil
-		})
-	}
-	// Every node must also agree on who serves every slot before a client
-	// relies on CLUSTER SLOTS.
-	poll(t, 30*time.Second, "every node maps all 16384 slots", func(ctx context.Context) error {
-		for _, n := range cl.nodes {
-			slots, err := cl.cs.node(n.addr()).ClusterSlots(ctx).Result()
+			slots, err := c.ClusterSlots(ctx).Result()
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", n.addr(), err)
 			}
 			covered := 0
 			for _, s := range slots {
 				covered += int(s.End-s.Start) + 1
+				primaries[s.Nodes[0].Addr] = true
+				if len(s.Nodes) != 1+want && short == nil {
+					short = fmt.Errorf("%s maps slots %d-%d to %d nodes", n.addr(), s.Start, s.End, len(s.Nodes))
+				}
 			}
 			if covered != 16384 {
 				return fmt.Errorf("%s maps %d slots", n.addr(), covered)
 			}
 		}
-		return nil
+		if len(primaries) != 3 {
+			return fmt.Errorf("%d primaries named", len(primaries))
+		}
+		// The probe writes also make the replicas' offsets non-zero, which
+		// CLUSTER SLOTS needs before it lists them (Redis 7).
+		for p := range primaries {
+			if want == 0 {
+				break
+			}
+			if err := cl.replicasSynced(ctx, p, want); err != nil {
+				return err
+			}
+		}
+		return short
 	})
-	return cl
 }
 
-// Addrs are the primaries' host:port addresses.
+// replicasSynced checks that primary has want online replicas that
+// acknowledge a write made now.
+func (cl *Cluster) replicasSynced(ctx context.Context, primary string, want int) error {
+	c := cl.cs.node(primary)
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return err
+	}
+	if r := infoField(info, "role"); r != "master" {
+		return fmt.Errorf("%s is role:%s", primary, r)
+	}
+	if n := infoField(info, "connected_slaves"); n != strconv.Itoa(want) {
+		return fmt.Errorf("%s: connected_slaves:%s", primary, n)
+	}
+	for i := range want {
+		if st := infoField(info, "slave"+strconv.Itoa(i)); !strings.Contains(st, "state=online") {
+			return fmt.Errorf("%s: slave%d: %s", primary, i, st)
+		}
+	}
+	key, err := cl.probeKey(ctx, c)
+	if err != nil {
+		return err
+	}
+	pipe := c.Pipeline()
+	pipe.Set(ctx, key, time.Now().UnixNano(), time.Minute)
+	acked := pipe.Do(ctx, "wait", want, 500)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("%s: %w", primary, err)
+	}
+	n, err := acked.Int()
+	if err != nil {
+		return err
+	}
+	if n < want {
+		return fmt.Errorf("%s: %d of %d replicas acknowledged", primary, n, want)
+	}
+	return nil
+}
+
+// probeKey is a key of a slot the primary c serves now.
+func (cl *Cluster) probeKey(ctx context.Context, c *redis.Client) (string, error) {
+	id, err := c.ClusterMyID(ctx).Result()
+	if err != nil {
+		return "", err
+	}
+	slots, err := c.ClusterSlots(ctx).Result()
+	if err != nil {
+		return "", err
+	}
+	for i := range 10000 {
+		k := "testenv:sync-probe:{" + strconv.Itoa(i) + "}"
+		s := Slot(k)
+		for _, r := range slots {
+			if int(r.Start) <= s && s <= int(r.End) && len(r.Nodes) > 0 && r.Nodes[0].ID == id {
+				return k, nil
+			}
+		}
+	}
+	return "", errors.New("no probe key for " + id)
+}
+
+// Slot is the Cluster hash slot of key (CRC16 of its hash tag, or of the
+// whole key, modulo 16384), as Redis computes it.
+func Slot(key string) int {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			key = key[i+1 : i+1+j]
+		}
+	}
+	var crc uint16
+	for k := 0; k < len(key); k++ {
+		crc ^= uint16(key[k]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc) % 16384
+}
+
+// slotNodes is the primary (first) and the replicas serving slot, as the
+// running nodes agree on it.
+func (cl *Cluster) slotNodes(ctx context.Context, slot int) ([]string, error) {
+	var agreed []string
+	for _, n := range cl.nodes {
+		if !n.running() {
+			continue
+		}
+		slots, err := cl.cs.node(n.addr()).ClusterSlots(ctx).Result()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n.addr(), err)
+		}
+		var got []string
+		for _, r := range slots {
+			if int(r.Start) <= slot && slot <= int(r.End) {
+				for _, rn := range r.Nodes {
+					got = append(got, rn.Addr)
+				}
+			}
+		}
+		if len(got) == 0 {
+			return nil, fmt.Errorf("%s maps no node to slot %d", n.addr(), slot)
+		}
+		if agreed == nil {
+			agreed = got
+		} else if agreed[0] != got[0] {
+			return nil, fmt.Errorf("slot %d: %s names %s, another node %s", slot, n.addr(), got[0], agreed[0])
+		}
+	}
+	if agreed == nil {
+		return nil, errors.New("no node running")
+	}
+	return agreed, nil
+}
+
+// PrimaryFor is the address of the primary serving key's slot, as every
+// running node names it.
+func (cl *Cluster) PrimaryFor(t testing.TB, key string) string {
+	t.Helper()
+	var addr string
+	poll(t, 10*time.Second, "the nodes agree on the primary of "+key, func(ctx context.Context) error {
+		ns, err := cl.slotNodes(ctx, Slot(key))
+		if err == nil {
+			addr = ns[0]
+		}
+		return err
+	})
+	return addr
+}
+
+// NodesFor are the addresses of the nodes serving key's slot: its primary
+// first, then its replicas (those CLUSTER SLOTS lists, not failed).
+func (cl *Cluster) NodesFor(t testing.TB, key string) []string {
+	t.Helper()
+	var out []string
+	poll(t, 10*time.Second, "the nodes agree on the nodes of "+key, func(ctx context.Context) error {
+		ns, err := cl.slotNodes(ctx, Slot(key))
+		out = ns
+		return err
+	})
+	return out
+}
+
+// ReplicasOf are the addresses of primary's replicas (INFO replication on
+// it), connected or not.
+func (cl *Cluster) ReplicasOf(t testing.TB, primary string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := cl.cs.node(primary).Info(ctx, "replication").Result()
+	require.NoError(t, err)
+	require.Equal(t, "master", infoField(info, "role"), primary)
+	var out []string
+	for i := range len(cl.nodes) {
+		st := infoField(info, "slave"+strconv.Itoa(i))
+		if st == "" {
+			break
+		}
+		var ip, port string
+		for f := range strings.SplitSeq(st, ",") {
+			if v, ok := strings.CutPrefix(f, "ip="); ok {
+				ip = v
+			}
+			if v, ok := strings.CutPrefix(f, "port="); ok {
+				port = v
+			}
+		}
+		out = append(out, net.JoinHostPort(ip, port))
+	}
+	return out
+}
+
+func (cl *Cluster) nodeAt(t testing.TB, addr string) *node {
+	t.Helper()
+	for _, n := range cl.nodes {
+		if n.addr() == addr {
+			return n
+		}
+	}
+	require.FailNowf(t, "unknown node", "%s is not one of ours", addr)
+	return nil
+}
+
+// KillNode SIGKILLs the node at addr (as a crash: no last sync).
+func (cl *Cluster) KillNode(t testing.TB, addr string) {
+	t.Helper()
+	cl.nodeAt(t, addr).stop(syscall.SIGKILL)
+}
+
+// RestartNode starts the stopped node at addr again, on its ports and
+// with its nodes.conf (and no data: nothing persists), and waits until it
+// listens. A former primary whose replica was promoted meanwhile rejoins
+// as the new primary's replica; WaitHealthy waits until it is in sync.
+func (cl *Cluster) RestartNode(t testing.TB, addr string) {
+	t.Helper()
+	n := cl.nodeAt(t, addr)
+	require.False(t, n.running(), "%s is running", addr)
+	n.mu.Lock()
+	n.t = t
+	n.mu.Unlock()
+	n.start()
+}
+
+// PauseNode SIGSTOPs the node at addr until ResumeNode (see
+// Sentinel.PauseNode, and cut its replication link too with
+// DropReplicaLinks). A node still paused when the test ends is resumed
+// first, so it can stop.
+func (cl *Cluster) PauseNode(t testing.TB, addr string) {
+	t.Helper()
+	n := cl.nodeAt(t, addr)
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	require.NotNil(t, cmd, "%s is not running", addr)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGSTOP))
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT) })
+}
+
+// ResumeNode continues a node PauseNode stopped (SIGCONT).
+func (cl *Cluster) ResumeNode(t testing.TB, addr string) {
+	t.Helper()
+	n := cl.nodeAt(t, addr)
+	n.mu.Lock()
+	cmd := n.cmd
+	n.mu.Unlock()
+	require.NotNil(t, cmd, "%s is not running", addr)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGCONT))
+}
+
+// DropReplicaLinks closes primary's connections to its replicas (CLIENT
+// KILL TYPE replica) and returns how many it closed (see
+// Sentinel.DropReplicaLinks: writes it takes until a replica reconnects
+// reach none, and are lost if it dies first).
+func (cl *Cluster) DropReplicaLinks(t testing.TB, primary string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := cl.cs.node(primary).Do(ctx, "client", "kill", "type", "replica").Int()
+	require.NoError(t, err, "CLIENT KILL TYPE replica on %s", primary)
+	return n
+}
+
+// KillPrimaryFor SIGKILLs the primary serving key's slot and waits (up to
+// timeout) until a replica of it has been promoted (WaitForPromotion). It
+// returns the old primary's address and the new one's.
+func (cl *Cluster) KillPrimaryFor(t testing.TB, key string, timeout time.Duration) (old, promoted string) {
+	t.Helper()
+	old = cl.PrimaryFor(t, key)
+	cl.KillNode(t, old)
+	return old, cl.WaitForPromotion(t, key, old, timeout)
+}
+
+// WaitForPromotion waits (up to timeout) until every running node reports
+// cluster_state:ok and names, for key's slot, a primary other than old,
+// which answers as a primary (INFO replication role:master), and returns
+// its address.
+func (cl *Cluster) WaitForPromotion(t testing.TB, key, old string, timeout time.Duration) string {
+	t.Helper()
+	var addr string
+	poll(t, timeout, "a primary other than "+old+" for "+key, func(ctx context.Context) error {
+		for _, n := range cl.nodes {
+			if !n.running() {
+				continue
+			}
+			info, err := cl.cs.node(n.addr()).ClusterInfo(ctx).Result()
+			if err != nil {
+				return fmt.Errorf("%s: %w", n.addr(), err)
+			}
+			if s := infoField(info, "cluster_state"); s != "ok" {
+				return fmt.Errorf("%s: cluster_state:%s", n.addr(), s)
+			}
+		}
+		ns, err := cl.slotNodes(ctx, Slot(key))
+		if err != nil {
+			return err
+		}
+		if ns[0] == old {
+			return errors.New("the nodes still name " + old)
+		}
+		info, err := cl.cs.node(ns[0]).Info(ctx, "replication").Result()
+		if err != nil {
+			return err
+		}
+		if r := infoField(info, "role"); r != "master" {
+			return fmt.Errorf("%s is role:%s", ns[0], r)
+		}
+		addr = ns[0]
+		return nil
+	})
+	return addr
+}
+
+// NodeClient is a plain client on one node (by address) that may read a
+// replica (READONLY on every connection); closed when the test ends.
+func (cl *Cluster) NodeClient(t testing.TB, addr string) *redis.Client {
+	t.Helper()
+	o := nodeOptions(addr)
+	o.OnConnect = func(ctx context.Context, cn *redis.Conn) error { return cn.ReadOnly(ctx).Err() }
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// primaries are the running nodes answering role:master now.
+func (cl *Cluster) primaries(t testing.TB, ctx context.Context) []*redis.Client {
+	t.Helper()
+	var out []*redis.Client
+	for _, n := range cl.nodes {
+		if !n.running() {
+			continue
+		}
+		c := cl.cs.node(n.addr())
+		info, err := c.Info(ctx, "replication").Result()
+		require.NoError(t, err, n.addr())
+		if infoField(info, "role") == "master" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Addrs are every node's host:port address (the primaries and replicas
+// redis-cli --cluster create was given, whatever their role now).
 func (cl *Cluster) Addrs() []string {
 	out := make([]string, len(cl.nodes))
 	for i, n := range cl.nodes {
@@ -324,7 +707,7 @@ func (cl *Cluster) Addrs() []string {
 }
 
 // URL is the Cluster as internal/redisurl names it:
-// redis-cluster://host1:port,host2:port,host3:port.
+// redis-cluster://host1:port,host2:port,… (every node).
 func (cl *Cluster) URL() string { return "redis-cluster://" + strings.Join(cl.Addrs(), ",") }
 
 // NodeURL is a redis:// URL of one node (a single configuration endpoint).
@@ -352,14 +735,13 @@ func (cl *Cluster) CrossSlotErrors() (int, error) { return cl.crossSlot.count() 
 
 // Slots maps the Cluster hash slot of each key matching pattern, on every
 // primary, to the number of such keys (CLUSTER KEYSLOT as Redis computes
-// it).
+// it). Only the primaries are scanned.
 func (cl *Cluster) Slots(t testing.TB, pattern string) map[int64]int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out := map[int64]int{}
-	for _, n := range cl.nodes {
-		c := cl.cs.node(n.addr())
+	for _, c := range cl.primaries(t, ctx) {
 		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
 		for iter.Next(ctx) {
 			slot, err := c.ClusterKeySlot(ctx, iter.Val()).Result()
@@ -371,14 +753,15 @@ func (cl *Cluster) Slots(t testing.TB, pattern string) map[int64]int {
 	return out
 }
 
-// Keys lists the keys matching pattern on every primary.
+// Keys lists the keys matching pattern on every primary (the nodes
+// answering role:master now).
 func (cl *Cluster) Keys(t testing.TB, pattern string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out []string
-	for _, n := range cl.nodes {
-		iter := cl.cs.node(n.addr()).Scan(ctx, 0, pattern, 1000).Iterator()
+	for _, c := range cl.primaries(t, ctx) {
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
 		for iter.Next(ctx) {
 			out = append(out, iter.Val())
 		}

@@ -110,3 +110,50 @@ func TestSentinelFailover(t *testing.T) {
 	t.Logf("old primary a synced replica %v after the kill", time.Since(start).Round(time.Millisecond))
 	require.Equal(t, next, s.Primary(t))
 }
+
+func TestClusterWithReplicasFailover(t *testing.T) {
+	t0 := time.Now()
+	cl := testenv.StartClusterWith(t, testenv.ClusterOptions{ReplicasPerPrimary: 1})
+	t.Logf("6 nodes started and in sync in %v", time.Since(t0).Round(time.Millisecond))
+	require.Len(t, cl.Addrs(), 6)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := cl.Client(t)
+
+	// Slot is CLUSTER KEYSLOT.
+	for _, k := range []string{"a", "topo-test:{conn-1}", "x{}y", "{}", "{a}{b}", "föö"} {
+		want, err := c.ClusterKeySlot(ctx, k).Result()
+		require.NoError(t, err)
+		require.EqualValues(t, want, testenv.Slot(k), k)
+	}
+
+	const key = "topo-test:{failover}"
+	p, err := c.MasterForKey(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, p.Options().Addr, cl.PrimaryFor(t, key))
+	nodes := cl.NodesFor(t, key)
+	require.Len(t, nodes, 2)
+	require.Equal(t, []string{nodes[1]}, cl.ReplicasOf(t, nodes[0]))
+	pipe := p.Pipeline()
+	pipe.Set(ctx, key, "1", 0)
+	acked := pipe.Do(ctx, "wait", 1, 2000)
+	_, err = pipe.Exec(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, acked.Val())
+	require.Equal(t, "1", cl.NodeClient(t, nodes[1]).Get(ctx, key).Val(), "the replica reads the key")
+
+	start := time.Now()
+	old, next := cl.KillPrimaryFor(t, key, 20*time.Second)
+	t.Logf("failover %s -> %s in %v", old, next, time.Since(start).Round(time.Millisecond))
+	require.Equal(t, nodes[0], old)
+	require.Equal(t, nodes[1], next, "its replica is promoted")
+	c2 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs(), ContextTimeoutEnabled: true})
+	defer c2.Close()
+	require.Equal(t, "1", c2.Get(ctx, key).Val(), "a replicated write survives")
+
+	cl.RestartNode(t, old)
+	cl.WaitHealthy(t, 30*time.Second)
+	t.Logf("old primary a synced replica %v after the kill", time.Since(start).Round(time.Millisecond))
+	require.Equal(t, []string{next, old}, cl.NodesFor(t, key))
+	require.Equal(t, "1", cl.NodeClient(t, old).Get(ctx, key).Val())
+}
