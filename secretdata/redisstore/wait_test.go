@@ -70,6 +70,9 @@ func TestWaitReplicas(t *testing.T) {
 		"the entry is on the primary: the token stays refused, never accepted later")
 
 	startReplica(t, c, primary.URL())
+	// A generous wait for the positive case: a loaded CI machine may take
+	// more than 20 ms to get the replica's acknowledgement.
+	r = newReplay(t, c, redisstore.Config{WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond, Timeout: 2 * time.Second})
 	require.NoError(t, r.Record(ctx, "bank", "jti-1", exp), "acknowledged by the replica")
 	require.ErrorIs(t, r.Record(ctx, "bank", "jti-1", exp), secretdata.ErrReplayed)
 

@@ -90,7 +90,7 @@ func TestWaitRetryIsNotAReplay(t *testing.T) {
 
 	c := redis.NewClient(&redis.Options{Addr: dropFirstWaitReply(t, u.Host), ContextTimeoutEnabled: true, MaxRetries: 3})
 	t.Cleanup(func() { _ = c.Close() })
-	r := newReplay(t, c, redisstore.Config{WaitReplicas: 1, WaitTimeout: 40 * time.Millisecond})
+	r := newReplay(t, c, redisstore.Config{WaitReplicas: 1, WaitTimeout: 250 * time.Millisecond, Timeout: 2 * time.Second})
 	exp := time.Now().Add(time.Minute)
 	err = r.Record(context.Background(), "bank", "genuine-first-use", exp)
 	require.ErrorIs(t, err, secretdata.ErrReplayCheckUnavailable)
