@@ -26,6 +26,9 @@ var (
 	// ErrSecret: a secret reference cannot be resolved, or is inline
 	// without insecure_inline.
 	ErrSecret error = kind("policy: secret reference")
+	// ErrNotAuthenticated: a stored document's MAC does not verify under
+	// the Store's sealing key (written by hand, or under another key).
+	ErrNotAuthenticated error = kind("policy: stored document not authenticated by this sealing key")
 	// ErrUnknownConnection: no connection has the requested ID.
 	ErrUnknownConnection = errors.New("policy: unknown connection")
 )

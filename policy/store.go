@@ -421,7 +421,7 @@ func (s *Store) parse(id string, doc []byte) (*ConnectionPolicy, error) {
 	}
 	body, ok := s.authenticated(id, doc)
 	if !ok {
-		return nil, cfgerr.Join("policy: invalid", []*cfgerr.Error{{File: opts.Name, Kind: ErrValue,
+		return nil, cfgerr.Join("policy: invalid", []*cfgerr.Error{{File: opts.Name, Kind: ErrNotAuthenticated,
 			Reason: "the stored document is not authenticated by this store's sealing key (written into the backend by hand, or under another key); write it through the Store"}})
 	}
 	f, err := Parse(body, opts)

@@ -139,6 +139,7 @@ the store cannot be read.`,
 func runPolicyPush(c *cli, cmd *command, args []string) int {
 	fs := newFlags(cmd)
 	sf := addStoreFlags(fs)
+	rekey := fs.Bool("rekey", false, "overwrite stored connections written under another sealing key (rotating the key: every instance needs the new one)")
 	pos, code, ok := c.parse(cmd, fs, args)
 	if !ok {
 		return code
@@ -180,6 +181,23 @@ func runPolicyPush(c *cli, cmd *command, args []string) int {
 	versions, err := store.Versions(c.ctx)
 	if err != nil {
 		return c.failf(exitUsage, cmd.name, "%v", err)
+	}
+	// A stored connection this key cannot authenticate was written under
+	// another sealing key: overwriting it would cut every instance that has
+	// the fleet's key off from it. Refuse, unless the operator is rotating.
+	if !*rekey {
+		var foreign []string
+		for id := range versions {
+			if _, _, err := store.Get(c.ctx, id); errors.Is(err, policy.ErrNotAuthenticated) {
+				foreign = append(foreign, id)
+			}
+		}
+		if len(foreign) > 0 {
+			slices.Sort(foreign)
+			fmt.Fprintf(c.stdout, "the store: written under another sealing key (or by hand): %s\n", strings.Join(foreign, ", "))
+			fmt.Fprintf(c.stdout, "%s: nothing was written: check MSGSEC_POLICY_SEALING_KEY, or pass --rekey when rotating the fleet to this key\n", path)
+			return exitFail
+		}
 	}
 	code = exitOK
 	inFile := map[string]bool{}

@@ -208,3 +208,28 @@ func TestPolicyStoreUsageErrors(t *testing.T) {
 	requireOneLineError(t, r, "does not answer")
 	require.NotContains(t, r.stderr, "S3CR3T-pw")
 }
+
+// Pushing under another sealing key would cut the fleet (which has the
+// first key) off from the connections: refused, nothing written, unless
+// --rekey says the fleet is rotating to the new key.
+func TestPolicyPushRefusesAnotherSealingKey(t *testing.T) {
+	e := newStoreEnv(t)
+	file := writeFile(t, "ok.yaml", twoConnections)
+	r := e.run(t, "policy", "push", file)
+	require.Equal(t, exitOK, r.code, r.stdout)
+	before := e.rawRedis(t)
+
+	other := make([]byte, 32)
+	_, _ = rand.Read(other)
+	e.vars[defaultSealingKeyEnv] = base64.RawURLEncoding.EncodeToString(other)
+	r = e.run(t, "policy", "push", file)
+	require.Equal(t, exitFail, r.code, r.stdout)
+	require.Contains(t, r.stdout, "written under another sealing key (or by hand): business-bank, retail-bank")
+	require.Contains(t, r.stdout, "nothing was written")
+	require.Equal(t, before, e.rawRedis(t), "nothing was written")
+
+	r = e.run(t, "policy", "push", file, "--rekey")
+	require.Equal(t, exitOK, r.code, r.stdout)
+	r = e.run(t, "policy", "check")
+	require.Equal(t, exitOK, r.code, "the store now opens under the new key: %s", r.stdout)
+}
