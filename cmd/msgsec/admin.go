@@ -36,6 +36,7 @@ type adminFlags struct {
 	url, tokenEnv, alg, out, at string
 	dangerous                   bool
 	publicKey, name, issuer     string
+	outFile                     *os.File // new-key's --out, opened before the request
 }
 
 func adminOps() []adminOp {
@@ -185,6 +186,21 @@ func (c *cli) runAdmin(cmd *command, op adminOp, args []string) int {
 	if err != nil {
 		return c.failf(exitUsage, cmd.name, "%v", err)
 	}
+	if op.name == "admin new-key" && f.out != "-" {
+		// The file first: a key whose secret has nowhere to go must not be
+		// created (the secret is shown once).
+		fh, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return c.failf(exitUsage, cmd.name, "--out: %v (nothing was created)", err)
+		}
+		f.outFile = fh
+		defer func() {
+			if f.outFile != nil { // not written: no key was made, or it failed
+				_ = f.outFile.Close()
+				_ = os.Remove(f.out)
+			}
+		}()
+	}
 	ac := &adminClient{base: base, token: strings.TrimSpace(token), c: &http.Client{Timeout: 15 * time.Second}}
 	etag := ""
 	if versioned {
@@ -273,18 +289,17 @@ func (c *cli) printAdmin(cmd *command, op adminOp, f *adminFlags, data map[strin
 			fmt.Fprintln(c.stdout, secret)
 			return exitOK
 		}
-		fh, err := os.OpenFile(f.out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			// The key exists now; say so, so it is retired rather than lost.
-			return c.failf(exitFail, cmd.name, "the key was created but its secret could not be written: %v; remove the key (admin remove-key) and try again", err)
-		}
+		fh := f.outFile
 		_, werr := fmt.Fprintln(fh, secret)
 		if cerr := fh.Close(); werr == nil {
 			werr = cerr
 		}
 		if werr != nil {
-			return c.failf(exitFail, cmd.name, "the key was created but its secret could not be written: %v", werr)
+			_ = os.Remove(f.out)
+			f.outFile = nil
+			return c.failf(exitFail, cmd.name, "the key was created but its secret could not be written: %v; remove the key (admin remove-key) and try again", werr)
 		}
+		f.outFile = nil // written: keep it
 		fmt.Fprintf(c.stderr, "msgsec %s: secret written to %s (shown once; not kept in clear anywhere else)\n", cmd.name, f.out)
 	}
 	if data == nil {
