@@ -33,7 +33,10 @@
 //
 // # Example
 //
-//	store, _ := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: key})
+//	store, err := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: key})
+//	if err != nil {
+//		log.Fatal(err) // a missing or weak sealing key
+//	}
 //	console, err := admin.New(admin.Config{
 //		Store: store,
 //		Authorize: func(r *http.Request) (string, error) {

@@ -28,7 +28,10 @@ func Example() {
 	}
 	mux := http.NewServeMux()
 
-	store, _ := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: key})
+	store, err := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: key})
+	if err != nil {
+		log.Fatal(err) // a missing or weak sealing key
+	}
 	console, err := admin.New(admin.Config{
 		Store: store,
 		Authorize: func(r *http.Request) (string, error) {

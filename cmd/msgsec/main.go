@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"time"
+
+	"github.com/msgsec/msgsec/internal/redisurl"
 )
 
 // Exit codes, the same for every command.
@@ -27,6 +29,7 @@ const exitCodesHelp = `Exit codes:
 `
 
 func main() {
+	redisurl.Quiet() // msgsec's own errors say what failed, once
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
 	stop()

@@ -60,6 +60,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -75,6 +76,7 @@ import (
 )
 
 func main() {
+	redisurl.Quiet() // the server's own log says when Redis fails, once
 	if err := run(context.Background(), os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "chatserver:", err)
 		os.Exit(1)
@@ -244,7 +246,7 @@ func storeKeyFromEnv() ([]byte, error) {
 func loadPolicies(ctx context.Context, path string, replay secretdata.ReplayCache, metrics *otelmetrics.Metrics, logger *slog.Logger) (*policy.Registry, error) {
 	opts := policy.RegistryOptions{
 		Compile:  policy.CompileOptions{Replay: replay, OnVerify: metrics.Verified},
-		Logf:     func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		Logf:     registryLog(logger),
 		OnReload: metrics.Reloaded,
 	}
 	if path != "" {
@@ -293,7 +295,7 @@ func storePolicies(ctx context.Context, storeURL string, env func(string) (strin
 	}
 	reg, err := policy.NewRegistryFromSource(ctx, store, policy.RegistryOptions{
 		Compile:  policy.CompileOptions{Replay: replay, OnVerify: metrics.Verified},
-		Logf:     func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		Logf:     registryLog(logger),
 		OnReload: metrics.Reloaded,
 	})
 	if err != nil {
@@ -301,7 +303,11 @@ func storePolicies(ctx context.Context, storeURL string, env func(string) (strin
 		return nil, fmt.Errorf("-policy-store (%s): %w", u, err)
 	}
 	if len(reg.Snapshot().IDs()) == 0 {
-		logger.Warn("the policy store holds no connection yet: every request gets 404 until `msgsec policy push` writes one")
+		if recs, err := backend.List(ctx); err == nil && len(recs) == 0 {
+			logger.Warn("the policy store holds no connection yet: every request gets 404 until `msgsec policy push` writes one")
+		} else {
+			logger.Warn("none of the policy store's connections loaded on this instance (see the line above): every request gets 404 — check MSGSEC_POLICY_SEALING_KEY and the secrets the connections name")
+		}
 	}
 	reg.Follow(ctx, storeResync)
 	context.AfterFunc(ctx, func() { client.Close() })
@@ -349,4 +355,17 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown func
 	// first and drop them without one.
 	onShutdown()
 	return err
+}
+
+// registryLog turns a Registry's log lines into slog: what failed or was
+// left out at WARN, the rest at INFO.
+func registryLog(logger *slog.Logger) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if strings.Contains(msg, "failed") || strings.Contains(msg, "without some connections") || strings.Contains(msg, "applied every connection but") {
+			logger.Warn(msg)
+			return
+		}
+		logger.Info(msg)
+	}
 }
