@@ -31,6 +31,29 @@
 // Every change is audited (who, when, what, before and after, never a
 // secret) in a [Journal] and through slog.
 //
+// # API
+//
+// Every route needs the login Authorize accepts; writes need If-Match with
+// the connection's ETag (GET it first) and Content-Type: application/json.
+// Answers are JSON; refusals are problem documents
+// ("urn:msgsec:problem:admin-..."), with "errors" listing field paths.
+//
+//	GET    /api/connections                          list
+//	POST   /api/connections                          create {"id","name","issuer","mode"}
+//	GET    /api/connections/{id}                     one connection, ETag
+//	PATCH  /api/connections/{id}                     {"name","mode","issuer","domain_matching","jwks_url","secret_data"}
+//	DELETE /api/connections/{id}
+//	POST   /api/connections/{id}/domains             {"pattern"}: the answer explains it
+//	DELETE /api/connections/{id}/domains?pattern=P
+//	POST   /api/connections/{id}/cookies             {"name","dangerously_allow_sensitive"}
+//	DELETE /api/connections/{id}/cookies/{name}
+//	POST   /api/connections/{id}/keys                {"kind":"hmac","id","algorithm"}: the secret, once
+//	                                                 {"kind":"public","id","algorithm","public_key"}
+//	PATCH  /api/connections/{id}/keys/{kid}          {"not_before","retire_after"} (RFC 3339)
+//	DELETE /api/connections/{id}/keys/{kid}
+//	GET    /api/connections/{id}/refused-origins     roll-out counts, this hour and the last
+//	GET    /api/audit?connection=ID&limit=N          newest first
+//
 // # Example
 //
 //	store, err := policy.NewStore(policy.NewMemoryBackend(), policy.StoreOptions{SealingKey: key})
