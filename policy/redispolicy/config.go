@@ -97,10 +97,10 @@ func (cfg Config) validate() (settings, error) {
 		problems = append(problems, problem("Timeout", cfg.Timeout.String(), "must be between 1ms and 30s (zero means 1s)"))
 	}
 	s.waitReplicas, s.waitTimeout = cfg.WaitReplicas, cmp.Or(cfg.WaitTimeout, defaultWaitTimeout)
-	switch rt := readTimeout(cfg.Client); {
+	switch rt := redisopt.ReadTimeout(cfg.Client); {
 	case cfg.WaitReplicas < 0 || cfg.WaitReplicas > 16:
 		problems = append(problems, problem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "must be between 0 and 16"))
-	case cfg.WaitReplicas > 0 && cfg.Client != nil && !waitable(cfg.Client):
+	case cfg.WaitReplicas > 0 && cfg.Client != nil && !redisopt.Waitable(cfg.Client):
 		problems = append(problems, problem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "WAIT needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient"))
 	case cfg.WaitReplicas > 0 && rt > 0 && rt <= s.waitTimeout:
 		problems = append(problems, problem("WaitTimeout", s.waitTimeout.String(), "the client's ReadTimeout ("+rt.String()+") must be longer than WaitTimeout, or every slow replica retries the write"))
@@ -111,26 +111,6 @@ func (cfg Config) validate() (settings, error) {
 		problems = append(problems, problem("WaitTimeout", s.waitTimeout.String(), "must be below Timeout ("+s.timeout.String()+")"))
 	}
 	return s, cfgerr.Join("redispolicy: invalid configuration", problems)
-}
-
-// waitable reports whether WAIT can run on the connection of a write
-// with client c.
-func waitable(c redis.UniversalClient) bool {
-	switch c.(type) {
-	case *redis.Client, *redis.ClusterClient:
-		return true
-	}
-	return false
-}
-
-func readTimeout(c redis.UniversalClient) time.Duration {
-	switch c := c.(type) {
-	case *redis.Client:
-		return c.Options().ReadTimeout
-	case *redis.ClusterClient:
-		return c.Options().ReadTimeout
-	}
-	return 0
 }
 
 func problem(field, value, reason string) *cfgerr.Error {

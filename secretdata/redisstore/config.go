@@ -99,10 +99,10 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) 
 	switch {
 	case cfg.WaitReplicas < 0 || cfg.WaitReplicas > 16:
 		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "must be between 0 and 16"))
-	case cfg.WaitReplicas > 0 && !waitable(c):
+	case cfg.WaitReplicas > 0 && !redisopt.Waitable(c):
 		problems = append(problems, cfgProblem("WaitReplicas", strconv.Itoa(cfg.WaitReplicas), "WAIT needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient"))
-	case cfg.WaitReplicas > 0 && readTimeout(c) > 0 && readTimeout(c) <= s.waitTimeout:
-		problems = append(problems, cfgProblem("WaitTimeout", s.waitTimeout.String(), "the client's ReadTimeout ("+readTimeout(c).String()+") must be longer than WaitTimeout, or every slow replica retries the record"))
+	case cfg.WaitReplicas > 0 && redisopt.ReadTimeout(c) > 0 && redisopt.ReadTimeout(c) <= s.waitTimeout:
+		problems = append(problems, cfgProblem("WaitTimeout", s.waitTimeout.String(), "the client's ReadTimeout ("+redisopt.ReadTimeout(c).String()+") must be longer than WaitTimeout, or every slow replica retries the record"))
 	}
 	if cfg.WaitTimeout != 0 && (cfg.WaitTimeout < time.Millisecond || cfg.WaitTimeout >= s.timeout) {
 		problems = append(problems, cfgProblem("WaitTimeout", cfg.WaitTimeout.String(), "must be at least 1ms and below Timeout"))
@@ -110,26 +110,6 @@ func (cfg Config) validate(c redis.UniversalClient) (settings, []*cfgerr.Error) 
 		problems = append(problems, cfgProblem("WaitTimeout", s.waitTimeout.String(), "must be below Timeout ("+s.timeout.String()+")"))
 	}
 	return s, problems
-}
-
-// waitable reports whether WAIT can run on the connection of a key's
-// write with client c.
-func waitable(c redis.UniversalClient) bool {
-	switch c.(type) {
-	case *redis.Client, *redis.ClusterClient:
-		return true
-	}
-	return false
-}
-
-func readTimeout(c redis.UniversalClient) time.Duration {
-	switch c := c.(type) {
-	case *redis.Client:
-		return c.Options().ReadTimeout
-	case *redis.ClusterClient:
-		return c.Options().ReadTimeout
-	}
-	return 0
 }
 
 func cfgProblem(field, value, reason string) *cfgerr.Error {
