@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -470,8 +471,44 @@ func verifyHint(err error, token string, conn *policy.ConnectionPolicy, withSess
 		return "connection " + conn.ID + " takes only JWE tokens (it has decryption_keys); this one is a plain JWS: sign with --encrypt"
 	case errors.Is(err, secretdata.ErrClaims) && !withSession && strings.Contains(err.Error(), "sid"):
 		return "a token bound to a chat session verifies only with --session SID"
+	case errors.Is(err, secretdata.ErrUnknownKey) && dots == 2:
+		return unknownKeyHint(token, conn)
 	}
 	return ""
+}
+
+// unknownKeyHint names the token's kid (read from its header, unverified,
+// quoted and clipped) and the keys the connection has.
+func unknownKeyHint(token string, conn *policy.ConnectionPolicy) string {
+	head, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	if err != nil || json.Unmarshal(raw, &h) != nil {
+		return ""
+	}
+	kid := h.Kid
+	if len(kid) > 64 {
+		kid = kid[:64] + "..."
+	}
+	ids := make([]string, 0, len(conn.Keys))
+	for _, k := range conn.Keys {
+		ids = append(ids, k.ID)
+	}
+	have := "no keys"
+	if len(ids) > 0 {
+		have = "keys " + strings.Join(ids, ", ")
+	}
+	if conn.JWKSURL != "" {
+		have += " and the keys of its jwks_url"
+	}
+	what := "the token has no kid"
+	if h.Kid != "" {
+		what = "the token's kid " + strconv.Quote(kid) + " is not a key of connection " + conn.ID
+	}
+	return what + " (it has " + have + "): sign with one of those, or add the key to the policy " +
+		"(a public key: keys: [{id: KID, algorithm: ES256, public_key: {file: bank.pub}}])"
 }
 
 func (c *cli) printVerify(rep *verifyReport) {

@@ -264,3 +264,21 @@ func TestSignRefusesPublicKeysAndInactiveKeys(t *testing.T) {
 		})
 	}
 }
+
+// A token signed with a key the connection does not have: the answer
+// names the token's kid and the connection's keys, and how to add one.
+func TestVerifyNamesTheUnknownKid(t *testing.T) {
+	e := newTestEnv()
+	key, err := secretdata.NewHMACKey("bank-2027-01", secretdata.HS256, e.secret)
+	require.NoError(t, err)
+	s, err := secretdata.NewSigner(secretdata.SignerConfig{Key: key, Issuer: "uplusbank-backend", Audience: connID})
+	require.NoError(t, err)
+	tok, err := s.Sign(secretdata.Claims{SecretData: map[string]any{"customer_id": "C-1001"}})
+	require.NoError(t, err)
+	r := e.verify(t, "", tok)
+	require.Equal(t, exitFail, r.code, r.stdout)
+	require.Contains(t, r.stdout, "invalid: unknown key")
+	require.Contains(t, r.stdout, `hint: the token's kid "bank-2027-01" is not a key of connection retail-bank (it has keys uplus-2026-11)`)
+	require.Contains(t, r.stdout, "public_key: {file: bank.pub}")
+	require.NotContains(t, r.stdout, "C-1001")
+}
