@@ -1,13 +1,17 @@
 package testenv
 
 import (
+	"context"
+	"errors"
 	"net"
+	"net/url"
 	"os/exec"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
@@ -96,4 +100,36 @@ func (r *RedisProcess) Stop() {
 		<-done
 	}
 	r.cmd = nil
+}
+
+// StartReplica runs a redis-server replicating the primary at primaryURL
+// (whose client is primary) and waits until the primary counts it in a
+// WAIT. The primary is switched to diskless syncs without delay, so no
+// snapshot lands in the package directory and the sync takes milliseconds.
+// The replica is killed when the test ends.
+func StartReplica(t testing.TB, primary *redis.Client, primaryURL string) {
+	t.Helper()
+	u, err := url.Parse(primaryURL)
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, primary.ConfigSet(ctx, "repl-diskless-sync-delay", "0").Err())
+	require.NoError(t, primary.ConfigSet(ctx, "repl-diskless-sync", "yes").Err())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command(RedisServer(t), "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--replicaof", u.Hostname(), u.Port(), "--loglevel", "warning", "--dir", t.TempDir())
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	Eventually(t, 10*time.Second, "the replica is in sync", func() error {
+		n, err := primary.Do(ctx, "wait", 1, 100).Int64()
+		if err != nil {
+			return err
+		}
+		if n < 1 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
 }

@@ -44,7 +44,7 @@ func BenchmarkVerifyReplay(b *testing.B) {
 		if primary == nil {
 			p := testenv.StartRedis(outer)
 			primary = newClient(outer, p.URL())
-			startReplica(outer, primary, p.URL())
+			testenv.StartReplica(outer, primary, p.URL())
 		}
 		return primary
 	}

@@ -2,11 +2,6 @@ package redisstore_test
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/url"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,38 +13,6 @@ import (
 	"github.com/msgsec/msgsec/secretdata"
 	"github.com/msgsec/msgsec/secretdata/redisstore"
 )
-
-// startReplica runs a redis-server replicating primary (a redis:// URL)
-// and waits until the primary counts it.
-func startReplica(t testing.TB, primary *redis.Client, primaryURL string) {
-	t.Helper()
-	u, err := url.Parse(primaryURL)
-	require.NoError(t, err)
-	// The default waits 5 s for more replicas before a full sync; and the
-	// sync's snapshot goes to a temporary directory, not the package's.
-	require.NoError(t, primary.ConfigSet(context.Background(), "repl-diskless-sync-delay", "0").Err())
-	require.NoError(t, primary.ConfigSet(context.Background(), "repl-diskless-sync", "yes").Err())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	cmd := exec.Command(testenv.RedisServer(t), "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--replicaof", u.Hostname(), u.Port(), "--loglevel", "warning", "--dir", t.TempDir())
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	testenv.Eventually(t, 10*time.Second, "the replica is in sync", func() error {
-		n, err := primary.Do(context.Background(), "wait", 1, 100).Int64()
-		if err != nil {
-			return err
-		}
-		if n < 1 {
-			return errNotYet
-		}
-		return nil
-	})
-}
-
-var errNotYet = errors.New("not yet")
 
 // TestWaitReplicas: with WaitReplicas, a token is accepted only once its
 // entry is on that many replicas; without them it is refused with the
@@ -69,7 +32,7 @@ func TestWaitReplicas(t *testing.T) {
 	require.ErrorIs(t, r.Record(ctx, "bank", "jti-before-replica", exp), secretdata.ErrReplayed,
 		"the entry is on the primary: the token stays refused, never accepted later")
 
-	startReplica(t, c, primary.URL())
+	testenv.StartReplica(t, c, primary.URL())
 	// A generous wait for the positive case: a loaded CI machine may take
 	// more than 20 ms to get the replica's acknowledgement.
 	r = newReplay(t, c, redisstore.Config{WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond, Timeout: 2 * time.Second})

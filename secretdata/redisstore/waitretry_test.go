@@ -86,7 +86,7 @@ func TestWaitRetryIsNotAReplay(t *testing.T) {
 	u, err := url.Parse(primary.URL())
 	require.NoError(t, err)
 	direct := newClient(t, primary.URL())
-	startReplica(t, direct, primary.URL())
+	testenv.StartReplica(t, direct, primary.URL())
 
 	c := redis.NewClient(&redis.Options{Addr: dropFirstWaitReply(t, u.Host), ContextTimeoutEnabled: true, MaxRetries: 3})
 	t.Cleanup(func() { _ = c.Close() })
