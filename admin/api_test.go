@@ -611,3 +611,21 @@ func TestKeyIDsNamesAndStaticFilesAreBounded(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, c.do("GET", "/static/", nil).status, "no directory listing")
 	require.Equal(t, http.StatusNotFound, c.do("GET", "/static/console.html", nil).status, "only the page's script and style")
 }
+
+// A connection holds at most 10 keys, and a request body at most 64 KiB.
+func TestKeyCountAndBodySizeAreBounded(t *testing.T) {
+	c := newConsole(t)
+	et := c.create("retail-bank")
+	for i := range 10 {
+		a := c.do("POST", "/api/connections/retail-bank/keys", map[string]any{"kind": "hmac", "id": fmt.Sprintf("k%d", i)}, "If-Match", et)
+		require.Equal(t, http.StatusCreated, a.status, a.body)
+		et = a.etag
+	}
+	a := c.do("POST", "/api/connections/retail-bank/keys", map[string]any{"kind": "hmac", "id": "k10"}, "If-Match", et)
+	problem(t, a, http.StatusUnprocessableEntity, "admin-invalid")
+	require.Contains(t, a.body["detail"], "at most 10 keys")
+
+	a = c.do("POST", "/api/connections/retail-bank/keys", map[string]any{"kind": "public", "id": "big", "algorithm": "ES256", "public_key": strings.Repeat("A", 70<<10)}, "If-Match", et)
+	problem(t, a, http.StatusBadRequest, "admin-bad-request")
+	require.Contains(t, a.body["detail"], "larger than 65536 bytes")
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -546,8 +547,10 @@ func TestFollowRereadsReferencesAndStopsOnClose(t *testing.T) {
 	require.NoError(t, err)
 	r, err := policy.NewRegistryFromSource(ctx, s, policy.RegistryOptions{})
 	require.NoError(t, err)
+	before := runtime.NumGoroutine()
 	r.Follow(ctx, 10*time.Millisecond)
 	r.Follow(ctx, 10*time.Millisecond) // a second call does nothing
+	require.LessOrEqual(t, runtime.NumGoroutine(), before+3, "one Follow: its ticker, its watcher, its closer")
 
 	rotated := []byte("rotated-secret-0123456789-abcdefghijklmnop")
 	mu.Lock()
@@ -565,4 +568,11 @@ func TestFollowRereadsReferencesAndStopsOnClose(t *testing.T) {
 	require.NoError(t, err)
 	time.Sleep(100 * time.Millisecond)
 	require.False(t, allows(r, "retail-bank", "https://new.example"), "a closed registry follows no more")
+	// Close ends Follow's goroutines, though ctx lives on.
+	testenv.Eventually(t, 5*time.Second, "Follow's goroutines end at Close", func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			return fmt.Errorf("%d goroutines, %d before Follow", n, before)
+		}
+		return nil
+	})
 }
